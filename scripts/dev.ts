@@ -1,0 +1,70 @@
+/**
+ * `npm run dev`: the whole system on one machine.
+ *   1. local AWS — LocalStack in host mode (installed on first run), unless AWS_ENDPOINT_URL
+ *      points somewhere else;
+ *   2. provisioning (bucket, CORS, lifecycle, queue + DLQ, notification);
+ *   3. the api (which also serves the SPA) and the worker, restarted if they crash.
+ * Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startEmulator, type EmulatorHandle } from '../localstack/emulator.js';
+import { loadConfig } from '../src/config.js';
+import { createAwsClients, destroyAwsClients } from '../src/aws/clients.js';
+import { provision, provisionOptions } from '../src/aws/provision.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const say = (m: string) => console.error(`dev: ${m}`);
+
+const env: NodeJS.ProcessEnv = {
+  DROPSHIP_PUBLIC_UPLOADS: 'true',
+  LOG_LEVEL: 'info',
+  ...process.env,
+};
+
+let emulator: EmulatorHandle | undefined;
+if (!env.AWS_ENDPOINT_URL) {
+  emulator = await startEmulator({ log: say });
+  env.AWS_ENDPOINT_URL = emulator.endpoint;
+}
+const config = loadConfig(env);
+const aws = createAwsClients(config);
+const result = await provision(aws, provisionOptions(config));
+destroyAwsClients(aws);
+say(result.changed.length ? `provisioned: ${result.changed.join('; ')}` : 'provisioning: nothing to change');
+env.DROPSHIP_QUEUE_URL = result.queueUrl;
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+function run(name: string, script: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: 'inherit' });
+  children.set(name, child);
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (stopping) return;
+    say(`${name} exited (${signal ?? code}); restarting in 1 s`);
+    setTimeout(() => !stopping && run(name, script), 1000);
+  });
+}
+run('api', 'src/api/server.ts');
+run('worker', 'src/worker/main.ts');
+say(`dropship on ${config.publicUrl} (Ctrl-C stops everything)`);
+
+async function stopAll(signal: NodeJS.Signals) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping...');
+  await Promise.all(
+    [...children.values()].map(
+      (c) =>
+        new Promise<void>((r) => {
+          c.once('exit', () => r());
+          c.kill(signal === 'SIGINT' ? 'SIGTERM' : signal);
+        }),
+    ),
+  );
+  await emulator?.stop();
+  process.exit(0);
+}
+process.once('SIGINT', () => void stopAll('SIGINT'));
+process.once('SIGTERM', () => void stopAll('SIGTERM'));

@@ -1,0 +1,60 @@
+/**
+ * One error handler for the whole api: catalogue errors keep their code and status,
+ * schema failures become 400 VALIDATION_FAILED naming the field, Fastify's own 4xx keep
+ * their status under a stable code, and everything else is logged and answered as a bare
+ * 500 INTERNAL — never a stack, message or AWS detail.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { DropshipError, type ErrorCode } from '../../core/errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+};
+
+export default fp(async function errors(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError | DropshipError, req, reply) => {
+    if (err instanceof DropshipError) {
+      if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+      if (err.status >= 500) req.log.warn({ code: err.code }, err.message);
+      return reply.status(err.status).send({
+        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+      } satisfies ErrorBody);
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const v = fe.validation[0];
+      const where = `${fe.validationContext ?? 'request'}${v?.instancePath ?? ''}`;
+      return reply.status(400).send({
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: `${where} ${v?.message ?? 'is invalid'}`.trim(),
+          details: { field: where, ...(v?.params ? { rule: v.params } : {}) },
+        },
+      } satisfies ErrorBody);
+    }
+    if (fe.statusCode === 429) {
+      return reply.status(429).send({ error: { code: 'RATE_LIMITED', message: fe.message } } satisfies ErrorBody);
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      const code = (fe.code && fastifyCodes[fe.code]) || 'VALIDATION_FAILED';
+      return reply.status(fe.statusCode).send({ error: { code, message: fe.message } } satisfies ErrorBody);
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } } satisfies ErrorBody);
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({
+      error: { code: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+    } satisfies ErrorBody),
+  );
+});

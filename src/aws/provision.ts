@@ -1,0 +1,302 @@
+/**
+ * Idempotent provisioning of everything dropship needs in AWS (or an emulator):
+ *
+ *   bucket            private (public access blocked), CORS for the SPA's origins
+ *                     (PUT/POST/GET/HEAD, ExposeHeaders ETag), lifecycle rule aborting
+ *                     incomplete multipart uploads after 1 day
+ *   queue + DLQ       redrive after 5 receives; a queue policy letting this bucket send
+ *   notification      s3:ObjectCreated:* for drops/ ... /original only, so thumbnails and
+ *                     manifests never wake the worker
+ *
+ * Each step reads the current state and writes only what differs, so a second run changes
+ * nothing and reports an empty change list. Other notification configurations on the
+ * bucket are kept; ours is replaced by its Id.
+ *
+ * IAM permissions it needs (see docs/operations.md): s3:CreateBucket, s3:PutBucketCORS,
+ * s3:GetBucketCORS, s3:PutLifecycleConfiguration, s3:GetLifecycleConfiguration,
+ * s3:PutBucketNotification, s3:GetBucketNotification, s3:PutBucketPublicAccessBlock,
+ * s3:GetBucketPublicAccessBlock, sqs:CreateQueue, sqs:GetQueueUrl, sqs:GetQueueAttributes,
+ * sqs:SetQueueAttributes.
+ */
+import {
+  CreateBucketCommand,
+  GetBucketCorsCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  PutBucketCorsCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutPublicAccessBlockCommand,
+  type CORSRule,
+  type LifecycleRule,
+  type QueueConfiguration,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type QueueAttributeName,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { isDeepStrictEqual } from 'node:util';
+
+export interface ProvisionOptions {
+  bucket: string;
+  queueName: string;
+  dlqName: string;
+  region: string;
+  corsOrigins: string[];
+  maxReceiveCount?: number;
+  visibilityTimeout?: number;
+}
+
+export interface ProvisionResult {
+  queueUrl: string;
+  queueArn: string;
+  dlqUrl: string;
+  dlqArn: string;
+  /** What this run created or changed; empty when everything was already in place. */
+  changed: string[];
+}
+
+export const NOTIFICATION_ID = 'dropship-original-created';
+export const ABORT_RULE_ID = 'dropship-abort-incomplete-multipart';
+
+const errName = (e: unknown) => (e as { name?: string; Code?: string }).name ?? (e as { Code?: string }).Code ?? '';
+const httpStatus = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+async function ensureBucket(s3: S3Client, o: ProvisionOptions, changed: string[]) {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: o.bucket }));
+    return;
+  } catch (e) {
+    if (httpStatus(e) !== 404 && errName(e) !== 'NotFound' && errName(e) !== 'NoSuchBucket') throw e;
+  }
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: o.bucket,
+        ...(o.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: o.region as never } }),
+      }),
+    );
+    changed.push(`bucket ${o.bucket} created`);
+  } catch (e) {
+    if (errName(e) !== 'BucketAlreadyOwnedByYou') throw e;
+  }
+}
+
+async function ensurePublicAccessBlock(s3: S3Client, o: ProvisionOptions, changed: string[]) {
+  const want = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+  let have: unknown;
+  try {
+    have = (await s3.send(new GetPublicAccessBlockCommand({ Bucket: o.bucket }))).PublicAccessBlockConfiguration;
+  } catch (e) {
+    if (errName(e) !== 'NoSuchPublicAccessBlockConfiguration' && httpStatus(e) !== 404) throw e;
+  }
+  if (isDeepStrictEqual(have, want)) return;
+  await s3.send(new PutPublicAccessBlockCommand({ Bucket: o.bucket, PublicAccessBlockConfiguration: want }));
+  changed.push('public access block set');
+}
+
+export function corsRules(origins: string[]): CORSRule[] {
+  return [
+    {
+      AllowedOrigins: origins.length ? origins : ['*'],
+      AllowedMethods: ['PUT', 'POST', 'GET', 'HEAD'],
+      AllowedHeaders: ['content-type', 'content-length', 'content-md5', 'x-amz-checksum-*', 'x-amz-content-sha256', 'x-amz-date'],
+      ExposeHeaders: ['ETag'],
+      MaxAgeSeconds: 3600,
+    },
+  ];
+}
+
+const normCors = (rules: CORSRule[] | undefined) =>
+  (rules ?? []).map((r) => ({
+    AllowedOrigins: [...(r.AllowedOrigins ?? [])].sort(),
+    AllowedMethods: [...(r.AllowedMethods ?? [])].sort(),
+    AllowedHeaders: [...(r.AllowedHeaders ?? [])].map((h) => h.toLowerCase()).sort(),
+    ExposeHeaders: [...(r.ExposeHeaders ?? [])].map((h) => h.toLowerCase()).sort(),
+    MaxAgeSeconds: r.MaxAgeSeconds ?? null,
+  }));
+
+async function ensureCors(s3: S3Client, o: ProvisionOptions, changed: string[]) {
+  const want = corsRules(o.corsOrigins);
+  let have: CORSRule[] | undefined;
+  try {
+    have = (await s3.send(new GetBucketCorsCommand({ Bucket: o.bucket }))).CORSRules;
+  } catch (e) {
+    if (errName(e) !== 'NoSuchCORSConfiguration' && httpStatus(e) !== 404) throw e;
+  }
+  if (isDeepStrictEqual(normCors(have), normCors(want))) return;
+  await s3.send(new PutBucketCorsCommand({ Bucket: o.bucket, CORSConfiguration: { CORSRules: want } }));
+  changed.push('bucket CORS set');
+}
+
+async function ensureLifecycle(s3: S3Client, o: ProvisionOptions, changed: string[]) {
+  const ours: LifecycleRule = {
+    ID: ABORT_RULE_ID,
+    Status: 'Enabled',
+    Filter: { Prefix: 'drops/' },
+    AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+  };
+  let rules: LifecycleRule[] = [];
+  try {
+    rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: o.bucket }))).Rules ?? [];
+  } catch (e) {
+    if (errName(e) !== 'NoSuchLifecycleConfiguration' && httpStatus(e) !== 404) throw e;
+  }
+  const existing = rules.find((r) => r.ID === ABORT_RULE_ID);
+  const same =
+    existing?.Status === 'Enabled' &&
+    existing.AbortIncompleteMultipartUpload?.DaysAfterInitiation === 1 &&
+    existing.Filter?.Prefix === 'drops/';
+  if (same) return;
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({
+      Bucket: o.bucket,
+      LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== ABORT_RULE_ID), ours] },
+    }),
+  );
+  changed.push('lifecycle rule (abort incomplete multipart uploads after 1 day) set');
+}
+
+/** SQS echoes JSON attributes back with numbers sometimes as strings: compare leaf values as text. */
+const normJson = (text: string): unknown =>
+  JSON.parse(text, (_k, v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v));
+
+async function ensureQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Partial<Record<QueueAttributeName, string>>,
+  changed: string[],
+): Promise<{ url: string; arn: string }> {
+  let url: string | undefined;
+  try {
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (e) {
+    if (!/NonExistentQueue|QueueDoesNotExist/.test(errName(e))) throw e;
+  }
+  if (!url) {
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
+    changed.push(`queue ${name} created`);
+  } else {
+    const have =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {};
+    const diff = Object.fromEntries(
+      Object.entries(attributes).filter(([k, v]) => {
+        const h = (have as Record<string, string | undefined>)[k];
+        if (k === 'Policy' || k === 'RedrivePolicy') return !h || !isDeepStrictEqual(normJson(h), normJson(v!));
+        return h !== v;
+      }),
+    );
+    if (Object.keys(diff).length) {
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: diff }));
+      changed.push(`queue ${name} attributes ${Object.keys(diff).join(', ')} set`);
+    }
+  }
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
+    .Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${name} has no ARN`);
+  return { url, arn };
+}
+
+async function ensureNotification(s3: S3Client, o: ProvisionOptions, queueArn: string, changed: string[]) {
+  const ours: QueueConfiguration = {
+    Id: NOTIFICATION_ID,
+    QueueArn: queueArn,
+    Events: ['s3:ObjectCreated:*'],
+    Filter: {
+      Key: {
+        FilterRules: [
+          { Name: 'prefix', Value: 'drops/' },
+          { Name: 'suffix', Value: '/original' },
+        ],
+      },
+    },
+  };
+  const have = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: o.bucket }));
+  const existing = (have.QueueConfigurations ?? []).find((q) => q.Id === NOTIFICATION_ID);
+  const norm = (q: QueueConfiguration | undefined) =>
+    q && {
+      arn: q.QueueArn,
+      events: [...(q.Events ?? [])].sort(),
+      rules: (q.Filter?.Key?.FilterRules ?? [])
+        .map((r) => `${(r.Name ?? '').toLowerCase()}=${r.Value}`)
+        .sort(),
+    };
+  if (isDeepStrictEqual(norm(existing), norm(ours))) return;
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: o.bucket,
+      NotificationConfiguration: {
+        QueueConfigurations: [...(have.QueueConfigurations ?? []).filter((q) => q.Id !== NOTIFICATION_ID), ours],
+        ...(have.TopicConfigurations?.length ? { TopicConfigurations: have.TopicConfigurations } : {}),
+        ...(have.LambdaFunctionConfigurations?.length
+          ? { LambdaFunctionConfigurations: have.LambdaFunctionConfigurations }
+          : {}),
+        ...(have.EventBridgeConfiguration ? { EventBridgeConfiguration: have.EventBridgeConfiguration } : {}),
+      },
+    }),
+  );
+  changed.push('bucket notification (ObjectCreated drops/*/original -> queue) set');
+}
+
+export async function provision(clients: { s3: S3Client; sqs: SQSClient }, o: ProvisionOptions): Promise<ProvisionResult> {
+  const changed: string[] = [];
+  const { s3, sqs } = clients;
+  await ensureBucket(s3, o, changed);
+  await ensurePublicAccessBlock(s3, o, changed);
+  await ensureCors(s3, o, changed);
+  await ensureLifecycle(s3, o, changed);
+
+  const dlq = await ensureQueue(sqs, o.dlqName, { MessageRetentionPeriod: String(14 * 24 * 3600) }, changed);
+  const bucketArn = `arn:aws:s3:::${o.bucket}`;
+  // The queue's own ARN is needed in its policy, so it is created first and then given it.
+  const provisional = await ensureQueue(sqs, o.queueName, {}, changed);
+  const queue = await ensureQueue(
+    sqs,
+    o.queueName,
+    {
+      VisibilityTimeout: String(o.visibilityTimeout ?? 60),
+      ReceiveMessageWaitTimeSeconds: '20',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: o.maxReceiveCount ?? 5 }),
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'AllowBucketNotifications',
+            Effect: 'Allow',
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: provisional.arn,
+            Condition: { ArnLike: { 'aws:SourceArn': bucketArn } },
+          },
+        ],
+      }),
+    },
+    changed,
+  );
+  await ensureNotification(s3, o, queue.arn, changed);
+  return { queueUrl: queue.url, queueArn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn, changed };
+}
+
+/** The provisioning options a configuration implies. */
+export function provisionOptions(config: {
+  DROPSHIP_BUCKET: string;
+  DROPSHIP_QUEUE_NAME: string;
+  DROPSHIP_DLQ_NAME: string;
+  AWS_REGION: string;
+  corsOrigins: string[];
+}): ProvisionOptions {
+  return {
+    bucket: config.DROPSHIP_BUCKET,
+    queueName: config.DROPSHIP_QUEUE_NAME,
+    dlqName: config.DROPSHIP_DLQ_NAME,
+    region: config.AWS_REGION,
+    corsOrigins: config.corsOrigins,
+  };
+}

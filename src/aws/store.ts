@@ -1,0 +1,217 @@
+/**
+ * The object store port: the only S3 calls dropship makes, behind one narrow interface
+ * (as tusd's S3API lists only the calls it uses).
+ *
+ * Object layout (see src/core/layout.ts):
+ *   drops/{id}/original        the file; the key is server-made, never the user's name
+ *   drops/{id}/manifest.json   the drop's state, written with conditional requests
+ *   drops/{id}/thumb-{w}.webp  thumbnails
+ *
+ * Manifests are the database. Creation uses If-None-Match: * (two tickets can never share
+ * an id) and every update If-Match on the ETag that was read, so racing writers (the api
+ * completing, the worker marking ready) retry on 412 instead of losing an update.
+ *
+ * IAM (api): s3:PutObject, s3:GetObject, s3:DeleteObject, s3:ListBucket,
+ * s3:ListMultipartUploadParts, s3:AbortMultipartUpload (CreateMultipartUpload and
+ * CompleteMultipartUpload are covered by s3:PutObject). Worker: s3:GetObject, s3:PutObject,
+ * s3:DeleteObject.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+
+export interface StoredPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+export interface ObjectHead {
+  size: number;
+  etag: string;
+  contentType?: string;
+}
+
+export class PreconditionFailed extends Error {
+  constructor(key: string) {
+    super(`precondition failed for ${key}`);
+    this.name = 'PreconditionFailed';
+  }
+}
+
+export interface ObjectStore {
+  readonly bucket: string;
+  createMultipart(key: string, contentType: string): Promise<string>;
+  /** Every part S3 holds for the upload (all pages); undefined when the upload is gone. */
+  listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined>;
+  completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<string>;
+  /** Idempotent: an upload that is already gone is not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+  listMultipartUploads(prefix: string): Promise<{ key: string; uploadId: string }[]>;
+  head(key: string): Promise<ObjectHead | undefined>;
+  getText(key: string): Promise<{ text: string; etag: string } | undefined>;
+  getRange(key: string, start: number, endInclusive: number): Promise<Buffer>;
+  getStream(key: string): Promise<Readable>;
+  put(
+    key: string,
+    body: Buffer | string,
+    opts: { contentType: string; ifNoneMatch?: boolean; ifMatch?: string; cacheControl?: string },
+  ): Promise<string>;
+  listKeys(prefix: string): Promise<string[]>;
+  deleteKeys(keys: string[]): Promise<void>;
+}
+
+const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+const name = (e: unknown) => (e as { name?: string }).name;
+
+export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
+  const Bucket = bucket;
+  return {
+    bucket,
+
+    async createMultipart(key, contentType) {
+      const r = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType }));
+      if (!r.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+      return r.UploadId;
+    },
+
+    async listParts(key, uploadId) {
+      const parts: StoredPart[] = [];
+      let marker: string | undefined;
+      try {
+        do {
+          const r = await s3.send(
+            new ListPartsCommand({ Bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker, MaxParts: 1000 }),
+          );
+          for (const p of r.Parts ?? []) {
+            parts.push({ partNumber: p.PartNumber!, size: p.Size!, etag: p.ETag! });
+          }
+          marker = r.IsTruncated ? r.NextPartNumberMarker : undefined;
+        } while (marker);
+      } catch (e) {
+        if (name(e) === 'NoSuchUpload' || status(e) === 404) return undefined;
+        throw e;
+      }
+      return parts;
+    },
+
+    async completeMultipart(key, uploadId, parts) {
+      const r = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      );
+      return r.ETag ?? '';
+    },
+
+    async abortMultipart(key, uploadId) {
+      try {
+        await s3.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
+      } catch (e) {
+        if (name(e) === 'NoSuchUpload' || status(e) === 404) return;
+        throw e;
+      }
+    },
+
+    async listMultipartUploads(prefix) {
+      const out: { key: string; uploadId: string }[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        const r = await s3.send(
+          new ListMultipartUploadsCommand({ Bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        );
+        for (const u of r.Uploads ?? []) out.push({ key: u.Key!, uploadId: u.UploadId! });
+        keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+        uploadIdMarker = r.IsTruncated ? r.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+      return out;
+    },
+
+    async head(key) {
+      try {
+        const r = await s3.send(new HeadObjectCommand({ Bucket, Key: key }));
+        return { size: r.ContentLength ?? 0, etag: r.ETag ?? '', ...(r.ContentType ? { contentType: r.ContentType } : {}) };
+      } catch (e) {
+        if (status(e) === 404 || name(e) === 'NotFound' || name(e) === 'NoSuchKey') return undefined;
+        throw e;
+      }
+    },
+
+    async getText(key) {
+      try {
+        const r = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+        return { text: await r.Body!.transformToString(), etag: r.ETag ?? '' };
+      } catch (e) {
+        if (status(e) === 404 || name(e) === 'NoSuchKey') return undefined;
+        throw e;
+      }
+    },
+
+    async getRange(key, start, endInclusive) {
+      const r = await s3.send(new GetObjectCommand({ Bucket, Key: key, Range: `bytes=${start}-${endInclusive}` }));
+      return Buffer.from(await r.Body!.transformToByteArray());
+    },
+
+    async getStream(key) {
+      const r = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+      return r.Body as Readable;
+    },
+
+    async put(key, body, opts) {
+      try {
+        const r = await s3.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: key,
+            Body: body,
+            ContentType: opts.contentType,
+            ...(opts.cacheControl ? { CacheControl: opts.cacheControl } : {}),
+            ...(opts.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+            ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}),
+          }),
+        );
+        return r.ETag ?? '';
+      } catch (e) {
+        // 412 for a failed If-Match / If-None-Match; 409 when S3 saw a concurrent conditional write.
+        if (status(e) === 412 || status(e) === 409 || name(e) === 'PreconditionFailed') throw new PreconditionFailed(key);
+        throw e;
+      }
+    },
+
+    async listKeys(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const r = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const o of r.Contents ?? []) keys.push(o.Key!);
+        token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+
+    async deleteKeys(keys) {
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        const r = await s3.send(
+          new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        );
+        if (r.Errors?.length) throw new Error(`could not delete ${r.Errors.length} objects (first: ${r.Errors[0]?.Key})`);
+      }
+    },
+  };
+}

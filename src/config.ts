@@ -1,0 +1,123 @@
+/**
+ * One typed configuration, read from environment variables and validated at start-up.
+ * The TypeBox schema is the single source: the static type is derived from it, defaults
+ * live in it, and a bad value stops the process with a message naming the variable.
+ *
+ * The same code runs against LocalStack, other emulators and real AWS: only
+ * AWS_ENDPOINT_URL, credentials and region differ.
+ */
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Int = (def: number, min: number, description: string, max = Number.MAX_SAFE_INTEGER) =>
+  Type.Integer({ default: def, minimum: min, maximum: max, description });
+const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
+const Str = (def: string, description: string, minLength = 0) =>
+  Type.String({ default: def, description, minLength });
+
+export const ConfigSchema = Type.Object({
+  HOST: Str('127.0.0.1', 'Address the api listens on.', 1),
+  PORT: Int(8080, 0, 'Port the api listens on (0 picks a free port).', 65535),
+  DROPSHIP_PUBLIC_URL: Str('', 'Base URL users see in share links (default http://HOST:PORT).'),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level.' },
+  ),
+
+  AWS_REGION: Str('us-east-1', 'AWS region of the bucket and queue.', 1),
+  AWS_ENDPOINT_URL: Str('', 'Endpoint of an S3/SQS emulator (empty: real AWS).'),
+  DROPSHIP_S3_PATH_STYLE: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
+    default: 'auto',
+    description: 'Path-style S3 addressing; auto = on when AWS_ENDPOINT_URL is set.',
+  }),
+  DROPSHIP_BUCKET: Str('dropship', 'S3 bucket holding drops.', 3),
+  DROPSHIP_QUEUE_NAME: Str('dropship-events', 'SQS queue receiving the bucket notifications.', 1),
+  DROPSHIP_DLQ_NAME: Str('dropship-events-dlq', 'Dead-letter queue for messages that keep failing.', 1),
+  DROPSHIP_QUEUE_URL: Str('', 'Queue URL (default: looked up from DROPSHIP_QUEUE_NAME).'),
+  DROPSHIP_CORS_ORIGINS: Str('*', 'Comma-separated origins allowed to PUT parts to the bucket and call the api.'),
+
+  DROPSHIP_API_KEYS: Str('', 'Comma-separated API keys accepted as "Authorization: Bearer <key>".'),
+  DROPSHIP_PUBLIC_UPLOADS: Bool(false, 'Allow anonymous upload tickets (on in `npm run dev`).'),
+  DROPSHIP_MAX_FILE_SIZE: Int(5 * 1024 ** 4, 0, 'Largest file accepted, in bytes (413 above).', 5 * 1024 ** 4),
+  DROPSHIP_SINGLE_PUT_MAX: Int(16 * 1024 ** 2, 0, 'Files up to this size get a single-PUT ticket.', 5 * 1024 ** 3),
+  DROPSHIP_TICKET_TTL: Int(24 * 3600, 60, 'Seconds an upload ticket lives before the drop expires.', 7 * 24 * 3600),
+  DROPSHIP_PART_URL_TTL: Int(15 * 60, 10, 'Seconds a signed part URL lives.', 7 * 24 * 3600),
+  DROPSHIP_DOWNLOAD_URL_TTL: Int(5 * 60, 10, 'Seconds a download redirect URL lives.', 7 * 24 * 3600),
+  DROPSHIP_PARTS_PER_BATCH: Int(100, 1, 'Most part URLs signed in one request.', 10_000),
+  DROPSHIP_MAX_OPEN_TICKETS: Int(100, 1, 'Open (uploading) drops one API key or IP may hold.'),
+  DROPSHIP_UPLOAD_SLOTS: Int(10_000, 1, 'Open uploads this api replica accepts before answering 503.'),
+  DROPSHIP_RATE_LIMIT: Int(600, 1, 'Requests per minute per API key or IP.'),
+  DROPSHIP_STREAM_SLOTS: Int(8, 1, 'Concurrent curl streaming uploads before answering 503.'),
+  DROPSHIP_STREAM_IDLE_TIMEOUT_MS: Int(30_000, 100, 'A streaming client silent this long is cut and rolled back.'),
+
+  DROPSHIP_WORKER_CONCURRENCY: Int(2, 1, 'Messages one worker handles at once.', 100),
+  DROPSHIP_THUMB_WIDTHS: Str('256,1024', 'Thumbnail widths in pixels, comma-separated.', 1),
+  DROPSHIP_MAX_PIXELS: Int(100_000_000, 1, 'Images above this many pixels get no thumbnail (decompression-bomb guard).'),
+});
+
+export type Config = Static<typeof ConfigSchema> & {
+  /** Derived, not read: whether S3 is addressed path-style. */
+  s3PathStyle: boolean;
+  apiKeys: string[];
+  corsOrigins: string[];
+  thumbWidths: number[];
+  publicUrl: string;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v.trim();
+  }
+  const withDefaults = Value.Default(ConfigSchema, raw);
+  const value = Value.Convert(ConfigSchema, withDefaults) as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const e of Value.Errors(ConfigSchema, value)) {
+    const name = e.instancePath.replace(/^\//, '') || '(config)';
+    problems.push(`${name}=${JSON.stringify(raw[name] ?? value[name])}: ${e.message}`);
+  }
+  const c = value as Static<typeof ConfigSchema>;
+  const thumbWidths = list(c.DROPSHIP_THUMB_WIDTHS ?? '').map(Number);
+  if (thumbWidths.some((w) => !Number.isInteger(w) || w < 16 || w > 8192)) {
+    problems.push(`DROPSHIP_THUMB_WIDTHS=${JSON.stringify(c.DROPSHIP_THUMB_WIDTHS)}: widths must be integers 16..8192`);
+  }
+  if (c.AWS_ENDPOINT_URL && !/^https?:\/\/[^/]+/.test(c.AWS_ENDPOINT_URL)) {
+    problems.push(`AWS_ENDPOINT_URL=${JSON.stringify(c.AWS_ENDPOINT_URL)}: must be an http(s) URL`);
+  }
+  if (c.DROPSHIP_PUBLIC_URL && !/^https?:\/\/[^/]+/.test(c.DROPSHIP_PUBLIC_URL)) {
+    problems.push(`DROPSHIP_PUBLIC_URL=${JSON.stringify(c.DROPSHIP_PUBLIC_URL)}: must be an http(s) URL`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    ...c,
+    s3PathStyle: c.DROPSHIP_S3_PATH_STYLE === 'auto' ? Boolean(c.AWS_ENDPOINT_URL) : c.DROPSHIP_S3_PATH_STYLE === 'true',
+    apiKeys: list(c.DROPSHIP_API_KEYS),
+    corsOrigins: list(c.DROPSHIP_CORS_ORIGINS),
+    thumbWidths: [...new Set(thumbWidths)].sort((a, b) => a - b),
+    publicUrl: (c.DROPSHIP_PUBLIC_URL || `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
+  };
+}
+
+/** Variable name, default and description of every setting: the README's table is made from this. */
+export function describeConfig(): { name: string; default: unknown; description: string }[] {
+  return Object.entries(ConfigSchema.properties).map(([name, s]) => ({
+    name,
+    default: (s as { default?: unknown }).default,
+    description: (s as { description?: string }).description ?? '',
+  }));
+}

@@ -1,0 +1,54 @@
+/**
+ * The catalogue of errors clients can rely on. Codes are stable (clients branch on them);
+ * messages are for people and may change. Anything not in this catalogue becomes a
+ * generic 500 INTERNAL with no internals leaked.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: 400,
+  NAME_INVALID: 400,
+  SIZE_INVALID: 400,
+  PART_NUMBER_INVALID: 400,
+  BODY_TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  OWNER_TOKEN_INVALID: 403,
+  FORBIDDEN: 403,
+  DROP_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  THUMBNAIL_NOT_FOUND: 404,
+  DROP_NOT_READY: 409,
+  DROP_NOT_UPLOADING: 409,
+  PART_MISSING: 409,
+  PART_UNEXPECTED: 409,
+  PART_SIZE_MISMATCH: 409,
+  PART_ETAG_MISMATCH: 409,
+  DROP_EXPIRED: 410,
+  DOWNLOAD_LIMIT_REACHED: 410,
+  FILE_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_OPEN_TICKETS: 429,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  STORAGE_UNAVAILABLE: 503,
+  UPLOAD_SLOTS_FULL: 503,
+  STREAM_SLOTS_FULL: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class DropshipError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    /** Seconds, sent as Retry-After on 429/503. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'DropshipError';
+    this.status = ERRORS[code];
+  }
+}
+
+export const fail = (code: ErrorCode, message: string, details?: Record<string, unknown>, retryAfter?: number) =>
+  new DropshipError(code, message, details, retryAfter);

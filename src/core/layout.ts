@@ -1,0 +1,48 @@
+// Where a drop's objects live in the bucket. Keys are made only from the server-generated id,
+// never from anything the user named, so no key can escape its drop's prefix.
+//
+//   drops/{id}/original         the uploaded bytes
+//   drops/{id}/manifest.json    state (see manifest.ts)
+//   drops/{id}/thumb-{w}.webp   thumbnails
+//
+// The bucket notification filters on prefix "drops/" and suffix "/original", so writing a
+// manifest or a thumbnail never wakes the worker.
+
+import { isDropId } from './ids.js';
+
+export const DROPS_PREFIX = 'drops/';
+
+export interface DropKeys {
+  prefix: string;
+  original: string;
+  manifest: string;
+  thumb(width: number): string;
+}
+
+export function dropKeys(id: string): DropKeys {
+  // Ids reach here from URLs; a malformed one must fail loudly rather than address other keys.
+  if (!isDropId(id)) throw new RangeError('not a drop id');
+  const prefix = `${DROPS_PREFIX}${id}/`;
+  return {
+    prefix,
+    original: `${prefix}original`,
+    manifest: `${prefix}manifest.json`,
+    thumb(width: number): string {
+      if (!Number.isSafeInteger(width) || width <= 0) throw new RangeError('thumbnail width must be a positive integer');
+      return `${prefix}thumb-${width}.webp`;
+    },
+  };
+}
+
+/** The drop id of any object directly under a drop's prefix, else undefined. */
+export function dropIdFromKey(key: string): string | undefined {
+  if (!key.startsWith(DROPS_PREFIX)) return undefined;
+  const [id, object, ...deeper] = key.slice(DROPS_PREFIX.length).split('/');
+  if (!isDropId(id) || !object || deeper.length > 0) return undefined;
+  return id;
+}
+
+export function isOriginalKey(key: string): boolean {
+  const id = dropIdFromKey(key);
+  return id !== undefined && key === `${DROPS_PREFIX}${id}/original`;
+}

@@ -1,0 +1,212 @@
+// The drop manifest (drops/{id}/manifest.json) and its state machine.
+//
+//   uploading ──complete──▶ processing ──processed──▶ ready
+//   uploading ──processed──▶ ready                 (the S3 event beat the API)
+//   uploading | processing ──verify_failed──▶ failed
+//   uploading ──expire──▶ expired
+//   any other status ──cancel──▶ cancelled         (the owner aborts or deletes the drop)
+//
+// The API (complete, cancel) and the worker (processed, verify_failed) write the same object
+// with conditional requests and retry on 412, so `apply` is re-run against whatever the other
+// writer left. It must therefore be pure and idempotent, and the API's `complete` and the
+// worker's `processed` must commute: the S3 event can reach the worker before the API has
+// recorded `processing`, and either order has to end in `ready`.
+
+import type { UploadMode } from './parts.js';
+
+export const DROP_STATUSES = ['uploading', 'processing', 'ready', 'failed', 'cancelled', 'expired'] as const;
+export type DropStatus = (typeof DROP_STATUSES)[number];
+
+export const THUMBNAIL_STATES = ['pending', 'ready', 'none', 'failed'] as const;
+export type ThumbnailState = (typeof THUMBNAIL_STATES)[number];
+
+export const DROP_SOURCES = ['ticket', 'stream', 'uppy'] as const;
+export type DropSource = (typeof DROP_SOURCES)[number];
+
+export interface Thumb {
+  width: number;
+  height: number;
+  key: string;
+}
+
+export interface Manifest {
+  version: 1;
+  id: string;
+  status: DropStatus;
+  name: string;
+  size: number;
+  type: string;
+  sha256?: string;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+  completedAt?: string;
+  readyAt?: string;
+  ownerTokenHash: string;
+  upload: { mode: UploadMode; uploadId?: string; partSize: number; partCount: number };
+  source: DropSource;
+  maxDownloads?: number;
+  thumbnail: ThumbnailState;
+  thumbnails: Thumb[];
+  thumbnailError?: string;
+  sniffedType?: string;
+  width?: number;
+  height?: number;
+  etag?: string;
+  failureReason?: string;
+}
+
+export type DropEvent =
+  | { type: 'complete'; at: Date; etag?: string }
+  | {
+      type: 'processed';
+      at: Date;
+      sniffedType: string;
+      width?: number;
+      height?: number;
+      thumbnail: ThumbnailState;
+      thumbnails: Thumb[];
+      thumbnailError?: string;
+      etag?: string;
+    }
+  | { type: 'verify_failed'; at: Date; reason: string }
+  | { type: 'cancel'; at: Date }
+  | { type: 'expire'; at: Date };
+
+export type DropEventType = DropEvent['type'];
+export const DROP_EVENT_TYPES = ['complete', 'processed', 'verify_failed', 'cancel', 'expire'] as const satisfies readonly DropEventType[];
+
+export type ApplyResult =
+  | { ok: true; manifest: Manifest; changed: boolean }
+  | { ok: false; code: 'INVALID_TRANSITION'; from: DropStatus; event: DropEventType };
+
+export interface NewManifestArgs {
+  id: string;
+  name: string;
+  size: number;
+  type: string;
+  sha256?: string;
+  ownerTokenHash: string;
+  upload: { mode: UploadMode; uploadId?: string; partSize: number; partCount: number };
+  source: DropSource;
+  maxDownloads?: number;
+  now: Date;
+  expiresAt: Date;
+}
+
+export function newManifest(args: NewManifestArgs): Manifest {
+  const now = args.now.toISOString();
+  const { mode, uploadId, partSize, partCount } = args.upload;
+  return {
+    version: 1,
+    id: args.id,
+    status: 'uploading',
+    name: args.name,
+    size: args.size,
+    type: args.type,
+    ...(args.sha256 !== undefined && { sha256: args.sha256 }),
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: args.expiresAt.toISOString(),
+    ownerTokenHash: args.ownerTokenHash,
+    upload: { mode, ...(uploadId !== undefined && { uploadId }), partSize, partCount },
+    source: args.source,
+    ...(args.maxDownloads !== undefined && { maxDownloads: args.maxDownloads }),
+    thumbnail: 'pending',
+    thumbnails: [],
+  };
+}
+
+/** Statuses the drop stays in unless its owner deletes it (cancel). */
+export function isTerminal(s: DropStatus): boolean {
+  return s === 'ready' || s === 'failed' || s === 'cancelled' || s === 'expired';
+}
+
+/**
+ * The status readers should see. An upload whose ticket has run out is expired even before
+ * anything rewrites its manifest (retention is left to lifecycle rules, not a scanner).
+ */
+export function effectiveStatus(m: Manifest, now: Date): DropStatus {
+  if (m.status === 'uploading' && now.getTime() > Date.parse(m.expiresAt)) return 'expired';
+  return m.status;
+}
+
+/**
+ * Applies one event. Never mutates `m`. `changed: false` means the event was already applied
+ * (a retry or a redelivered message) and there is nothing to write; the same `m` comes back.
+ */
+export function apply(m: Manifest, e: DropEvent): ApplyResult {
+  const from = m.status;
+  const invalid: ApplyResult = { ok: false, code: 'INVALID_TRANSITION', from, event: e.type };
+  const unchanged: ApplyResult = { ok: true, manifest: m, changed: false };
+
+  switch (e.type) {
+    case 'complete':
+      if (from === 'uploading') {
+        return changed(m, e.at, 'processing', {
+          completedAt: e.at.toISOString(),
+          ...(e.etag !== undefined && { etag: e.etag }),
+        });
+      }
+      return from === 'processing' || from === 'ready' ? unchanged : invalid;
+
+    case 'processed': {
+      if (from === 'ready') return unchanged;
+      if (from !== 'uploading' && from !== 'processing') return invalid;
+      const next = changed(m, e.at, 'ready', {
+        // The worker got here first when completedAt is unset; the object exists, so the
+        // upload was complete by now.
+        completedAt: m.completedAt ?? e.at.toISOString(),
+        readyAt: e.at.toISOString(),
+        sniffedType: e.sniffedType,
+        thumbnail: e.thumbnail,
+        thumbnails: e.thumbnails.map((t) => ({ ...t })),
+        ...(e.width !== undefined && { width: e.width }),
+        ...(e.height !== undefined && { height: e.height }),
+        ...(e.etag !== undefined && { etag: e.etag }),
+      });
+      if (e.thumbnailError === undefined) delete next.manifest.thumbnailError;
+      else next.manifest.thumbnailError = e.thumbnailError;
+      return next;
+    }
+
+    case 'verify_failed':
+      if (from === 'failed') return unchanged;
+      if (from !== 'uploading' && from !== 'processing') return invalid;
+      return changed(m, e.at, 'failed', { failureReason: e.reason });
+
+    case 'cancel':
+      return from === 'cancelled' ? unchanged : changed(m, e.at, 'cancelled', {});
+
+    case 'expire':
+      if (from === 'expired') return unchanged;
+      return from === 'uploading' ? changed(m, e.at, 'expired', {}) : invalid;
+  }
+}
+
+function changed(
+  m: Manifest,
+  at: Date,
+  status: DropStatus,
+  fields: Partial<Manifest>,
+): { ok: true; manifest: Manifest; changed: true } {
+  const manifest: Manifest = {
+    ...m,
+    upload: { ...m.upload },
+    thumbnails: m.thumbnails.map((t) => ({ ...t })),
+    ...fields,
+    status,
+    // API and worker hosts' clocks may disagree slightly; updatedAt must still never go back.
+    updatedAt: laterIso(m.updatedAt, at),
+  };
+  // A drop that will never be processed must not show a thumbnail spinner forever.
+  if (status !== 'ready' && status !== 'processing' && manifest.thumbnail === 'pending') {
+    manifest.thumbnail = 'none';
+  }
+  return { ok: true, manifest, changed: true };
+}
+
+function laterIso(iso: string, at: Date): string {
+  const previous = Date.parse(iso);
+  return Number.isFinite(previous) && previous > at.getTime() ? iso : at.toISOString();
+}

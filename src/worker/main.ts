@@ -1,0 +1,41 @@
+/**
+ * The worker process: the composition root for the SQS consumer. It long-polls the queue
+ * that S3 notifies, hands each message to the handler, and on SIGINT/SIGTERM stops polling
+ * and lets in-flight messages finish (or, past the grace period, return to the queue by
+ * visibility timeout).
+ */
+import { loadConfig, ConfigError } from '../config.js';
+import { createAwsClients, destroyAwsClients } from '../aws/clients.js';
+import { lookupQueueUrl } from '../api/queue-url.js';
+import { startWorker } from './worker.js';
+import pino from 'pino';
+
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`dropship worker: ${e.message}`);
+    process.exit(78);
+  }
+  throw e;
+}
+const log = pino({ level: config.LOG_LEVEL, base: { proc: 'worker' } });
+const aws = createAwsClients(config);
+const queueUrl = await lookupQueueUrl(aws.sqs, config);
+const worker = startWorker({ config, aws, queueUrl, log });
+log.info({ queueUrl, concurrency: config.DROPSHIP_WORKER_CONCURRENCY }, 'worker consuming');
+
+let closing = false;
+const shutdown = async (signal: string) => {
+  if (closing) return;
+  closing = true;
+  log.info({ signal }, 'worker shutting down: finishing in-flight messages');
+  const force = setTimeout(() => process.exit(1), 30_000);
+  force.unref();
+  await worker.stop();
+  destroyAwsClients(aws);
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

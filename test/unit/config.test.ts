@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('config', () => {
+  it('applies defaults and converts numbers and booleans', () => {
+    const c = loadConfig({ PORT: '9000', DROPSHIP_PUBLIC_UPLOADS: 'true' });
+    expect(c.PORT).toBe(9000);
+    expect(c.DROPSHIP_PUBLIC_UPLOADS).toBe(true);
+    expect(c.DROPSHIP_BUCKET).toBe('dropship');
+    expect(c.s3PathStyle).toBe(false);
+    expect(c.publicUrl).toBe('http://127.0.0.1:9000');
+  });
+
+  it('uses path-style addressing when an endpoint is set', () => {
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).s3PathStyle).toBe(true);
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://x:1', DROPSHIP_S3_PATH_STYLE: 'false' }).s3PathStyle).toBe(false);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DROPSHIP_PUBLIC_UPLOADS', 'maybe'],
+    ['DROPSHIP_TICKET_TTL', '5'],
+    ['LOG_LEVEL', 'loud'],
+    ['AWS_ENDPOINT_URL', 'localhost:4566'],
+    ['DROPSHIP_THUMB_WIDTHS', '256,big'],
+  ])('rejects %s=%s and names the variable', (name, value) => {
+    let err: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.some((p) => p.startsWith(`${name}=`))).toBe(true);
+  });
+
+  it('lists API keys and thumbnail widths', () => {
+    const c = loadConfig({ DROPSHIP_API_KEYS: ' a, b ,,c', DROPSHIP_THUMB_WIDTHS: '1024,256,256' });
+    expect(c.apiKeys).toEqual(['a', 'b', 'c']);
+    expect(c.thumbWidths).toEqual([256, 1024]);
+  });
+});

@@ -1,0 +1,309 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DROP_EVENT_TYPES,
+  DROP_STATUSES,
+  apply,
+  effectiveStatus,
+  isTerminal,
+  newManifest,
+  type DropEvent,
+  type DropEventType,
+  type DropStatus,
+  type Manifest,
+} from '../../src/core/manifest.js';
+
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+
+function base(overrides: Partial<Manifest> = {}): Manifest {
+  return {
+    ...newManifest({
+      id: 'V1StGXR8_Z5jdHi6B-myT',
+      name: 'holiday.jpg',
+      size: 20 * 1024 * 1024,
+      type: 'image/jpeg',
+      ownerTokenHash: 'a'.repeat(64),
+      upload: { mode: 'multipart', uploadId: 'upload-1', partSize: 8 * 1024 * 1024, partCount: 3 },
+      source: 'ticket',
+      now: T0,
+      expiresAt: at(3600),
+    }),
+    ...overrides,
+  };
+}
+
+const events: { [K in DropEventType]: Extract<DropEvent, { type: K }> } = {
+  complete: { type: 'complete', at: at(10), etag: 'etag-3' },
+  processed: {
+    type: 'processed',
+    at: at(20),
+    sniffedType: 'image/jpeg',
+    width: 4000,
+    height: 3000,
+    thumbnail: 'ready',
+    thumbnails: [{ width: 256, height: 192, key: 'drops/V1StGXR8_Z5jdHi6B-myT/thumb-256.webp' }],
+  },
+  verify_failed: { type: 'verify_failed', at: at(20), reason: 'size mismatch' },
+  cancel: { type: 'cancel', at: at(30) },
+  expire: { type: 'expire', at: at(4000) },
+};
+
+type Outcome = DropStatus | 'no-op' | 'invalid';
+
+// Rows: current status; columns: event. The whole state machine in one place.
+const TABLE: Record<DropStatus, Record<DropEventType, Outcome>> = {
+  uploading: { complete: 'processing', processed: 'ready', verify_failed: 'failed', cancel: 'cancelled', expire: 'expired' },
+  processing: { complete: 'no-op', processed: 'ready', verify_failed: 'failed', cancel: 'cancelled', expire: 'invalid' },
+  ready: { complete: 'no-op', processed: 'no-op', verify_failed: 'invalid', cancel: 'cancelled', expire: 'invalid' },
+  failed: { complete: 'invalid', processed: 'invalid', verify_failed: 'no-op', cancel: 'cancelled', expire: 'invalid' },
+  cancelled: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', cancel: 'no-op', expire: 'invalid' },
+  expired: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', cancel: 'cancelled', expire: 'no-op' },
+};
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+describe('apply: transition table', () => {
+  const rows = DROP_STATUSES.flatMap((from) => DROP_EVENT_TYPES.map((event) => [from, event, TABLE[from][event]] as const));
+
+  it('covers every status and event', () => {
+    expect(rows).toHaveLength(30);
+  });
+
+  it.each(rows)('%s + %s -> %s', (from, eventType, outcome) => {
+    const m = deepFreeze(base({ status: from }));
+    const result = apply(m, events[eventType]);
+    if (outcome === 'invalid') {
+      expect(result).toEqual({ ok: false, code: 'INVALID_TRANSITION', from, event: eventType });
+    } else if (outcome === 'no-op') {
+      expect(result).toEqual({ ok: true, manifest: m, changed: false });
+    } else {
+      expect(result.ok && result.changed).toBe(true);
+      if (!result.ok) return;
+      expect(result.manifest.status).toBe(outcome);
+      expect(result.manifest.updatedAt).toBe(events[eventType].at.toISOString());
+    }
+  });
+});
+
+describe('apply: what each transition records', () => {
+  it('complete records when and the ETag', () => {
+    const result = apply(base(), events.complete);
+    expect(result).toMatchObject({ ok: true, changed: true, manifest: { status: 'processing', completedAt: at(10).toISOString(), etag: 'etag-3' } });
+  });
+
+  it('processed records the sniffed facts and thumbnails and keeps the API completion time', () => {
+    const processing = apply(base(), events.complete);
+    if (!processing.ok) throw new Error('setup');
+    const ready = apply(processing.manifest, events.processed);
+    expect(ready).toMatchObject({
+      ok: true,
+      manifest: {
+        status: 'ready',
+        completedAt: at(10).toISOString(),
+        readyAt: at(20).toISOString(),
+        sniffedType: 'image/jpeg',
+        width: 4000,
+        height: 3000,
+        thumbnail: 'ready',
+        thumbnails: [{ width: 256, height: 192, key: 'drops/V1StGXR8_Z5jdHi6B-myT/thumb-256.webp' }],
+        etag: 'etag-3',
+      },
+    });
+  });
+
+  it('processed straight from uploading sets completedAt too', () => {
+    const result = apply(base(), events.processed);
+    expect(result).toMatchObject({ ok: true, manifest: { status: 'ready', completedAt: at(20).toISOString() } });
+  });
+
+  it('processed keeps a thumbnail failure without failing the drop', () => {
+    const result = apply(base({ status: 'processing' }), {
+      ...events.processed,
+      thumbnail: 'failed',
+      thumbnails: [],
+      thumbnailError: 'corrupt image',
+    });
+    expect(result).toMatchObject({ ok: true, manifest: { status: 'ready', thumbnail: 'failed', thumbnailError: 'corrupt image', thumbnails: [] } });
+  });
+
+  it('verify_failed records the reason and stops the thumbnail spinner', () => {
+    const result = apply(base({ status: 'processing' }), events.verify_failed);
+    expect(result).toMatchObject({ ok: true, manifest: { status: 'failed', failureReason: 'size mismatch', thumbnail: 'none' } });
+  });
+
+  it.each(['cancel', 'expire'] as const)('%s from uploading stops the thumbnail spinner', (type) => {
+    const result = apply(base(), events[type]);
+    expect(result).toMatchObject({ ok: true, manifest: { thumbnail: 'none' } });
+  });
+
+  it('cancel of a ready drop keeps its thumbnail facts', () => {
+    const ready = apply(base(), events.processed);
+    if (!ready.ok) throw new Error('setup');
+    const cancelled = apply(ready.manifest, events.cancel);
+    expect(cancelled).toMatchObject({ ok: true, manifest: { status: 'cancelled', thumbnail: 'ready' } });
+  });
+
+  it('never moves updatedAt backwards when clocks disagree', () => {
+    const m = base({ updatedAt: at(100).toISOString() });
+    const result = apply(m, events.complete); // event stamped at +10 s
+    expect(result).toMatchObject({ ok: true, manifest: { status: 'processing', updatedAt: at(100).toISOString() } });
+  });
+
+  it('does not mutate its input or the event', () => {
+    const m = deepFreeze(base());
+    const e = deepFreeze(structuredClone(events.processed));
+    const snapshot = structuredClone(m);
+    const result = apply(m, e);
+    expect(m).toEqual(snapshot);
+    if (!result.ok) throw new Error('expected a transition');
+    // The result shares no mutable parts with the input.
+    result.manifest.upload.partCount = 99;
+    result.manifest.thumbnails.push({ width: 1, height: 1, key: 'x' });
+    expect(m).toEqual(snapshot);
+    expect(e.thumbnails).toHaveLength(1);
+  });
+});
+
+describe('apply: the API and the worker commute', () => {
+  it.each([
+    ['complete then processed', ['complete', 'processed']],
+    ['processed then complete', ['processed', 'complete']],
+  ] as const)('%s ends ready with the worker’s results', (_label, order) => {
+    let m = base();
+    const changes: boolean[] = [];
+    for (const type of order) {
+      const result = apply(m, events[type]);
+      if (!result.ok) throw new Error(`${type} refused`);
+      changes.push(result.changed);
+      m = result.manifest;
+    }
+    expect(m).toMatchObject({ status: 'ready', sniffedType: 'image/jpeg', thumbnail: 'ready', readyAt: at(20).toISOString() });
+    expect(m.thumbnails).toHaveLength(1);
+    // In the second order the API's complete finds the work done: nothing to write.
+    expect(changes).toEqual(order[0] === 'complete' ? [true, true] : [true, false]);
+  });
+
+  it('any interleaving of repeated completes and processed events ends ready', () => {
+    const steps = fc.array(fc.constantFrom('complete' as const, 'processed' as const), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(steps, (sequence) => {
+        fc.pre(sequence.includes('processed'));
+        let m = base();
+        for (const type of sequence) {
+          const result = apply(m, events[type]);
+          expect(result.ok).toBe(true);
+          if (result.ok) m = result.manifest;
+        }
+        expect(m.status).toBe('ready');
+        expect(m.sniffedType).toBe('image/jpeg');
+      }),
+    );
+  });
+});
+
+describe('apply: random event sequences', () => {
+  const eventArb: fc.Arbitrary<DropEvent> = fc
+    .tuple(fc.constantFrom(...DROP_EVENT_TYPES), fc.integer({ min: -100, max: 10_000 }))
+    .map(([type, seconds]) => ({ ...events[type], at: at(seconds) }) as DropEvent);
+
+  it('follow the table, only leave terminal states by cancel, and never go back in time', () => {
+    fc.assert(
+      fc.property(fc.array(eventArb, { maxLength: 20 }), (sequence) => {
+        let m = deepFreeze(base());
+        for (const e of sequence) {
+          const from = m.status;
+          const expected = TABLE[from][e.type];
+          const result = apply(m, e);
+          if (!result.ok) {
+            expect(expected).toBe('invalid');
+            continue;
+          }
+          const next = result.manifest;
+          expect(DROP_STATUSES).toContain(next.status);
+          expect(next.status).toBe(expected === 'no-op' ? from : expected);
+          expect(result.changed).toBe(expected !== 'no-op');
+          if (isTerminal(from) && next.status !== from) expect(e.type).toBe('cancel');
+          expect(Date.parse(next.updatedAt)).toBeGreaterThanOrEqual(Date.parse(m.updatedAt));
+          m = deepFreeze(next);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('newManifest', () => {
+  it('starts an upload', () => {
+    const m = base();
+    expect(m).toEqual({
+      version: 1,
+      id: 'V1StGXR8_Z5jdHi6B-myT',
+      status: 'uploading',
+      name: 'holiday.jpg',
+      size: 20 * 1024 * 1024,
+      type: 'image/jpeg',
+      createdAt: T0.toISOString(),
+      updatedAt: T0.toISOString(),
+      expiresAt: at(3600).toISOString(),
+      ownerTokenHash: 'a'.repeat(64),
+      upload: { mode: 'multipart', uploadId: 'upload-1', partSize: 8 * 1024 * 1024, partCount: 3 },
+      source: 'ticket',
+      thumbnail: 'pending',
+      thumbnails: [],
+    });
+    // Absent options are absent keys, so the JSON in S3 carries no nulls.
+    expect(Object.keys(m)).not.toContain('sha256');
+    expect(Object.keys(m)).not.toContain('maxDownloads');
+  });
+
+  it('keeps the optional fields it is given', () => {
+    const m = newManifest({
+      id: 'V1StGXR8_Z5jdHi6B-myT',
+      name: 'a.txt',
+      size: 3,
+      type: 'text/plain',
+      sha256: 'b'.repeat(64),
+      ownerTokenHash: 'a'.repeat(64),
+      upload: { mode: 'single', partSize: 3, partCount: 1 },
+      source: 'stream',
+      maxDownloads: 5,
+      now: T0,
+      expiresAt: at(60),
+    });
+    expect(m).toMatchObject({ sha256: 'b'.repeat(64), maxDownloads: 5, source: 'stream', upload: { mode: 'single', partSize: 3, partCount: 1 } });
+    expect(Object.keys(m.upload)).not.toContain('uploadId');
+  });
+});
+
+describe('isTerminal', () => {
+  it.each([
+    ['uploading', false],
+    ['processing', false],
+    ['ready', true],
+    ['failed', true],
+    ['cancelled', true],
+    ['expired', true],
+  ] as const)('%s -> %s', (status, terminal) => {
+    expect(isTerminal(status)).toBe(terminal);
+  });
+});
+
+describe('effectiveStatus', () => {
+  it.each<[DropStatus, number, DropStatus]>([
+    ['uploading', 3599, 'uploading'],
+    ['uploading', 3600, 'uploading'],
+    ['uploading', 3601, 'expired'],
+    ['processing', 7200, 'processing'],
+    ['ready', 7200, 'ready'],
+    ['cancelled', 7200, 'cancelled'],
+  ])('%s at +%is -> %s', (status, seconds, expected) => {
+    expect(effectiveStatus(base({ status }), at(seconds))).toBe(expected);
+  });
+});
