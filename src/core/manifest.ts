@@ -46,6 +46,8 @@ export interface Manifest {
   upload: { mode: UploadMode; uploadId?: string; partSize: number; partCount: number };
   source: DropSource;
   maxDownloads?: number;
+  /** Downloads counted so far, when maxDownloads is set. */
+  downloads?: number;
   thumbnail: ThumbnailState;
   thumbnails: Thumb[];
   thumbnailError?: string;

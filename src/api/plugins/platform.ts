@@ -1,0 +1,85 @@
+/**
+ * The external Fastify plugins, configured once: OpenAPI (/openapi.json, UI at /docs),
+ * security headers, CORS for browser clients on other origins, and rate limiting per API
+ * key or IP that answers 429 with Retry-After in the api's error shape.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import { createHash } from 'node:crypto';
+import { bearerKey } from './auth.js';
+
+export default fp(async function platform(app: FastifyInstance) {
+  const config = app.config;
+
+  await app.register(helmet, {
+    // The api answers JSON and redirects; the share page and SPA set their own stricter CSP.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:', '*'],
+        connectSrc: ["'self'", '*'],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    strictTransportSecurity: config.publicUrl.startsWith('https:'),
+  });
+
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'authorization', 'x-owner-token', 'uppy-versions'],
+    exposedHeaders: ['x-drop-id', 'x-owner-token', 'retry-after', 'location'],
+    maxAge: 3600,
+  });
+
+  await app.register(rateLimit, {
+    max: config.DROPSHIP_RATE_LIMIT,
+    timeWindow: 60_000,
+    keyGenerator: (req) => {
+      const key = bearerKey(req);
+      return key ? `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}` : `ip:${req.ip}`;
+    },
+    errorResponseBuilder: (_req, ctx) => {
+      const err = new Error(`rate limit: at most ${ctx.max} requests per minute; retry in ${ctx.after}`) as Error & {
+        statusCode: number;
+      };
+      err.statusCode = 429;
+      return err;
+    },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'dropship',
+        version: '1',
+        description: 'Instant file sharing: presigned multipart uploads straight to S3.',
+      },
+      tags: [
+        { name: 'drops', description: 'Upload tickets, parts, completion, status' },
+        { name: 'share', description: 'Share links and downloads' },
+        { name: 'ops', description: 'Health and readiness' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer' },
+          ownerToken: { type: 'apiKey', in: 'header', name: 'X-Owner-Token' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+});

@@ -1,0 +1,102 @@
+/**
+ * TypeBox schemas of the drops API: validation at the edge and the OpenAPI document
+ * (/openapi.json) come from these, so the contract in DESIGN.md lives in one place.
+ */
+import { Type, type Static } from 'typebox';
+import { DROP_STATUSES, THUMBNAIL_STATES } from '../../core/manifest.js';
+import { MAX_OBJECT_SIZE, MAX_PARTS } from '../../core/parts.js';
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code (see docs/api.md).' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+export const DropParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'Drop id' }) });
+
+export const CreateDropBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 1024, description: 'File name, shown to people and used for downloads.' }),
+    size: Type.Integer({ minimum: 0, maximum: MAX_OBJECT_SIZE, description: 'Exact size in bytes.' }),
+    type: Type.Optional(Type.String({ maxLength: 255, description: 'Declared media type (informational; the worker sniffs the real one).' })),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'Hex SHA-256 of the file, recorded in the manifest.' })),
+    expiresIn: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'Seconds the upload ticket lives (capped by the server).' })),
+    maxDownloads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateDropBody = Static<typeof CreateDropBody>;
+
+export const SignedPart = Type.Object({
+  partNumber: Type.Integer(),
+  url: Type.String({ description: 'PUT exactly `size` bytes here; the response ETag identifies the part.' }),
+  size: Type.Integer(),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+
+export const CreateDropResponse = Type.Object({
+  id: Type.String(),
+  shareUrl: Type.String(),
+  ownerToken: Type.String({ description: 'Returned once; send as X-Owner-Token to change the drop.' }),
+  status: Type.Literal('uploading'),
+  upload: Type.Object({
+    mode: Type.Union([Type.Literal('multipart'), Type.Literal('single')]),
+    partSize: Type.Integer(),
+    partCount: Type.Integer(),
+    expiresAt: Type.String({ format: 'date-time' }),
+  }),
+  parts: Type.Array(SignedPart),
+});
+
+export const PartsBody = Type.Object(
+  { partNumbers: Type.Array(Type.Integer({ minimum: 1, maximum: MAX_PARTS }), { minItems: 1, maxItems: MAX_PARTS }) },
+  { additionalProperties: false },
+);
+
+export const PartsResponse = Type.Object({ parts: Type.Array(SignedPart) });
+
+export const UploadedPartsResponse = Type.Object({
+  partSize: Type.Integer(),
+  partCount: Type.Integer(),
+  parts: Type.Array(Type.Object({ partNumber: Type.Integer(), size: Type.Integer(), etag: Type.String() })),
+});
+
+export const CompleteBody = Type.Object(
+  {
+    parts: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { partNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS }), etag: Type.String({ minLength: 1, maxLength: 128 }) },
+          { additionalProperties: false },
+        ),
+        { maxItems: MAX_PARTS },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const DropView = Type.Object({
+  id: Type.String(),
+  status: Type.Enum(DROP_STATUSES),
+  name: Type.String(),
+  size: Type.Integer(),
+  type: Type.String({ description: 'Sniffed media type once the worker has seen the bytes, else the declared one.' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time', description: 'When the upload ticket runs out.' }),
+  completedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  readyAt: Type.Optional(Type.String({ format: 'date-time' })),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  thumbnail: Type.Enum(THUMBNAIL_STATES),
+  thumbnails: Type.Array(Type.Object({ width: Type.Integer(), height: Type.Integer(), url: Type.String() })),
+  shareUrl: Type.String(),
+  downloadUrl: Type.String(),
+  failureReason: Type.Optional(Type.String()),
+});
+export type DropView = Static<typeof DropView>;
