@@ -1,0 +1,188 @@
+/** DropshipClient: typed calls to the dropship api, plus `upload` (see upload.ts). */
+import { DropshipApiError, abortError, parseRetryAfter } from './errors.js';
+import { isRetryableApiStatus, retryDelay, sleep } from './retry.js';
+import { chunk } from './batching.js';
+import { uploadFile, type UploadOptions, type UploadSource } from './upload.js';
+import {
+  TERMINAL_STATUSES,
+  type CompletedPart,
+  type CreateDropInput,
+  type DropView,
+  type SignedPart,
+  type Ticket,
+  type UploadedParts,
+} from './types.js';
+
+export interface DropshipClientOptions {
+  /** Where the api listens, e.g. https://drop.example.com (no trailing path needed). */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer` when the server requires a key to upload. */
+  apiKey?: string;
+  /** Replaces globalThis.fetch for api calls and (outside browsers) part PUTs. */
+  fetch?: typeof fetch;
+  /** Retries of api calls answered 408/429/502/503/504 (or, when safe to repeat, lost on the network). Default 3. */
+  apiRetries?: number;
+  /** Longest Retry-After the client will sit out, in seconds; a longer one is thrown to the caller. Default 30. */
+  maxRetryAfter?: number;
+  /** Largest batch for POST /v1/drops/:id/parts (the server's DROPSHIP_PARTS_PER_BATCH). Default 100. */
+  partsPerBatch?: number;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  ownerToken?: string;
+  signal?: AbortSignal;
+  /** Whether a request lost on the network may be sent again (false for creating a drop). */
+  idempotent: boolean;
+}
+
+export class DropshipClient {
+  readonly baseUrl: string;
+  readonly partsPerBatch: number;
+  private readonly apiKey: string | undefined;
+  /** For part PUTs; also read by upload.ts. */
+  readonly fetchImpl: typeof fetch;
+  readonly customFetch: boolean;
+  private readonly apiRetries: number;
+  private readonly maxRetryAfter: number;
+
+  constructor(opts: DropshipClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.apiKey = opts.apiKey;
+    this.customFetch = opts.fetch !== undefined;
+    // Bound to globalThis: browsers throw "Illegal invocation" for a detached fetch.
+    this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.apiRetries = opts.apiRetries ?? 3;
+    this.maxRetryAfter = opts.maxRetryAfter ?? 30;
+    this.partsPerBatch = opts.partsPerBatch ?? 100;
+  }
+
+  createDrop(input: CreateDropInput, signal?: AbortSignal): Promise<Ticket> {
+    // Not idempotent on network loss (a second ticket would count against the open-ticket
+    // limit), but a 429/503 refusal happens before anything is created, so that is retried.
+    return this.request<Ticket>('POST', '/v1/drops', { body: input, signal, idempotent: false });
+  }
+
+  async signParts(id: string, ownerToken: string, partNumbers: number[], signal?: AbortSignal): Promise<SignedPart[]> {
+    const out: SignedPart[] = [];
+    for (const batch of chunk(partNumbers, this.partsPerBatch)) {
+      const r = await this.request<{ parts: SignedPart[] }>('POST', `/v1/drops/${enc(id)}/parts`, {
+        body: { partNumbers: batch },
+        ownerToken,
+        signal,
+        idempotent: true,
+      });
+      out.push(...r.parts);
+    }
+    return out;
+  }
+
+  listParts(id: string, ownerToken: string, signal?: AbortSignal): Promise<UploadedParts> {
+    return this.request('GET', `/v1/drops/${enc(id)}/parts`, { ownerToken, signal, idempotent: true });
+  }
+
+  complete(id: string, ownerToken: string, parts?: CompletedPart[], signal?: AbortSignal): Promise<DropView> {
+    // Complete is idempotent on the server: a retry after a lost answer returns the same drop.
+    return this.request('POST', `/v1/drops/${enc(id)}/complete`, {
+      body: parts ? { parts } : {},
+      ownerToken,
+      signal,
+      idempotent: true,
+    });
+  }
+
+  deleteDrop(id: string, ownerToken: string, signal?: AbortSignal): Promise<DropView> {
+    return this.request('DELETE', `/v1/drops/${enc(id)}`, { ownerToken, signal, idempotent: true });
+  }
+
+  status(id: string, signal?: AbortSignal): Promise<DropView> {
+    return this.request('GET', `/v1/drops/${enc(id)}`, { signal, idempotent: true });
+  }
+
+  /**
+   * Polls the drop until its status is one of `statuses` (default: any terminal one).
+   * Polling works behind every proxy and in every runtime, unlike a long-lived SSE stream.
+   * Rejects with a DOMException named TimeoutError after `timeoutMs`.
+   */
+  async waitUntil(
+    id: string,
+    opts: { statuses?: string[]; signal?: AbortSignal; timeoutMs?: number; pollMs?: number; onStatus?: (v: DropView) => void } = {},
+  ): Promise<DropView> {
+    const wanted = new Set<string>(opts.statuses ?? TERMINAL_STATUSES);
+    const deadline = opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : Infinity;
+    const pollMs = opts.pollMs ?? 1000;
+    let last: string | undefined;
+    for (;;) {
+      const v = await this.status(id, opts.signal);
+      if (v.status !== last) opts.onStatus?.(v);
+      last = v.status;
+      if (wanted.has(v.status)) return v;
+      // A terminal status that was not asked for will never turn into one that was.
+      if ((TERMINAL_STATUSES as readonly string[]).includes(v.status)) return v;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new DOMException(`drop ${id} is still ${v.status}`, 'TimeoutError');
+      await sleep(Math.min(pollMs, left), opts.signal);
+    }
+  }
+
+  upload(source: UploadSource, opts: UploadOptions = {}): Promise<DropView> {
+    return uploadFile(this, source, opts);
+  }
+
+  /** One api call: JSON in, JSON out, errors as DropshipApiError, throttling sat out. */
+  private async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    if (opts.ownerToken) headers['x-owner-token'] = opts.ownerToken;
+    for (let attempt = 0; ; attempt++) {
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+      let res: Response;
+      try {
+        res = await this.fetchImpl(`${this.baseUrl}${path}`, {
+          method,
+          headers,
+          ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      } catch (e) {
+        if (opts.signal?.aborted) throw abortError(opts.signal);
+        if (!opts.idempotent || attempt >= this.apiRetries) throw e;
+        await sleep(retryDelay(attempt, undefined), opts.signal);
+        continue;
+      }
+      const text = await res.text();
+      if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
+      const err = toApiError(res, text);
+      const waitable = err.retryAfter === undefined || err.retryAfter <= this.maxRetryAfter;
+      if (isRetryableApiStatus(res.status) && attempt < this.apiRetries && waitable) {
+        await sleep(retryDelay(attempt, err.retryAfter, { maxMs: this.maxRetryAfter * 1000 }), opts.signal);
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+const enc = encodeURIComponent;
+
+function toApiError(res: Response, text: string): DropshipApiError {
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* a proxy's HTML page, say */
+  }
+  const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  if (e && typeof e.code === 'string') {
+    return new DropshipApiError(
+      res.status,
+      e.code,
+      typeof e.message === 'string' ? e.message : e.code,
+      e.details && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : undefined,
+      retryAfter,
+    );
+  }
+  return new DropshipApiError(res.status, `HTTP_${res.status}`, `HTTP ${res.status} ${res.statusText}`.trim(), undefined, retryAfter);
+}

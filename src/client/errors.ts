@@ -1,0 +1,50 @@
+/** Errors the SDK throws. Callers branch on `code` (stable, from the api's catalogue), never on messages. */
+
+/** An error answer from the dropship api: `{ error: { code, message, details } }` plus Retry-After. */
+export class DropshipApiError extends Error {
+  override readonly name = 'DropshipApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    /** Seconds the server asked us to wait (Retry-After on 429/503). */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A part PUT to S3 failed for good (after retries, or with an answer that retrying cannot fix). */
+export class DropshipTransferError extends Error {
+  override readonly name = 'DropshipTransferError';
+  constructor(
+    message: string,
+    readonly partNumber: number,
+    /** HTTP status from S3, undefined for network errors. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Thrown when the caller's AbortSignal fired, unless the signal carried its own reason. */
+export function abortError(signal?: AbortSignal): unknown {
+  if (signal?.reason !== undefined) return signal.reason;
+  return new DOMException('The upload was aborted', 'AbortError');
+}
+
+export function isAbortError(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError');
+}
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}

@@ -1,0 +1,23 @@
+/**
+ * The dropship client SDK — browser and Node. Nothing here imports node: modules; Node-only
+ * helpers (files on disk, hashing) live in ./node.ts.
+ *
+ *   const client = new DropshipClient({ baseUrl: 'https://drop.example.com' });
+ *   const drop = await client.upload(blobSource(file), { onTicket: (t) => show(t.shareUrl), onProgress });
+ */
+export { DropshipClient, type DropshipClientOptions } from './client.js';
+export { DropshipApiError, DropshipTransferError, isAbortError, parseRetryAfter } from './errors.js';
+export { blobSource, partSize, DropshipResumeError, type UploadOptions, type UploadSource } from './upload.js';
+export { ProgressMeter, type UploadProgress } from './progress.js';
+export { backoffDelay, classifyPartFailure, retryDelay, type PartFailure } from './retry.js';
+export { planSignBatch, UrlCache, chunk } from './batching.js';
+export {
+  TERMINAL_STATUSES,
+  type CompletedPart,
+  type CreateDropInput,
+  type DropStatus,
+  type DropView,
+  type SignedPart,
+  type Ticket,
+  type UploadedParts,
+} from './types.js';

@@ -1,0 +1,34 @@
+/**
+ * Wire shapes, derived from the api's TypeBox schemas so the client cannot drift from the
+ * server. Type-only imports: nothing server-side ends up in a browser bundle.
+ */
+import type { Static } from 'typebox';
+import type {
+  CreateDropResponse,
+  DropView as DropViewSchema,
+  SignedPart as SignedPartSchema,
+  UploadedPartsResponse,
+} from '../api/schemas/drops.js';
+
+export type Ticket = Static<typeof CreateDropResponse>;
+export type SignedPart = Static<typeof SignedPartSchema>;
+export type DropView = Static<typeof DropViewSchema>;
+export type UploadedParts = Static<typeof UploadedPartsResponse>;
+export type DropStatus = DropView['status'];
+
+export interface CreateDropInput {
+  name: string;
+  size: number;
+  type?: string;
+  sha256?: string;
+  expiresIn?: number;
+  maxDownloads?: number;
+}
+
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/** Statuses after which a drop never changes again. */
+export const TERMINAL_STATUSES: readonly DropStatus[] = ['ready', 'failed', 'cancelled', 'expired'];
