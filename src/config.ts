@@ -49,10 +49,29 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_RATE_LIMIT: Int(600, 1, 'Requests per minute per API key or IP.'),
   DROPSHIP_STREAM_SLOTS: Int(8, 1, 'Concurrent curl streaming uploads before answering 503.'),
   DROPSHIP_STREAM_IDLE_TIMEOUT_MS: Int(30_000, 100, 'A streaming client silent this long is cut and rolled back.'),
+  DROPSHIP_STREAM_MAX_SIZE: Int(50 * 1024 ** 3, 0, 'Largest body the curl streaming route accepts (413 above).', 5 * 1024 ** 4),
+  DROPSHIP_STREAM_PARTS_IN_FLIGHT: Int(2, 1, 'Parts one streaming upload sends to S3 at once (memory is about (this + 1) × part size).', 16),
 
   DROPSHIP_WORKER_CONCURRENCY: Int(2, 1, 'Messages one worker handles at once.', 100),
   DROPSHIP_THUMB_WIDTHS: Str('256,1024', 'Thumbnail widths in pixels, comma-separated.', 1),
   DROPSHIP_MAX_PIXELS: Int(100_000_000, 1, 'Images above this many pixels get no thumbnail (decompression-bomb guard).'),
+  DROPSHIP_MAX_IMAGE_BYTES: Int(
+    64 * 1024 ** 2,
+    1,
+    'Images larger than this many bytes get no thumbnail (the worker reads an image into memory to decode it).',
+  ),
+  DROPSHIP_WORKER_VISIBILITY_TIMEOUT: Int(
+    60,
+    2,
+    'Seconds a received message stays hidden; the worker extends it while a job runs, so a crashed worker\'s message returns after this.',
+    43_200,
+  ),
+  DROPSHIP_WORKER_RETRY_DELAY: Int(
+    5,
+    0,
+    'Seconds before a failed message is retried; doubles with every receive, up to 15 minutes.',
+    900,
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema> & {

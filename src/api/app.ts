@@ -13,10 +13,13 @@ import { OpenTickets } from '../core/tickets.js';
 import { createDropService, type DropService } from './services/drops.js';
 import errors from './plugins/errors.js';
 import platform from './plugins/platform.js';
+import timeouts from './plugins/timeouts.js';
 import { installValidators } from './plugins/validation.js';
 import health from './routes/health.js';
 import dropsRoutes from './routes/drops.js';
 import downloadRoutes from './routes/downloads.js';
+import streamRoutes from './routes/stream.js';
+import { createStreamService } from './services/stream.js';
 
 export interface AppOptions {
   config: Config;
@@ -32,6 +35,8 @@ declare module 'fastify' {
     aws: AwsClients;
     drops: DropService;
     queueUrl(): Promise<string>;
+    /** Streaming uploads in progress and body bytes received (also for /metrics). */
+    streamStats(): { active: number; bytesReceived: number };
   }
 }
 
@@ -42,9 +47,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // 10,000 parts × {partNumber, etag} in one complete call is ~0.6 MB; 2 MiB leaves room.
     bodyLimit: 2 * 1024 * 1024,
     trustProxy: false,
-    // A client must send its whole request (headers and body) within this time; the
-    // streaming route has its own idle timeout instead. Cuts slowloris connections.
-    requestTimeout: 120_000,
+    // Slow clients are handled by plugins/timeouts.ts (headers and body deadlines, the
+    // streaming routes' idle timeout); Node's whole-request timeout would cut big uploads.
+    requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
@@ -61,10 +66,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   const store = createObjectStore(aws.s3, config.DROPSHIP_BUCKET);
+  const manifests = createManifestRepo(store);
   const drops = createDropService({
     config,
     store,
-    manifests: createManifestRepo(store),
+    manifests,
     signer: createSigner({
       bucket: config.DROPSHIP_BUCKET,
       region: config.AWS_REGION,
@@ -77,9 +83,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('drops', drops);
 
   await app.register(errors);
+  await app.register(timeouts);
   await app.register(platform);
   await app.register(health);
   await app.register(dropsRoutes, { drops });
   await app.register(downloadRoutes, { drops });
+  const stream = createStreamService({ config, store, manifests });
+  app.decorate('streamStats', () => ({ ...stream.stats }));
+  await app.register(streamRoutes, { stream });
   return app;
 }

@@ -27,6 +27,7 @@ import {
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
@@ -55,6 +56,7 @@ export interface ObjectStore {
   createMultipart(key: string, contentType: string): Promise<string>;
   /** Every part S3 holds for the upload (all pages); undefined when the upload is gone. */
   listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined>;
+  uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer, signal?: AbortSignal): Promise<string>;
   completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<string>;
   /** Idempotent: an upload that is already gone is not an error. */
   abortMultipart(key: string, uploadId: string): Promise<void>;
@@ -66,7 +68,7 @@ export interface ObjectStore {
   put(
     key: string,
     body: Buffer | string,
-    opts: { contentType: string; ifNoneMatch?: boolean; ifMatch?: string; cacheControl?: string },
+    opts: { contentType: string; ifNoneMatch?: boolean; ifMatch?: string; cacheControl?: string; signal?: AbortSignal },
   ): Promise<string>;
   listKeys(prefix: string): Promise<string[]>;
   deleteKeys(keys: string[]): Promise<void>;
@@ -104,6 +106,15 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
         throw e;
       }
       return parts;
+    },
+
+    async uploadPart(key, uploadId, partNumber, body, signal) {
+      const r = await s3.send(
+        new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }),
+        signal ? { abortSignal: signal } : {},
+      );
+      if (!r.ETag) throw new Error('UploadPart returned no ETag');
+      return r.ETag;
     },
 
     async completeMultipart(key, uploadId, parts) {
@@ -184,6 +195,7 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
             ...(opts.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
             ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}),
           }),
+          opts.signal ? { abortSignal: opts.signal } : {},
         );
         return r.ETag ?? '';
       } catch (e) {

@@ -1,0 +1,106 @@
+/**
+ * PUT /v1/stream/:name and PUT /:name (so `curl -T file http://host/` works): the request
+ * body is streamed into S3 by services/stream.ts. Admission happens before a single body
+ * byte is read: a full house answers 503 + Retry-After, a Content-Length over the limit
+ * 413 — and for clients that send `Expect: 100-continue` (curl does for large bodies) the
+ * answer goes out instead of the 100, so the body is never even sent.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { fail, type DropshipError } from '../../core/errors.js';
+import { sanitizeName } from '../../core/names.js';
+import { makeUploaderCheck } from '../plugins/auth.js';
+import type { StreamService } from '../services/stream.js';
+import { ErrorResponse } from '../schemas/drops.js';
+
+const RETRY_AFTER_S = 5;
+
+export default async function streamRoutes(app: FastifyInstance, opts: { stream: StreamService }) {
+  const { stream } = opts;
+  const config = app.config;
+  const limit = Math.min(config.DROPSHIP_STREAM_MAX_SIZE, config.DROPSHIP_MAX_FILE_SIZE);
+  const uploader = makeUploaderCheck(config);
+  const isStreamPut = (req: IncomingMessage) =>
+    req.method === 'PUT' && (req.url?.startsWith('/v1/stream/') || /^\/[^/?]+(\?|$)/.test(req.url ?? ''));
+
+  const declaredLength = (h: IncomingMessage['headers']): number | undefined => {
+    const v = h['content-length'];
+    return v === undefined ? undefined : Number(v);
+  };
+
+  // Refusals that must happen before the body moves.
+  function refusal(req: IncomingMessage): DropshipError | undefined {
+    const len = declaredLength(req.headers);
+    if (len !== undefined && len > limit) return fail('FILE_TOO_LARGE', `the body is larger than ${limit} bytes`, { maxSize: limit });
+    if (stream.stats.active >= config.DROPSHIP_STREAM_SLOTS) {
+      return fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S);
+    }
+    return undefined;
+  }
+
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const no = isStreamPut(req) ? refusal(req) : undefined;
+    if (no) {
+      res.writeHead(no.status, {
+        'content-type': 'application/json; charset=utf-8',
+        connection: 'close',
+        ...(no.retryAfter ? { 'retry-after': String(no.retryAfter) } : {}),
+      });
+      res.end(JSON.stringify({ error: { code: no.code, message: no.message } }));
+      return;
+    }
+    res.writeContinue();
+    app.server.emit('request', req, res);
+  });
+
+  // The body is the upload: no parser may consume it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const handler = async (req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
+    // Anything refused before reading leaves the body unread: close the connection after.
+    reply.header('connection', 'close');
+    uploader(req);
+    const name = sanitizeName(req.params.name);
+    if (!name.ok) throw fail('NAME_INVALID', `name is not acceptable (${name.reason})`, { reason: name.reason });
+    const no = refusal(req.raw);
+    if (no) throw no;
+    if (!stream.tryAcquire()) throw fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S);
+    try {
+      const length = declaredLength(req.headers);
+      const result = await stream.upload(req.raw, {
+        name: name.name,
+        type: 'application/octet-stream',
+        ...(length !== undefined ? { length } : {}),
+        onIdle: () => req.log.info('streaming upload idle: cut'),
+      });
+      const shareUrl = `${config.publicUrl}/d/${result.manifest.id}`;
+      reply.removeHeader('connection');
+      return reply
+        .status(201)
+        .header('content-type', 'text/plain; charset=utf-8')
+        .header('location', shareUrl)
+        .header('x-drop-id', result.manifest.id)
+        .header('x-owner-token', result.ownerToken)
+        .header('cache-control', 'no-store')
+        .send(`${shareUrl}\n`);
+    } finally {
+      stream.release();
+    }
+  };
+
+  const schema = (summary: string) => ({
+    tags: ['drops'],
+    summary,
+    params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 1024 }) }),
+    response: { 201: Type.String({ description: 'The share URL' }), ...Object.fromEntries([400, 401, 408, 413, 503].map((c) => [c, ErrorResponse])) },
+  });
+  // `streaming` exempts these routes from the whole-request deadline (plugins/timeouts.ts):
+  // a large body legitimately takes long; the idle timeout guards them instead.
+  const routeOpts = { bodyLimit: Number.MAX_SAFE_INTEGER, config: { streaming: true } };
+  r.put('/v1/stream/:name', { ...routeOpts, schema: schema('Stream a file through the server into S3 (curl -T); answers with the share URL') }, handler);
+  r.put('/:name', { ...routeOpts, schema: schema('Shortcut for `curl -T file http://host/`') }, handler);
+}

@@ -1,0 +1,63 @@
+/**
+ * Content-Security-Policy for the pages the api serves. The global helmet policy (plugins/
+ * platform.ts) is for JSON and redirects; pages get stricter, per-route policies: no inline
+ * script or style anywhere, scripts only from our own origin, and the S3 origin only where a
+ * page really talks to S3 (the SPA PUTs parts there; the share page's thumbnails redirect there).
+ */
+import type { Config } from '../../config.js';
+
+/**
+ * The origin presigned URLs point at — the same rule the signer (src/aws/signer.ts) uses to
+ * build them: the emulator's endpoint (path-style) or `{bucket}.{endpoint host}`, else AWS's
+ * regional endpoint. test/integration/share.test.ts checks that both agree.
+ */
+export function s3Origin(config: Pick<Config, 'AWS_ENDPOINT_URL' | 'DROPSHIP_BUCKET' | 'AWS_REGION' | 's3PathStyle'>): string {
+  const bucket = config.DROPSHIP_BUCKET;
+  if (config.AWS_ENDPOINT_URL) {
+    const u = new URL(config.AWS_ENDPOINT_URL);
+    const port = u.port ? `:${u.port}` : '';
+    return config.s3PathStyle ? `${u.protocol}//${u.hostname}${port}` : `${u.protocol}//${bucket}.${u.hostname}${port}`;
+  }
+  const host = config.AWS_REGION === 'us-east-1' ? 's3.amazonaws.com' : `s3.${config.AWS_REGION}.amazonaws.com`;
+  return config.s3PathStyle ? `https://${host}` : `https://${bucket}.${host}`;
+}
+
+type Directives = Record<string, string[]>;
+
+export function cspHeader(d: Directives): string {
+  return Object.entries(d)
+    .map(([k, v]) => [k, ...v].join(' '))
+    .join('; ');
+}
+
+const base: Directives = {
+  'default-src': ["'none'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'"],
+  'connect-src': ["'self'"],
+  'font-src': ["'self'"],
+  'manifest-src': ["'self'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'none'"],
+  'frame-ancestors': ["'none'"],
+  'object-src': ["'none'"],
+};
+
+export interface PagePolicies {
+  /** The upload app: part PUTs go to S3; the QR code is a canvas, previews may be blob: URLs. */
+  spa: string;
+  /** Share page: thumbnails are 302s to S3, live status comes from our own SSE endpoint. */
+  share: string;
+  /** 404 and error pages: styles and nothing else. */
+  plain: string;
+}
+
+export function pagePolicies(config: Parameters<typeof s3Origin>[0]): PagePolicies {
+  const s3 = s3Origin(config);
+  return {
+    spa: cspHeader({ ...base, 'img-src': ["'self'", 'data:', 'blob:'], 'connect-src': ["'self'", s3] }),
+    share: cspHeader({ ...base, 'img-src': ["'self'", s3] }),
+    plain: cspHeader({ ...base, 'script-src': ["'none'"], 'connect-src': ["'none'"] }),
+  };
+}
