@@ -14,6 +14,7 @@ import { createDropService, type DropService } from './services/drops.js';
 import errors from './plugins/errors.js';
 import platform from './plugins/platform.js';
 import timeouts from './plugins/timeouts.js';
+import metrics from './plugins/metrics.js';
 import { installValidators } from './plugins/validation.js';
 import health from './routes/health.js';
 import dropsRoutes from './routes/drops.js';
@@ -81,15 +82,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     tickets: new OpenTickets({ perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }),
   });
   app.decorate('drops', drops);
+  const stream = createStreamService({ config, store, manifests });
+  app.decorate('streamStats', () => ({ ...stream.stats }));
 
   await app.register(errors);
   await app.register(timeouts);
+  await app.register(metrics);
   await app.register(platform);
   await app.register(health);
   await app.register(dropsRoutes, { drops });
   await app.register(downloadRoutes, { drops });
-  const stream = createStreamService({ config, store, manifests });
-  app.decorate('streamStats', () => ({ ...stream.stats }));
   await app.register(streamRoutes, { stream });
   return app;
 }

@@ -402,6 +402,16 @@ describe('errors and docs', () => {
     expect(docs.status).toBe(200);
   });
 
+  it('exposes Prometheus metrics labelled by route pattern, never by id', async () => {
+    await api(t.base, 'GET', '/v1/drops/AAAAAAAAAAAAAAAAAAAAA');
+    const r = await fetch(`${t.base}/metrics`);
+    const text = await r.text();
+    expect(r.status).toBe(200);
+    expect(text).toMatch(/dropship_http_request_duration_seconds_count\{[^}]*route="\/v1\/drops\/:id"[^}]*status="404"/);
+    expect(text).not.toContain('AAAAAAAAAAAAAAAAAAAAA');
+    expect(text).toMatch(/dropship_stream_uploads_active 0/);
+  });
+
   it('status events stream until the drop is done', async () => {
     const tk = await createTicket(t.base, { name: 'sse.bin', size: 3 });
     const res = await fetch(`${t.base}/v1/drops/${tk.id}/events`);

@@ -1,0 +1,54 @@
+/**
+ * Prometheus metrics at /metrics (prom-client): request latency by route and status,
+ * process metrics, and gauges read at scrape time from the services (streaming uploads in
+ * progress, streamed bytes). Each app gets its own registry, so tests can build many apps.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export default fp(async function metrics(app: FastifyInstance) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const duration = new Histogram({
+    name: 'dropship_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers: [registry],
+  });
+  const started = new WeakMap<object, bigint>();
+  app.addHook('onRequest', async (req) => {
+    started.set(req, process.hrtime.bigint());
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const t = started.get(req);
+    if (t === undefined) return;
+    // The route pattern, not the URL: ids must not become label values.
+    const route = req.routeOptions.url ?? 'unmatched';
+    duration.observe({ method: req.method, route, status: String(reply.statusCode) }, Number(process.hrtime.bigint() - t) / 1e9);
+  });
+
+  new Gauge({
+    name: 'dropship_stream_uploads_active',
+    help: 'Streaming (curl) uploads in progress',
+    registers: [registry],
+    collect() {
+      this.set(app.streamStats().active);
+    },
+  });
+  new Counter({
+    name: 'dropship_stream_bytes_received_total',
+    help: 'Body bytes received by the streaming route',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(app.streamStats().bytesReceived);
+    },
+  });
+
+  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+});
