@@ -391,6 +391,18 @@ describe('errors and docs', () => {
     }
   });
 
+  it('storage that cannot be reached is a 503 with Retry-After, not a 500', async () => {
+    const s = await startApi({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+    try {
+      const r = await api(s.base, 'POST', '/v1/drops', { name: 'a', size: 30 * MIB });
+      expect(r.status).toBe(503);
+      expect(r.body).toEqual({ error: { code: 'STORAGE_UNAVAILABLE', message: 'storage is unavailable; retry shortly' } });
+      expect(r.headers.get('retry-after')).toBe('5');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('publishes OpenAPI at /openapi.json and a UI at /docs', async () => {
     const r = await api<{ openapi: string; paths: Record<string, unknown> }>(t.base, 'GET', '/openapi.json');
     expect(r.status).toBe(200);

@@ -20,6 +20,17 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
 };
 
+/**
+ * S3/SQS failing on their side (5xx, throttling) or not reachable at all: a 503 the client
+ * may retry, not a 500. Client-side faults (a missing bucket) stay 500: they need an operator.
+ */
+function isStorageOutage(err: unknown): boolean {
+  const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number }; name?: string; code?: string; $retryable?: unknown };
+  if (e.$fault === 'server' || (e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  if (e.name === 'TimeoutError' || e.name === 'ThrottlingException' || e.name === 'SlowDown') return true;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(e.code ?? '');
+}
+
 export default fp(async function errors(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | DropshipError, req, reply) => {
     if (err instanceof DropshipError) {
@@ -47,6 +58,13 @@ export default fp(async function errors(app: FastifyInstance) {
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       const code = (fe.code && fastifyCodes[fe.code]) || 'VALIDATION_FAILED';
       return reply.status(fe.statusCode).send({ error: { code, message: fe.message } } satisfies ErrorBody);
+    }
+    if (isStorageOutage(err)) {
+      req.log.warn({ err }, 'storage unavailable');
+      reply.header('retry-after', '5');
+      return reply.status(503).send({
+        error: { code: 'STORAGE_UNAVAILABLE', message: 'storage is unavailable; retry shortly' },
+      } satisfies ErrorBody);
     }
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } } satisfies ErrorBody);
