@@ -305,6 +305,16 @@ describe('bad input: 400 with a code, nothing created', () => {
     expect(r.body).toMatchObject({ error: { code } });
   });
 
+  it('a complete call listing 10,000 parts fits the body limit', async () => {
+    const tk = await createTicket(t.base, { name: 'many.bin', size: 100 * 1024 ** 3 });
+    const parts = Array.from({ length: 10_000 }, (_, i) => ({ partNumber: i + 1, etag: `"${'0'.repeat(32)}"` }));
+    const r = await api(t.base, 'POST', `/v1/drops/${tk.id}/complete`, { parts }, owner(tk));
+    // Read and checked (nothing is uploaded), not refused for its size.
+    expect(r.status).toBe(409);
+    expect(r.body).toMatchObject({ error: { code: 'PART_MISSING' } });
+    await api(t.base, 'DELETE', `/v1/drops/${tk.id}`, undefined, owner(tk));
+  });
+
   it('malformed JSON and bad part numbers are 400 too', async () => {
     expect((await api(t.base, 'POST', '/v1/drops', '{"name":')).status).toBe(400);
     const tk = await createTicket(multi.base, { name: 'p.bin', size: 20 * MIB });
