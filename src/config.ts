@@ -49,6 +49,8 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_RATE_LIMIT: Int(600, 1, 'Requests per minute per API key or IP.'),
   DROPSHIP_STREAM_SLOTS: Int(8, 1, 'Concurrent curl streaming uploads before answering 503.'),
   DROPSHIP_STREAM_IDLE_TIMEOUT_MS: Int(30_000, 100, 'A streaming client silent this long is cut and rolled back.'),
+  DROPSHIP_HEADERS_TIMEOUT_MS: Int(20_000, 100, 'A client must send its request headers within this time (slowloris guard).'),
+  DROPSHIP_BODY_TIMEOUT_MS: Int(30_000, 100, 'A client must send a JSON request body within this time (the streaming routes use the idle timeout instead).'),
   DROPSHIP_STREAM_MAX_SIZE: Int(50 * 1024 ** 3, 0, 'Largest body the curl streaming route accepts (413 above).', 5 * 1024 ** 4),
   DROPSHIP_STREAM_PARTS_IN_FLIGHT: Int(2, 1, 'Parts one streaming upload sends to S3 at once (memory is about (this + 1) × part size).', 16),
 
@@ -65,6 +67,12 @@ export const ConfigSchema = Type.Object({
     2,
     'Seconds a received message stays hidden; the worker extends it while a job runs, so a crashed worker\'s message returns after this.',
     43_200,
+  ),
+  DROPSHIP_WORKER_WAIT_TIME: Int(
+    10,
+    1,
+    'Seconds each SQS receive long-polls; a stopping worker waits for its last receive, so also the longest a shutdown waits for it.',
+    20,
   ),
   DROPSHIP_WORKER_RETRY_DELAY: Int(
     5,

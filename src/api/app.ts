@@ -3,6 +3,7 @@
  * through `inject` or a listening server alike. `server.ts` listens and shuts down.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createServer } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import type { AwsClients } from '../aws/clients.js';
@@ -19,6 +20,10 @@ import { installValidators } from './plugins/validation.js';
 import health from './routes/health.js';
 import dropsRoutes from './routes/drops.js';
 import downloadRoutes from './routes/downloads.js';
+import webRoutes from './routes/web.js';
+import shareRoutes from './routes/share.js';
+import uppyRoutes from './routes/uppy.js';
+import { webAssets } from './share/assets.js';
 import streamRoutes from './routes/stream.js';
 import { createStreamService } from './services/stream.js';
 
@@ -50,8 +55,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     trustProxy: false,
     // Slow clients are handled by plugins/timeouts.ts (headers and body deadlines, the
     // streaming routes' idle timeout); Node's whole-request timeout would cut big uploads.
-    requestTimeout: 0,
-    connectionTimeout: 0,
+    // Node checks its timeouts every 30 s by default: once a second makes them bite.
+    serverFactory: (handler) =>
+      createServer(
+        { headersTimeout: config.DROPSHIP_HEADERS_TIMEOUT_MS, requestTimeout: 0, connectionsCheckingInterval: 1000 },
+        handler,
+      ),
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -92,6 +101,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(health);
   await app.register(dropsRoutes, { drops });
   await app.register(downloadRoutes, { drops });
+  const web = webAssets();
+  await app.register(webRoutes, { assets: web });
+  await app.register(shareRoutes, { drops, assets: web });
+  await app.register(uppyRoutes, { drops });
   await app.register(streamRoutes, { stream });
   return app;
 }

@@ -1,10 +1,11 @@
 /**
  * Slow-client guards. Node's own requestTimeout would also cut a legitimate multi-GiB
  * streaming upload, so it is off; instead:
- * - headers must arrive within HEADERS_TIMEOUT (Node's headersTimeout);
- * - every route but the streaming ones must have its whole body within BODY_DEADLINE,
- *   measured from the first byte of the request to the handler;
- * - idle keep-alive sockets close after KEEP_ALIVE;
+ * - headers must arrive within DROPSHIP_HEADERS_TIMEOUT_MS (Node's headersTimeout, checked
+ *   every second — see the server factory in app.ts);
+ * - every route but the streaming ones must have its whole body within
+ *   DROPSHIP_BODY_TIMEOUT_MS, measured from the request's start to the handler;
+ * - idle keep-alive sockets close after the keep-alive timeout;
  * - the streaming routes have their own idle timeout (services/stream.ts).
  */
 import type { FastifyInstance } from 'fastify';
@@ -17,12 +18,8 @@ declare module 'fastify' {
   }
 }
 
-export const HEADERS_TIMEOUT_MS = 20_000;
-export const BODY_DEADLINE_MS = 30_000;
-
 export default fp(async function timeouts(app: FastifyInstance) {
-  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
-  app.server.requestTimeout = 0;
+  const deadline = app.config.DROPSHIP_BODY_TIMEOUT_MS;
   const timers = new WeakMap<object, NodeJS.Timeout>();
   const clear = (req: object) => {
     clearTimeout(timers.get(req));
@@ -35,7 +32,7 @@ export default fp(async function timeouts(app: FastifyInstance) {
       setTimeout(() => {
         req.log.info('request body too slow: connection cut');
         req.raw.destroy();
-      }, BODY_DEADLINE_MS),
+      }, deadline),
     );
   });
   app.addHook('preHandler', async (req) => clear(req));
