@@ -1,0 +1,55 @@
+/**
+ * GET /d/:id — the share page people open from a link: server-rendered HTML with the drop's
+ * name, size, type, thumbnail, download button and live status. Unknown ids get a 404 page
+ * (HTML too: people, not programs, follow share links).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { DropshipError } from '../../core/errors.js';
+import type { DropService } from '../services/drops.js';
+import { dropView } from './drops.js';
+import { pagePolicies } from '../share/csp.js';
+import { renderNotFoundPage, renderSharePage } from '../share/page.js';
+import type { WebAssets } from '../share/assets.js';
+
+/** The share page's own script and styles in the Vite build (src/web/vite.config.ts). */
+export const SHARE_ENTRY = 'share.ts';
+
+const HtmlPage = { content: { 'text/html': { schema: Type.String() } } };
+
+export default async function shareRoutes(app: FastifyInstance, opts: { drops: DropService; assets: WebAssets }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { drops, assets } = opts;
+  const csp = pagePolicies(app.config);
+  const base = app.config.publicUrl;
+
+  r.get(
+    '/d/:id',
+    {
+      schema: {
+        tags: ['share'],
+        summary: 'Share page (HTML): name, size, preview, download button, live status',
+        // Malformed ids are answered with the same 404 page as unknown ones, so no maxLength 400 here.
+        params: Type.Object({ id: Type.String({ maxLength: 512 }) }),
+        produces: ['text/html'],
+        response: { 200: HtmlPage, 404: HtmlPage },
+      },
+    },
+    async (req, reply) => {
+      reply
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('x-content-type-options', 'nosniff');
+      try {
+        const m = await drops.status(req.params.id);
+        return reply.header('content-security-policy', csp.share).send(renderSharePage(dropView(m, base), assets.entry(SHARE_ENTRY)));
+      } catch (e) {
+        if (e instanceof DropshipError && e.code === 'DROP_NOT_FOUND') {
+          return reply.status(404).header('content-security-policy', csp.plain).send(renderNotFoundPage({ scripts: [], styles: assets.entry(SHARE_ENTRY).styles }));
+        }
+        throw e;
+      }
+    },
+  );
+}

@@ -1,0 +1,418 @@
+/**
+ * Companion-compatible S3 routes, so that Uppy's @uppy/aws-s3 (v6, `companionEndpoint`)
+ * uploads into dropship and every upload becomes a drop. See docs/uppy.md for the client side.
+ *
+ *   POST   /s3/multipart                          create  {filename, type, metadata} → {key, uploadId}
+ *   GET    /s3/multipart/:uploadId?key=           parts already in S3 → [{PartNumber, Size, ETag}]
+ *   GET    /s3/multipart/:uploadId/:partNumber    one signed part URL → {url, expires}
+ *   GET    /s3/multipart/:uploadId/batch          several → {presignedUrls: {n: url}}
+ *   POST   /s3/multipart/:uploadId/complete       {parts: [{PartNumber, ETag}]} → {location, key}
+ *   DELETE /s3/multipart/:uploadId?key=           abort: cancels the drop
+ *   GET    /s3/params?filename=&type=&metadata[size]=   one-request upload: an S3 POST policy
+ *
+ * Mapping onto dropship: the Uppy `key` is the drop's object key `drops/{id}/original` and the
+ * `uploadId` is S3's multipart upload id. Neither authorises anything (the upload id is in
+ * every part URL): creating needs the same uploader rights as POST /v1/drops, and everything
+ * after needs the drop's owner token, as an `X-Owner-Token` header or — because Uppy 6's
+ * Companion client sends no custom headers — an HttpOnly cookie that create sets with
+ * `Path=/s3/multipart/{uploadId}`, so each upload's cookie reaches only that upload's routes.
+ * The pair must also match: the manifest of the key's drop records that upload id.
+ *
+ * Part sizes: dropship signs each part URL for an exact Content-Length from the drop's plan,
+ * and Uppy cuts the file by its own rule, so the plan is made Uppy's way: the file size comes
+ * in `metadata.size` (Uppy does not send it by itself) and the part size is what Uppy's
+ * S3Uploader computes from `getChunkSize` — by default ceil(size / 10,000), at least 5 MiB;
+ * a client with its own getChunkSize sends that value as `metadata.partSize`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { fail } from '../../core/errors.js';
+import { ownerTokenMatches } from '../../core/ids.js';
+import { dropIdFromKey, dropKeys, isOriginalKey } from '../../core/layout.js';
+import { MAX_PARTS, MAX_PART_SIZE, MAX_SINGLE_PUT_SIZE, MIN_PART_SIZE } from '../../core/parts.js';
+import type { Manifest } from '../../core/manifest.js';
+import { createObjectStore } from '../../aws/store.js';
+import { createManifestRepo } from '../../aws/manifests.js';
+import type { DropService } from '../services/drops.js';
+import { ErrorResponse } from '../schemas/drops.js';
+import { makeUploaderCheck, ownerToken } from '../plugins/auth.js';
+
+export const OWNER_COOKIE = 'dropship_uppy';
+
+/** The part size Uppy's S3Uploader uses for a file of `size` bytes given its chunk size. */
+export function uppyPartSize(size: number, chunkSize = Math.ceil(size / MAX_PARTS)): number {
+  let c = Math.max(chunkSize, MIN_PART_SIZE);
+  if (Math.ceil(size / c) > MAX_PARTS) c = Math.ceil(size / MAX_PARTS);
+  return c;
+}
+
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
+
+const Count = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]{1,16}$' })]);
+const Metadata = Type.Object(
+  {
+    size: Type.Optional(Count),
+    partSize: Type.Optional(Count),
+    type: Type.Optional(Type.String({ maxLength: 255 })),
+  },
+  { additionalProperties: true, description: "Uppy's file meta; `size` is required (see docs/uppy.md)." },
+);
+const CreateBody = Type.Object({
+  filename: Type.String({ minLength: 1, maxLength: 1024 }),
+  type: Type.Optional(Type.String({ maxLength: 255 })),
+  metadata: Type.Optional(Metadata),
+  size: Type.Optional(Count),
+});
+const CreateResponse = Type.Object({
+  key: Type.String(),
+  uploadId: Type.String(),
+  bucket: Type.String(),
+  id: Type.String(),
+  shareUrl: Type.String(),
+  ownerToken: Type.String({ description: 'Also set as an HttpOnly cookie scoped to this upload.' }),
+  partSize: Type.Integer(),
+  partCount: Type.Integer(),
+});
+const UploadParams = Type.Object({ uploadId: Type.String({ minLength: 1, maxLength: 1024 }) });
+const PartParams = Type.Object({
+  uploadId: UploadParams.properties.uploadId,
+  partNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS }),
+});
+const KeyQuery = Type.Object({ key: Type.String({ minLength: 1, maxLength: 1024 }) });
+const BatchQuery = Type.Object({
+  key: KeyQuery.properties.key,
+  partNumbers: Type.String({ pattern: '^[0-9]{1,5}(,[0-9]{1,5}){0,9999}$' }),
+});
+const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String()) });
+const CompleteBody = Type.Object({
+  parts: Type.Array(
+    Type.Object({ PartNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS }), ETag: Type.String({ minLength: 1, maxLength: 128 }) }),
+    { maxItems: MAX_PARTS },
+  ),
+});
+const ParamsQuery = Type.Object(
+  {
+    filename: Type.String({ minLength: 1, maxLength: 1024 }),
+    type: Type.Optional(Type.String({ maxLength: 255 })),
+    'metadata[size]': Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })),
+  },
+  { additionalProperties: true },
+);
+
+type Count = Static<typeof Count>;
+const toCount = (v: Count | undefined) => (v === undefined ? undefined : Number(v));
+
+function cookieValue(req: FastifyRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim();
+      return v.length > 0 && v.length <= 128 ? v : undefined;
+    }
+  }
+  return undefined;
+}
+
+export default async function uppyRoutes(app: FastifyInstance, opts: { drops: DropService }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { drops } = opts;
+  const config = app.config;
+  const base = config.publicUrl;
+  const uploader = makeUploaderCheck(config);
+  // Thin wrappers over the shared S3 client: used only to re-plan a drop right after
+  // DropService created it, before anyone else knows its id.
+  const store = createObjectStore(app.aws.s3, config.DROPSHIP_BUCKET);
+  const manifests = createManifestRepo(store);
+  const secure = base.startsWith('https:');
+
+  const cookiePath = (uploadId: string) => `/s3/multipart/${encodeURIComponent(uploadId)}`;
+  function setOwnerCookie(reply: FastifyReply, uploadId: string, token: string, maxAge: number) {
+    reply.header(
+      'set-cookie',
+      `${OWNER_COOKIE}=${token}; Path=${cookiePath(uploadId)}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`,
+    );
+  }
+  function clearOwnerCookie(reply: FastifyReply, uploadId: string) {
+    reply.header('set-cookie', `${OWNER_COOKIE}=; Path=${cookiePath(uploadId)}; Max-Age=0; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`);
+  }
+
+  /**
+   * Creates a drop through DropService (names, limits, tickets, manifest), then re-plans it
+   * the way Uppy will send it. Until this returns only we know the id, so the manifest
+   * rewrite races nobody; if it fails the drop is cancelled, leaving nothing behind.
+   */
+  async function createForUppy(
+    req: FastifyRequest,
+    input: { name: string; size: number; type?: string },
+    want: { mode: 'multipart'; partSize: number } | { mode: 'single' },
+  ) {
+    const who = uploader(req);
+    const created = await drops.create({ ...input, owner: who.id, source: 'uppy', signFirstBatch: false });
+    const { manifest: m, ownerToken: token } = created;
+    const key = dropKeys(m.id).original;
+    let newUploadId: string | undefined;
+    try {
+      let upload: Manifest['upload'];
+      if (want.mode === 'multipart') {
+        const uploadId = m.upload.uploadId ?? (newUploadId = await store.createMultipart(key, 'application/octet-stream'));
+        upload = { mode: 'multipart', uploadId, partSize: want.partSize, partCount: Math.max(1, Math.ceil(input.size / want.partSize)) };
+      } else {
+        if (m.upload.uploadId) await store.abortMultipart(key, m.upload.uploadId);
+        upload = { mode: 'single', partSize: input.size, partCount: 1 };
+      }
+      const same = JSON.stringify(upload) === JSON.stringify(m.upload);
+      const manifest = same ? m : ((await manifests.update(m.id, (cur) => ({ ...cur, upload })))?.record.manifest ?? m);
+      return { manifest, ownerToken: token, key };
+    } catch (e) {
+      if (newUploadId) await store.abortMultipart(key, newUploadId).catch(() => {});
+      await drops.cancel(m.id, token).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** The drop behind an Uppy key/uploadId pair, if the request holds its owner token. */
+  async function authorise(req: FastifyRequest, uploadId: string, key: string) {
+    const id = dropIdFromKey(key);
+    if (!id || !isOriginalKey(key)) throw fail('DROP_NOT_FOUND', 'no upload with this key');
+    const token = ownerToken(req) ?? cookieValue(req, OWNER_COOKIE);
+    if (!token) throw fail('UNAUTHORIZED', 'this needs the owner token: the cookie set when the upload was created, or X-Owner-Token');
+    const rec = await drops.load(id);
+    if (!ownerTokenMatches(token, rec.manifest.ownerTokenHash)) throw fail('OWNER_TOKEN_INVALID', 'the owner token does not match this upload');
+    if (rec.manifest.upload.uploadId !== uploadId) throw fail('DROP_NOT_FOUND', 'no upload with this id for this key');
+    return { id, token, manifest: rec.manifest };
+  }
+
+  r.post(
+    '/s3/multipart',
+    {
+      schema: {
+        tags: ['uppy'],
+        summary: 'Uppy: create a multipart upload (a new drop planned the way Uppy cuts the file)',
+        body: CreateBody,
+        response: { 200: CreateResponse, ...errors(400, 401, 413, 429, 503) },
+      },
+    },
+    async (req, reply) => {
+      const size = toCount(req.body.size) ?? toCount(req.body.metadata?.size);
+      if (size === undefined) {
+        throw fail('VALIDATION_FAILED', 'metadata.size is required: add the file size to Uppy\'s meta (see docs/uppy.md)', {
+          field: 'body/metadata/size',
+        });
+      }
+      if (size < 1) throw fail('SIZE_INVALID', 'an empty file has no parts; Uppy sends it through /s3/params');
+      const partSize = uppyPartSize(size, toCount(req.body.metadata?.partSize));
+      if (partSize > MAX_PART_SIZE) throw fail('SIZE_INVALID', `parts may be at most ${MAX_PART_SIZE} bytes`);
+      const type = req.body.type ?? req.body.metadata?.type;
+      const { manifest, ownerToken: token, key } = await createForUppy(
+        req,
+        { name: req.body.filename, size, ...(type ? { type } : {}) },
+        { mode: 'multipart', partSize },
+      );
+      const uploadId = manifest.upload.uploadId!;
+      const ttl = Math.max(1, Math.floor((Date.parse(manifest.expiresAt) - Date.now()) / 1000));
+      setOwnerCookie(reply, uploadId, token, ttl);
+      reply.header('cache-control', 'no-store');
+      return {
+        key,
+        uploadId,
+        bucket: config.DROPSHIP_BUCKET,
+        id: manifest.id,
+        shareUrl: `${base}/d/${manifest.id}`,
+        ownerToken: token,
+        partSize: manifest.upload.partSize,
+        partCount: manifest.upload.partCount,
+      };
+    },
+  );
+
+  r.get(
+    '/s3/multipart/:uploadId',
+    {
+      schema: {
+        tags: ['uppy'],
+        summary: 'Uppy: parts already uploaded (resume)',
+        params: UploadParams,
+        querystring: KeyQuery,
+        headers: OwnerHeader,
+        response: {
+          200: Type.Array(Type.Object({ PartNumber: Type.Integer(), Size: Type.Integer(), ETag: Type.String() })),
+          ...errors(401, 403, 404, 409, 410),
+        },
+      },
+    },
+    async (req) => {
+      const { id, token } = await authorise(req, req.params.uploadId, req.query.key);
+      const { parts } = await drops.listParts(id, token);
+      return parts.map((p) => ({ PartNumber: p.partNumber, Size: p.size, ETag: p.etag }));
+    },
+  );
+
+  r.get(
+    '/s3/multipart/:uploadId/batch',
+    {
+      schema: {
+        tags: ['uppy'],
+        summary: 'Uppy: sign several part URLs',
+        params: UploadParams,
+        querystring: BatchQuery,
+        headers: OwnerHeader,
+        response: {
+          200: Type.Object({ presignedUrls: Type.Record(Type.String(), Type.String()) }),
+          ...errors(400, 401, 403, 404, 409, 410),
+        },
+      },
+    },
+    async (req) => {
+      const { id, token } = await authorise(req, req.params.uploadId, req.query.key);
+      const numbers = req.query.partNumbers.split(',').map(Number);
+      const parts = await drops.signParts(id, token, numbers);
+      return { presignedUrls: Object.fromEntries(parts.map((p) => [String(p.partNumber), p.url])) };
+    },
+  );
+
+  r.get(
+    '/s3/multipart/:uploadId/:partNumber',
+    {
+      schema: {
+        tags: ['uppy'],
+        summary: 'Uppy: sign one part URL (bound to the part\'s exact size)',
+        params: PartParams,
+        querystring: KeyQuery,
+        headers: OwnerHeader,
+        response: {
+          200: Type.Object({ url: Type.String(), expires: Type.Integer({ description: 'Seconds the URL stays valid.' }) }),
+          ...errors(400, 401, 403, 404, 409, 410),
+        },
+      },
+    },
+    async (req) => {
+      const { id, token } = await authorise(req, req.params.uploadId, req.query.key);
+      const [part] = await drops.signParts(id, token, [req.params.partNumber]);
+      return { url: part!.url, expires: Math.max(0, Math.round((Date.parse(part!.expiresAt) - Date.now()) / 1000)) };
+    },
+  );
+
+  r.post(
+    '/s3/multipart/:uploadId/complete',
+    {
+      schema: {
+        tags: ['uppy'],
+        summary: 'Uppy: finish the upload (the drop moves to processing)',
+        params: UploadParams,
+        querystring: KeyQuery,
+        headers: OwnerHeader,
+        body: CompleteBody,
+        response: {
+          200: Type.Object({
+            location: Type.String({ description: 'The share page of the new drop.' }),
+            key: Type.String(),
+            bucket: Type.String(),
+            id: Type.String(),
+            shareUrl: Type.String(),
+            status: Type.String(),
+          }),
+          ...errors(400, 401, 403, 404, 409, 410),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id, token } = await authorise(req, req.params.uploadId, req.query.key);
+      const m = await drops.complete(
+        id,
+        token,
+        req.body.parts.map((p) => ({ partNumber: p.PartNumber, etag: p.ETag })),
+      );
+      clearOwnerCookie(reply, req.params.uploadId);
+      const shareUrl = `${base}/d/${id}`;
+      return { location: shareUrl, key: req.query.key, bucket: config.DROPSHIP_BUCKET, id, shareUrl, status: m.status };
+    },
+  );
+
+  r.delete(
+    '/s3/multipart/:uploadId',
+    {
+      schema: {
+        tags: ['uppy'],
+        summary: 'Uppy: abort the upload (the drop is cancelled; S3 drops its parts)',
+        params: UploadParams,
+        querystring: KeyQuery,
+        headers: OwnerHeader,
+        response: { 200: Type.Object({}), ...errors(401, 403, 404) },
+      },
+    },
+    async (req, reply) => {
+      const { id, token } = await authorise(req, req.params.uploadId, req.query.key);
+      await drops.cancel(id, token);
+      clearOwnerCookie(reply, req.params.uploadId);
+      return {};
+    },
+  );
+
+  r.get(
+    '/s3/params',
+    {
+      schema: {
+        tags: ['uppy'],
+        summary: 'Uppy: one-request upload — an S3 POST policy for exactly metadata[size] bytes',
+        querystring: ParamsQuery,
+        response: {
+          200: Type.Object({
+            method: Type.Literal('POST'),
+            url: Type.String(),
+            fields: Type.Record(Type.String(), Type.String()),
+            expires: Type.Integer(),
+            key: Type.String(),
+            id: Type.String(),
+            shareUrl: Type.String(),
+            ownerToken: Type.String(),
+          }),
+          ...errors(400, 401, 413, 429, 503),
+        },
+      },
+    },
+    async (req, reply) => {
+      const raw = req.query['metadata[size]'];
+      if (raw === undefined) {
+        throw fail('VALIDATION_FAILED', 'metadata[size] is required: add the file size to Uppy\'s meta (see docs/uppy.md)', {
+          field: 'querystring/metadata[size]',
+        });
+      }
+      const size = Number(raw);
+      if (size > MAX_SINGLE_PUT_SIZE) {
+        throw fail('SIZE_INVALID', `one-request uploads are limited to ${MAX_SINGLE_PUT_SIZE} bytes; let Uppy use multipart`);
+      }
+      const { manifest, ownerToken: token, key } = await createForUppy(
+        req,
+        { name: req.query.filename, size, ...(req.query.type ? { type: req.query.type } : {}) },
+        { mode: 'single' },
+      );
+      const expires = Math.max(
+        1,
+        Math.min(config.DROPSHIP_PART_URL_TTL, Math.floor((Date.parse(manifest.expiresAt) - Date.now()) / 1000)),
+      );
+      // S3 checks the policy: this key, exactly `size` bytes. Nothing calls back when the POST
+      // is done, so the worker's S3 event is what moves this drop on (uploading → ready).
+      const post = await createPresignedPost(app.aws.s3, {
+        Bucket: config.DROPSHIP_BUCKET,
+        Key: key,
+        Conditions: [['content-length-range', size, size]],
+        Expires: expires,
+      });
+      reply.header('cache-control', 'no-store');
+      return {
+        method: 'POST' as const,
+        url: post.url,
+        fields: post.fields,
+        expires,
+        key,
+        id: manifest.id,
+        shareUrl: `${base}/d/${manifest.id}`,
+        ownerToken: token,
+      };
+    },
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * The share page (GET /d/:id) and the 404 page, rendered on the server from the drop's
+ * manifest. User-controlled strings (name, type) only ever pass through `html`, which
+ * escapes them; the file itself is never shown as HTML — only its WebP thumbnails are.
+ *
+ * The page works without JavaScript. Its small script (src/web/share.ts, external, from our
+ * origin) listens to /v1/drops/:id/events and, when the status changes, fetches this page
+ * again and swaps the parts marked with ids, so there is one renderer: this one.
+ */
+import type { DropView } from '../schemas/drops.js';
+import { formatBytes, html, type SafeHtml } from './html.js';
+import type { EntryAssets } from './assets.js';
+
+const STATUS_TEXT: Record<DropView['status'], string> = {
+  uploading: 'Still uploading. This page updates by itself when the file is ready.',
+  processing: 'Upload complete, preparing the preview. You can already download the file.',
+  ready: 'Ready to download.',
+  failed: 'This upload failed: the file did not arrive intact and cannot be downloaded.',
+  cancelled: 'This drop was deleted by its owner.',
+  expired: 'This upload was never finished and has expired.',
+};
+
+const downloadable = (s: DropView['status']) => s === 'processing' || s === 'ready';
+
+/** A coarse kind for the icon shown when there is no thumbnail. */
+export function fileKind(type: string, name: string): string {
+  const [major = ''] = type.split('/');
+  if (['image', 'video', 'audio', 'text'].includes(major)) return major;
+  if (type === 'application/pdf') return 'pdf';
+  if (/zip|tar|gzip|x-7z|rar|bzip|xz|compress/.test(type)) return 'archive';
+  if (/\.(zip|tar|gz|tgz|7z|rar|bz2|xz)$/i.test(name)) return 'archive';
+  return 'file';
+}
+
+function extensionOf(name: string): string {
+  const m = /\.([A-Za-z0-9]{1,5})$/.exec(name);
+  return m ? m[1]!.toUpperCase() : '';
+}
+
+function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; bodyClass: string }): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<meta name="referrer" content="no-referrer">
+<meta name="color-scheme" content="light dark">
+<title>${opts.title}</title>
+${opts.assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${opts.assets.scripts.map(
+    (src) => html`<script type="module" src="${src}"></script>\n`,
+  )}</head>
+<body class="${opts.bodyClass}">
+<header class="brand"><a href="/">dropship</a></header>
+${opts.body}
+</body>
+</html>
+`.value;
+}
+
+function preview(v: DropView): SafeHtml {
+  const thumbs = [...v.thumbnails].sort((a, b) => a.width - b.width);
+  if (v.status === 'ready' && v.thumbnail === 'ready' && thumbs.length) {
+    // The largest thumbnail sets the box (its aspect ratio), srcset lets phones fetch the small one.
+    const largest = thumbs.at(-1)!;
+    const src = `/d/${v.id}/thumb/${largest.width}`;
+    const srcset = thumbs.map((t) => `/d/${v.id}/thumb/${t.width} ${t.width}w`).join(', ');
+    return html`<figure class="preview" id="preview"><img id="thumbnail" src="${src}" srcset="${srcset}" sizes="(max-width: 40rem) 100vw, 36rem" width="${largest.width}" height="${largest.height}" alt="Preview of ${v.name}"></figure>`;
+  }
+  const kind = fileKind(v.type, v.name);
+  const pending = v.thumbnail === 'pending' && (v.status === 'processing' || v.status === 'uploading') && kind === 'image';
+  return html`<figure class="preview preview-icon" id="preview"><div class="file-icon file-icon-${kind}" aria-hidden="true"><span>${extensionOf(v.name) || kind}</span></div>${
+    pending ? html`<figcaption>Preview on its way…</figcaption>` : ''
+  }</figure>`;
+}
+
+function actions(v: DropView): SafeHtml {
+  if (downloadable(v.status)) {
+    return html`<div class="actions" id="actions"><a class="button primary" id="download" href="/d/${v.id}/download" download>Download <span class="visually-hidden">${v.name}</span> (${formatBytes(v.size)})</a></div>`;
+  }
+  if (v.status === 'uploading') {
+    return html`<div class="actions" id="actions"><span class="button disabled" id="download" role="link" aria-disabled="true">Download (available once uploaded)</span></div>`;
+  }
+  return html`<div class="actions" id="actions"><a class="button" href="/">Share a file of your own</a></div>`;
+}
+
+export function renderSharePage(v: DropView, assets: EntryAssets): string {
+  const live = v.status === 'uploading' || v.status === 'processing';
+  const body = html`<main class="share" id="share" data-drop-id="${v.id}" data-status="${v.status}"${live ? html` data-live="true"` : ''}>
+<article class="card">
+${preview(v)}
+<h1 class="name" id="name">${v.name}</h1>
+<dl class="facts" id="facts">
+<div><dt>Size</dt><dd>${formatBytes(v.size)}${v.size >= 1024 ? html` <span class="bytes">(${v.size.toLocaleString('en-US')} bytes)</span>` : ''}</dd></div>
+<div><dt>Type</dt><dd>${v.type}</dd></div>
+${v.width && v.height ? html`<div><dt>Dimensions</dt><dd>${v.width} × ${v.height}</dd></div>` : ''}
+</dl>
+<p class="status status-${v.status}" id="status" role="status" aria-live="polite">${STATUS_TEXT[v.status]}</p>
+${actions(v)}
+</article>
+</main>`;
+  return layout({ title: `${v.name} · dropship`, assets, body, bodyClass: 'page-share' });
+}
+
+export function renderNotFoundPage(assets: EntryAssets): string {
+  const body = html`<main class="share" id="share">
+<article class="card">
+<h1 class="name">No such drop</h1>
+<p class="status">The link may be mistyped, or the drop was never created here.</p>
+<div class="actions"><a class="button" href="/">Share a file</a></div>
+</article>
+</main>`;
+  return layout({ title: 'Not found · dropship', assets, body, bodyClass: 'page-missing' });
+}
