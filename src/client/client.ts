@@ -1,5 +1,5 @@
 /** DropshipClient: typed calls to the dropship api, plus `upload` (see upload.ts). */
-import { DropshipApiError, abortError, parseRetryAfter } from './errors.js';
+import { abortError, apiErrorFromResponse } from './errors.js';
 import { isRetryableApiStatus, retryDelay, sleep } from './retry.js';
 import { chunk } from './batching.js';
 import { uploadFile, type UploadOptions, type UploadSource } from './upload.js';
@@ -153,7 +153,7 @@ export class DropshipClient {
       }
       const text = await res.text();
       if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
-      const err = toApiError(res, text);
+      const err = apiErrorFromResponse(res, text);
       const waitable = err.retryAfter === undefined || err.retryAfter <= this.maxRetryAfter;
       if (isRetryableApiStatus(res.status) && attempt < this.apiRetries && waitable) {
         await sleep(retryDelay(attempt, err.retryAfter, { maxMs: this.maxRetryAfter * 1000 }), opts.signal);
@@ -165,24 +165,3 @@ export class DropshipClient {
 }
 
 const enc = encodeURIComponent;
-
-function toApiError(res: Response, text: string): DropshipApiError {
-  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* a proxy's HTML page, say */
-  }
-  const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
-  if (e && typeof e.code === 'string') {
-    return new DropshipApiError(
-      res.status,
-      e.code,
-      typeof e.message === 'string' ? e.message : e.code,
-      e.details && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : undefined,
-      retryAfter,
-    );
-  }
-  return new DropshipApiError(res.status, `HTTP_${res.status}`, `HTTP ${res.status} ${res.statusText}`.trim(), undefined, retryAfter);
-}

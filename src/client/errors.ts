@@ -48,3 +48,25 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now) / 1000));
 }
+
+/** The api's `{ error: { code, message, details } }` answer (or any other non-2xx) as an error. */
+export function apiErrorFromResponse(res: Response, text: string): DropshipApiError {
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* a proxy's HTML page, say */
+  }
+  const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  if (e && typeof e.code === 'string') {
+    return new DropshipApiError(
+      res.status,
+      e.code,
+      typeof e.message === 'string' ? e.message : e.code,
+      e.details && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : undefined,
+      retryAfter,
+    );
+  }
+  return new DropshipApiError(res.status, `HTTP_${res.status}`, `HTTP ${res.status} ${res.statusText}`.trim(), undefined, retryAfter);
+}

@@ -6,7 +6,7 @@
  *   const drop = await client.upload(blobSource(file), { onTicket: (t) => show(t.shareUrl), onProgress });
  */
 export { DropshipClient, type DropshipClientOptions } from './client.js';
-export { DropshipApiError, DropshipTransferError, isAbortError, parseRetryAfter } from './errors.js';
+export { DropshipApiError, DropshipTransferError, apiErrorFromResponse, isAbortError, parseRetryAfter } from './errors.js';
 export { blobSource, partSize, DropshipResumeError, type UploadOptions, type UploadSource } from './upload.js';
 export { ProgressMeter, type UploadProgress } from './progress.js';
 export { backoffDelay, classifyPartFailure, retryDelay, type PartFailure } from './retry.js';

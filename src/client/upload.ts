@@ -43,8 +43,12 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Continue an earlier upload of the same bytes: only parts S3 lacks are sent. */
   resume?: { id: string; ownerToken: string };
-  /** As soon as the ticket exists (or, resuming, once the drop is found): the share link is known. */
-  onTicket?: (t: Ticket) => void;
+  /**
+   * As soon as the ticket exists (or, resuming, once the drop is found): the share link is
+   * known. A returned promise is awaited before any bytes flow, so a caller can persist
+   * {id, ownerToken} for resuming first.
+   */
+  onTicket?: (t: Ticket) => unknown;
   /** Byte-level with XMLHttpRequest (browsers), per part with fetch (Node). */
   onProgress?: (p: UploadProgress) => void;
   /** Default true. */
@@ -136,7 +140,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
       drop = { id: ticket.id, ownerToken: ticket.ownerToken };
       urls.add(ticket.parts);
     }
-    opts.onTicket?.(ticket);
+    await opts.onTicket?.(ticket);
 
     const { id, ownerToken } = { id: ticket.id, ownerToken: ticket.ownerToken };
     const partCount = ticket.upload.partCount;

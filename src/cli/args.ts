@@ -1,0 +1,52 @@
+/** Command-line parsing on node:util parseArgs (no framework: five commands and a dozen flags don't need one). */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './exit.js';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS = {
+  server: { type: 'string' },
+  'api-key': { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    // parseArgs reports unknown options and missing values as TypeErrors with ERR_PARSE_ARGS_* codes.
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** "90", "90s", "5m", "2h", "7d" → seconds. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration like 90, 90s, 5m, 2h or 7d (got "${value}")`);
+  const n = Number(m[1]);
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return n * unit;
+}
+
+export function parsePositiveInt(value: string | undefined, flag: string, fallback: number, max = 1000): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new UsageError(`${flag} must be a whole number from 1 to ${max} (got "${value}")`);
+  }
+  return Number(value);
+}
+
+/** --server flag, then the server named by a drop URL, then DROPSHIP_URL, then the default. */
+export function serverOf(flag: string | undefined, fromTarget: string | undefined, env: NodeJS.ProcessEnv): string {
+  const s = flag ?? fromTarget ?? env.DROPSHIP_URL ?? DEFAULT_SERVER;
+  try {
+    const u = new URL(s);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new UsageError(`the server must be an http(s) URL (got "${s}")`);
+  }
+  return s.replace(/\/+$/, '');
+}

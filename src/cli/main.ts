@@ -1,0 +1,60 @@
+/** `dropship` — entry point: dispatch, exit codes, signals. bin/dropship.js loads this. */
+import { readFileSync } from 'node:fs';
+import { download, help, remove, status, upload, wait, USAGE, type Io } from './commands.js';
+import { EXIT, EXIT_HELP, UsageError, exitCodeOf, messageOf } from './exit.js';
+
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  upload,
+  status,
+  wait,
+  download,
+  delete: remove,
+};
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+      if (command === 'help' && rest[0] && COMMANDS[rest[0]]) return help(io, rest[0]);
+      // Asked for: stdout and success. Not asked for (no command at all): a usage error on stderr.
+      (command === undefined ? io.stderr : io.stdout).write(`${USAGE}\n${EXIT_HELP}\n`);
+      return command === undefined ? EXIT.USAGE : EXIT.OK;
+    }
+    if (command === '--version' || command === '-V') {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      io.stdout.write(`${pkg.version}\n`);
+      return EXIT.OK;
+    }
+    const run = COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command "${command}"`);
+    return await run(rest, io);
+  } catch (e) {
+    const code = io.signal.aborted ? EXIT.INTERRUPTED : exitCodeOf(e);
+    io.stderr.write(`dropship: ${io.signal.aborted ? 'interrupted' : messageOf(e)}\n`);
+    if (e instanceof UsageError) io.stderr.write(`Run "dropship --help" for usage.\n`);
+    return code;
+  }
+}
+
+/** Runs the CLI in this process: wires signals and exits with main's code. */
+export async function run(argv = process.argv.slice(2)): Promise<never> {
+  const ctrl = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    // First signal: stop cleanly (uploads stay resumable). Second: leave at once.
+    if (++interrupts > 1) process.exit(EXIT.INTERRUPTED);
+    ctrl.abort(new DOMException(`received ${sig}`, 'AbortError'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await main(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: ctrl.signal,
+  });
+  // Let stdout drain (pipes are asynchronous) before leaving.
+  await new Promise<void>((r) => process.stdout.write('', () => r()));
+  process.exit(code);
+}

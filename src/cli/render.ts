@@ -1,0 +1,175 @@
+/**
+ * Progress on stderr (stdout carries only results, so `dropship upload f | xargs ...` works).
+ * On a terminal: a bar per file plus a total line, redrawn in place. Elsewhere (CI logs,
+ * pipes): plain lines — when a file starts, as parts complete (at most every few seconds per
+ * file), and when it ends.
+ */
+import type { UploadProgress } from '../client/index.js';
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatBytes(n: number): string {
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[u]}`;
+}
+
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '--';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function bar(fraction: number, width: number): string {
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const full = Math.round(f * width);
+  return `${'█'.repeat(full)}${'░'.repeat(width - full)}`;
+}
+
+const fractionOf = (p: Pick<UploadProgress, 'bytesSent' | 'bytesTotal'>) => (p.bytesTotal === 0 ? 1 : p.bytesSent / p.bytesTotal);
+const percent = (p: Pick<UploadProgress, 'bytesSent' | 'bytesTotal'>) => `${Math.floor(fractionOf(p) * 100)}%`.padStart(4);
+
+/** One terminal line: `name  ████░░░░  45%  12.0 MiB/27.0 MiB  5.1 MiB/s  ETA 3s`, fitted to `columns`. */
+export function barLine(label: string, p: UploadProgress, columns: number): string {
+  const stats = `${percent(p)}  ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)}  ${formatBytes(Math.round(p.bytesPerSecond))}/s  ETA ${formatDuration(p.etaSeconds)}`;
+  const labelWidth = Math.max(8, Math.min(30, columns - stats.length - 14));
+  const shown = label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(labelWidth);
+  const barWidth = Math.max(5, Math.min(30, columns - labelWidth - stats.length - 4));
+  return `${shown}  ${bar(fractionOf(p), barWidth)}  ${stats}`.slice(0, Math.max(20, columns - 1));
+}
+
+/** One log line: `name: 12% 8.0 MiB/64.0 MiB, parts 1/8, 5.1 MiB/s, ETA 12s`. */
+export function plainLine(label: string, p: UploadProgress): string {
+  return `${label}: ${percent(p).trim()} ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)}, parts ${p.partsDone}/${p.partCount}, ${formatBytes(Math.round(p.bytesPerSecond))}/s, ETA ${formatDuration(p.etaSeconds)}`;
+}
+
+/** Sum of several files' progress for the total line. */
+export function totalOf(items: UploadProgress[]): UploadProgress {
+  const t = items.reduce(
+    (a, p) => ({
+      bytesSent: a.bytesSent + p.bytesSent,
+      bytesTotal: a.bytesTotal + p.bytesTotal,
+      partsDone: a.partsDone + p.partsDone,
+      partCount: a.partCount + p.partCount,
+      bytesPerSecond: a.bytesPerSecond + p.bytesPerSecond,
+      bytesResumed: a.bytesResumed + p.bytesResumed,
+      bytesTransferred: a.bytesTransferred + p.bytesTransferred,
+    }),
+    { bytesSent: 0, bytesTotal: 0, partsDone: 0, partCount: 0, bytesPerSecond: 0, bytesResumed: 0, bytesTransferred: 0 },
+  );
+  const left = t.bytesTotal - t.bytesSent;
+  return { ...t, etaSeconds: left === 0 ? 0 : t.bytesPerSecond > 0 ? left / t.bytesPerSecond : undefined };
+}
+
+export interface Reporter {
+  /** A message for people, printed above any live bars. */
+  log(line: string): void;
+  /** Registers a file; `expected` is its size for the total line before its ticket exists. */
+  start(label: string, expected: number): number;
+  progress(handle: number, p: UploadProgress): void;
+  end(handle: number, line: string): void;
+  stop(): void;
+}
+
+interface Item {
+  label: string;
+  expected: number;
+  progress?: UploadProgress;
+  done: boolean;
+  lastPlain: number;
+  lastParts: number;
+}
+
+export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, opts: { plainEveryMs?: number; quiet?: boolean } = {}): Reporter {
+  const items: Item[] = [];
+  if (opts.quiet) {
+    return { log: (l) => out.write(`${l}\n`), start: () => 0, progress() {}, end() {}, stop() {} };
+  }
+  if (!out.isTTY) {
+    const every = opts.plainEveryMs ?? 5000;
+    return {
+      log: (l) => out.write(`${l}\n`),
+      start(label, expected) {
+        items.push({ label, expected, done: false, lastPlain: 0, lastParts: 0 });
+        return items.length - 1;
+      },
+      progress(h, p) {
+        const it = items[h]!;
+        it.progress = p;
+        // A line when parts complete, at most every `every` ms per file: readable in a log,
+        // and the first completed part always shows.
+        if (p.partsDone > it.lastParts && Date.now() - it.lastPlain >= every) {
+          it.lastPlain = Date.now();
+          it.lastParts = p.partsDone;
+          out.write(`${plainLine(it.label, p)}\n`);
+        }
+      },
+      end(h, line) {
+        items[h]!.done = true;
+        out.write(`${line}\n`);
+      },
+      stop() {},
+    };
+  }
+
+  // Terminal: redraw the live block (one line per unfinished file, plus a total) in place.
+  let drawn = 0;
+  let dirty = false;
+  const columns = () => out.columns ?? 80;
+  const clear = () => {
+    if (drawn > 0) out.write(`\x1b[${drawn}A\x1b[0J`);
+    drawn = 0;
+  };
+  const draw = () => {
+    clear();
+    const live = items.filter((i) => !i.done);
+    const lines = live.map((i) => barLine(i.label, i.progress ?? emptyProgress(i.expected), columns()));
+    if (items.length > 1) {
+      const total = totalOf(items.map((i) => i.progress ?? emptyProgress(i.expected)));
+      lines.push(barLine(`total (${items.filter((i) => i.done).length}/${items.length} files)`, total, columns()));
+    }
+    for (const l of lines) out.write(`${l}\n`);
+    drawn = lines.length;
+    dirty = false;
+  };
+  const timer = setInterval(() => dirty && draw(), 150);
+  timer.unref();
+  return {
+    log(l) {
+      clear();
+      out.write(`${l}\n`);
+      draw();
+    },
+    start(label, expected) {
+      items.push({ label, expected, done: false, lastPlain: 0, lastParts: 0 });
+      dirty = true;
+      return items.length - 1;
+    },
+    progress(h, p) {
+      items[h]!.progress = p;
+      dirty = true;
+    },
+    end(h, line) {
+      const it = items[h]!;
+      it.done = true;
+      if (!it.progress) it.progress = { ...emptyProgress(it.expected), bytesSent: it.expected };
+      clear();
+      out.write(`${line}\n`);
+      draw();
+    },
+    stop() {
+      clearInterval(timer);
+      draw();
+    },
+  };
+}
+
+function emptyProgress(total: number): UploadProgress {
+  return { bytesSent: 0, bytesTotal: total, partsDone: 0, partCount: 0, bytesPerSecond: 0, etaSeconds: undefined, bytesResumed: 0, bytesTransferred: 0 };
+}
