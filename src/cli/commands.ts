@@ -199,8 +199,10 @@ export async function upload(args: string[], io: Io): Promise<number> {
   const flush = () => {
     while (printed < results.length && results[printed]) {
       const r = results[printed++]!;
-      if (values.json) json(io, r);
-      else if (r.ok) print(io, r.shareUrl!);
+      reporter.around(() => {
+        if (values.json) json(io, r);
+        else if (r.ok) print(io, r.shareUrl!);
+      });
     }
   };
   let next = 0;

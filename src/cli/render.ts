@@ -40,7 +40,8 @@ export function barLine(label: string, p: UploadProgress, columns: number): stri
   const stats = `${percent(p)}  ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)}  ${formatBytes(Math.round(p.bytesPerSecond))}/s  ETA ${formatDuration(p.etaSeconds)}`;
   const labelWidth = Math.max(8, Math.min(30, columns - stats.length - 14));
   const shown = label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(labelWidth);
-  const barWidth = Math.max(5, Math.min(30, columns - labelWidth - stats.length - 4));
+  // Stay one column short of the edge: writing the last column makes some terminals wrap.
+  const barWidth = Math.max(5, Math.min(30, columns - 1 - labelWidth - stats.length - 4));
   return `${shown}  ${bar(fractionOf(p), barWidth)}  ${stats}`.slice(0, Math.max(20, columns - 1));
 }
 
@@ -74,6 +75,8 @@ export interface Reporter {
   start(label: string, expected: number): number;
   progress(handle: number, p: UploadProgress): void;
   end(handle: number, line: string): void;
+  /** Runs a write to another stream (results on stdout) with the live bars out of the way. */
+  around(write: () => void): void;
   stop(): void;
 }
 
@@ -89,7 +92,7 @@ interface Item {
 export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, opts: { plainEveryMs?: number; quiet?: boolean } = {}): Reporter {
   const items: Item[] = [];
   if (opts.quiet) {
-    return { log: (l) => out.write(`${l}\n`), start: () => 0, progress() {}, end() {}, stop() {} };
+    return { log: (l) => out.write(`${l}\n`), start: () => 0, progress() {}, end() {}, around: (w) => w(), stop() {} };
   }
   if (!out.isTTY) {
     const every = opts.plainEveryMs ?? 5000;
@@ -114,6 +117,7 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
         items[h]!.done = true;
         out.write(`${line}\n`);
       },
+      around: (w) => w(),
       stop() {},
     };
   }
@@ -161,6 +165,13 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
       if (!it.progress) it.progress = { ...emptyProgress(it.expected), bytesSent: it.expected };
       clear();
       out.write(`${line}\n`);
+      draw();
+    },
+    around(write) {
+      // stdout and stderr usually share the terminal: the cursor maths only holds if the bars
+      // are gone while something else writes.
+      clear();
+      write();
       draw();
     },
     stop() {

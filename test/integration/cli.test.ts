@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -123,6 +123,9 @@ describe('resume after the CLI is killed', () => {
     const out = join(dir, 'huge.copy');
     expect((await cli(['download', firstId, '-o', out])).code).toBe(0);
     expect(sha256(await readFile(out))).toBe(sha256(data));
+
+    // The state file holds owner tokens: only its owner may read it.
+    expect((await stat(join(dir, 'state', 'dropship', 'uploads.json'))).mode & 0o777).toBe(0o600);
 
     // Done means forgotten: a third run is a new drop.
     const third = await cli(['upload', '--json', path]);
