@@ -1,8 +1,9 @@
 /**
  * The worker process: the composition root for the SQS consumer. It long-polls the queue
  * that S3 notifies, hands each message to the handler, and on SIGINT/SIGTERM stops polling
- * and lets in-flight messages finish (or, past the grace period, return to the queue by
- * visibility timeout).
+ * and lets in-flight messages finish (past the 25 s grace period they are handed back to the
+ * queue; the 30 s timer below is the last resort). Scale by running more of these processes.
+ * The same handler also runs as an AWS Lambda: see lambda.ts and docs/worker.md.
  */
 import { loadConfig, ConfigError } from '../config.js';
 import { createAwsClients, destroyAwsClients } from '../aws/clients.js';

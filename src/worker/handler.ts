@@ -1,0 +1,166 @@
+/**
+ * One S3 event message → an outcome. Depends only on ports (ObjectStore, ManifestRepo),
+ * settings and a logger, so the same function serves the long-running consumer (worker.ts)
+ * and AWS Lambda (lambda.ts).
+ *
+ * Delivery is at-least-once, so every step is idempotent:
+ *   1. read the manifest; ready/failed → skip (a duplicate event writes nothing at all),
+ *      cancelled/expired → delete the bytes, no manifest → skip;
+ *   2. HEAD the object; a size other than the manifest's → delete it and mark the drop failed
+ *      (in that order: if the worker dies in between, the redelivered message finds the
+ *      object missing and still ends in failed, where the other order would leave the bytes);
+ *   3. sniff the type from the first bytes — the client's Content-Type is never trusted;
+ *   4. images: decode once, write every thumbnail, then record the result with one
+ *      conditional manifest write (thumbnails first, so a reader who sees `ready` finds them);
+ *      a bad image only makes `thumbnail: failed` — the file itself is fine.
+ * Anything thrown (S3 5xx, throttling, network, a manifest that is not JSON) becomes `retry`:
+ * the message returns after a backoff and, after the queue's maxReceiveCount, goes to the DLQ.
+ */
+import { fileTypeFromBuffer } from 'file-type';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { ObjectStore } from '../aws/store.js';
+import type { ManifestRepo } from '../aws/manifests.js';
+import { parseS3EventMessage, type S3CreatedObject } from '../core/events.js';
+import { dropKeys } from '../core/layout.js';
+import { apply, type DropEvent, type Manifest, type Thumb } from '../core/manifest.js';
+import {
+  combineOutcomes,
+  done,
+  planForStatus,
+  retry,
+  skipped,
+  sniffedTypeOf,
+  thumbnailPlan,
+  verifyObject,
+  type Outcome,
+} from './decisions.js';
+import { makeThumbnails } from './thumbnails.js';
+
+export type { Outcome } from './decisions.js';
+
+export type WorkerSettings = Pick<Config, 'thumbWidths' | 'DROPSHIP_MAX_PIXELS' | 'DROPSHIP_MAX_IMAGE_BYTES'>;
+
+export interface HandlerDeps {
+  store: ObjectStore;
+  manifests: ManifestRepo;
+  config: WorkerSettings;
+  log: Logger;
+  now?: () => Date;
+}
+
+export type MessageHandler = (body: string) => Promise<Outcome>;
+
+// The bytes of a thumbnail key never change for a drop, but a drop can be deleted: browsers
+// may keep them, shared caches may not.
+const THUMB_CACHE_CONTROL = 'private, max-age=31536000, immutable';
+/** What file-type reads to recognise most formats (its `reasonableDetectionSizeInBytes`). */
+const SNIFF_BYTES = 4100;
+
+export function createMessageHandler(deps: HandlerDeps): MessageHandler {
+  const { store, manifests, config, log } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** Writes `event` unless the manifest has moved on; the status it ended in. */
+  async function record(id: string, event: DropEvent) {
+    const r = await manifests.update(id, (m) => {
+      const next = apply(m, event);
+      return next.ok && next.changed ? next.manifest : undefined;
+    });
+    return r && { manifest: r.record.manifest, changed: r.changed };
+  }
+
+  /** The bytes of a drop that must not keep them; the manifest stays as the record. */
+  async function removeObjects(m: Manifest) {
+    const keys = dropKeys(m.id);
+    const thumbs = new Set([...config.thumbWidths.map((w) => keys.thumb(w)), ...m.thumbnails.map((t) => t.key)]);
+    await store.deleteKeys([keys.original, ...thumbs]);
+  }
+
+  async function handleObject(object: S3CreatedObject): Promise<Outcome> {
+    const id = object.dropId;
+    const keys = dropKeys(id);
+    const current = await manifests.get(id);
+    if (!current) return skipped('no manifest for this drop');
+    const m = current.manifest;
+
+    const plan = planForStatus(m.status);
+    if (plan === 'skip') return skipped(`drop is already ${m.status}`);
+    if (plan === 'remove') {
+      await removeObjects(m);
+      return done(`drop is ${m.status}: its objects were removed`);
+    }
+
+    log.debug({ dropId: id, status: m.status }, 'processing drop');
+    const head = await store.head(keys.original);
+    const verified = verifyObject(m, head);
+    if (!verified.ok) {
+      if (head) await store.deleteKeys([keys.original]);
+      const r = await record(id, { type: 'verify_failed', at: now(), reason: verified.reason });
+      return r?.changed ? done(`failed: ${verified.reason}`) : skipped(`not failed (drop is ${r?.manifest.status ?? 'gone'})`);
+    }
+    const size = head!.size;
+
+    const first = size === 0 ? Buffer.alloc(0) : await store.getRange(keys.original, 0, Math.min(size, SNIFF_BYTES) - 1);
+    const detected = await fileTypeFromBuffer(first);
+    const sniffedType = sniffedTypeOf(detected?.mime, first, first.length === size);
+
+    const base = { type: 'processed' as const, sniffedType, etag: head!.etag };
+    let event: DropEvent;
+    const thumbs = thumbnailPlan(sniffedType, size, config.DROPSHIP_MAX_IMAGE_BYTES);
+    if (thumbs.kind === 'none') {
+      event = { ...base, at: now(), thumbnail: 'none', thumbnails: [] };
+    } else if (thumbs.kind === 'refuse') {
+      event = { ...base, at: now(), thumbnail: 'failed', thumbnails: [], thumbnailError: thumbs.reason };
+    } else {
+      const bytes = first.length === size ? first : await store.getRange(keys.original, 0, size - 1);
+      const made = await makeThumbnails(bytes, { widths: config.thumbWidths, maxPixels: config.DROPSHIP_MAX_PIXELS });
+      if (!made.ok) {
+        log.info({ dropId: id, reason: made.reason }, 'no thumbnail');
+        event = { ...base, at: now(), thumbnail: 'failed', thumbnails: [], thumbnailError: made.reason };
+      } else {
+        const written: Thumb[] = await Promise.all(
+          made.thumbs.map(async (t) => {
+            const key = keys.thumb(t.requestedWidth);
+            await store.put(key, t.data, { contentType: 'image/webp', cacheControl: THUMB_CACHE_CONTROL });
+            return { key, width: t.width, height: t.height };
+          }),
+        );
+        event = { ...base, at: now(), thumbnail: 'ready', thumbnails: written, width: made.width, height: made.height };
+      }
+    }
+
+    const r = await record(id, event);
+    if (!r) return skipped('manifest disappeared while processing');
+    if (r.changed) return done(`ready (${sniffedType}, thumbnail ${event.thumbnail})`);
+    // Cancelled or expired while we worked: what we just wrote must not outlive the drop.
+    if (planForStatus(r.manifest.status) === 'remove') {
+      await removeObjects(r.manifest);
+      return done(`drop became ${r.manifest.status} while processing: its objects were removed`);
+    }
+    return skipped(`drop is already ${r.manifest.status}`);
+  }
+
+  return async function handleMessage(body: string): Promise<Outcome> {
+    const parsed = parseS3EventMessage(body);
+    if (parsed.kind === 'test') return skipped('s3:TestEvent');
+    if (parsed.kind === 'invalid') {
+      // Not ours to retry: the same bytes would fail the same way on every delivery.
+      log.warn({ reason: parsed.reason, body: body.slice(0, 500) }, 'invalid message dropped');
+      return skipped(`invalid message: ${parsed.reason}`);
+    }
+    if (parsed.objects.length === 0) return skipped(`no drop originals in the message (${parsed.ignored} records ignored)`);
+
+    const outcomes: Outcome[] = [];
+    for (const object of parsed.objects) {
+      try {
+        outcomes.push(await handleObject(object));
+      } catch (e) {
+        const err = e as Error;
+        log.warn({ dropId: object.dropId, err }, 'drop processing failed; the message will be retried');
+        outcomes.push(retry(`${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`));
+      }
+    }
+    return combineOutcomes(outcomes);
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The same message handler as an AWS Lambda SQS handler. Use it with an event source mapping
+ * that has `FunctionResponseTypes: ["ReportBatchItemFailures"]`: done and skipped messages
+ * are deleted by Lambda, and only the ones returned in `batchItemFailures` come back (after
+ * the queue's visibility timeout) and, after maxReceiveCount, go to the DLQ.
+ * Without ReportBatchItemFailures one failure would redeliver the whole batch — still
+ * correct, since every step is idempotent, but wasteful. See docs/worker.md.
+ *
+ * Lambda extends nothing: the queue's visibility timeout must exceed the function's timeout
+ * (AWS recommends six times it), which takes the place of the consumer's heartbeat.
+ */
+import pino, { type Logger } from 'pino';
+import { loadConfig } from '../config.js';
+import { createAwsClients } from '../aws/clients.js';
+import { createObjectStore } from '../aws/store.js';
+import { createManifestRepo } from '../aws/manifests.js';
+import { createMessageHandler, type MessageHandler } from './handler.js';
+
+// The few fields of the Lambda SQS event this handler reads (a local type, not @types/aws-lambda).
+export interface SQSRecord {
+  messageId: string;
+  receiptHandle?: string;
+  body: string;
+  attributes?: { ApproximateReceiveCount?: string };
+  eventSourceARN?: string;
+}
+export interface SQSEvent {
+  Records: SQSRecord[];
+}
+export interface SQSBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+export function createLambdaHandler(opts: { handle: MessageHandler; log: Logger; concurrency: number }) {
+  return async function handleSqsEvent(event: SQSEvent): Promise<SQSBatchResponse> {
+    const records = event.Records ?? [];
+    const failures: { itemIdentifier: string }[] = [];
+    let next = 0;
+    // A fixed number of lanes pull records in turn: at most `concurrency` decodes at once.
+    const lane = async () => {
+      for (let i = next++; i < records.length; i = next++) {
+        const record = records[i]!;
+        let outcome;
+        try {
+          outcome = await opts.handle(record.body);
+        } catch (e) {
+          outcome = { outcome: 'retry' as const, reason: `handler threw: ${(e as Error)?.message ?? String(e)}` };
+        }
+        const fields = { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, ...outcome };
+        if (outcome.outcome === 'retry') {
+          opts.log.warn(fields, 'message left for retry');
+          failures.push({ itemIdentifier: record.messageId });
+        } else {
+          opts.log.info(fields, 'message handled');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, records.length)) }, lane));
+    return { batchItemFailures: failures };
+  };
+}
+
+let fromEnvironment: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+
+/** Built on the first invocation and kept for the container's life (one set of clients). */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  if (!fromEnvironment) {
+    const config = loadConfig();
+    const log = pino({ level: config.LOG_LEVEL, base: { proc: 'worker-lambda' } });
+    const store = createObjectStore(createAwsClients(config).s3, config.DROPSHIP_BUCKET);
+    const handle = createMessageHandler({ store, manifests: createManifestRepo(store), config, log });
+    fromEnvironment = createLambdaHandler({ handle, log, concurrency: config.DROPSHIP_WORKER_CONCURRENCY });
+  }
+  return fromEnvironment(event);
+}

@@ -1,0 +1,203 @@
+/**
+ * The message handler's decisions, run against an in-memory object store (the real
+ * ManifestRepo on top, so conditional writes behave as on S3). What the emulator cannot
+ * produce on demand — a 503 from S3, a cancel landing mid-job — is tested here; everything
+ * else is also covered end to end in test/integration/worker*.test.ts.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createManifestRepo, type ManifestRepo } from '../../src/aws/manifests.js';
+import { dropKeys } from '../../src/core/layout.js';
+import { apply, newManifest, type DropStatus } from '../../src/core/manifest.js';
+import { createMessageHandler, type MessageHandler } from '../../src/worker/handler.js';
+import { memoryStore, s3Error, type MemoryStore } from '../support/memory-store.js';
+import { orientedJpeg, solid } from '../support/images.js';
+
+const ID = 'V1StGXR8_Z5jdHi6B-myT';
+const keys = dropKeys(ID);
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+
+const event = (key = keys.original, size = 1) =>
+  JSON.stringify({
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        s3: { object: { key: encodeURIComponent(key).replace(/%20/g, '+'), size, eTag: 'x' } },
+      },
+    ],
+  });
+
+let store: MemoryStore;
+let manifests: ManifestRepo;
+let handle: MessageHandler;
+
+beforeEach(() => {
+  store = memoryStore();
+  manifests = createManifestRepo(store);
+  handle = createMessageHandler({
+    store,
+    manifests,
+    config: { thumbWidths: [256, 1024], DROPSHIP_MAX_PIXELS: 100_000_000, DROPSHIP_MAX_IMAGE_BYTES: 64 * 1024 ** 2 },
+    log: pino({ level: 'silent' }),
+    now: () => new Date(T0.getTime() + 5000),
+  });
+});
+
+async function seed(bytes: Buffer | undefined, o: { size?: number; status?: DropStatus; type?: string } = {}) {
+  let m = newManifest({
+    id: ID,
+    name: 'my photo+1 (ü).jpg',
+    size: o.size ?? bytes?.length ?? 0,
+    type: o.type ?? 'image/jpeg',
+    ownerTokenHash: 'a'.repeat(64),
+    upload: { mode: 'single', partSize: 1, partCount: 1 },
+    source: 'ticket',
+    now: T0,
+    expiresAt: new Date(T0.getTime() + 3600_000),
+  });
+  if (o.status === 'processing') m = (apply(m, { type: 'complete', at: T0 }) as { manifest: typeof m }).manifest;
+  if (o.status === 'cancelled') m = (apply(m, { type: 'cancel', at: T0 }) as { manifest: typeof m }).manifest;
+  if (o.status === 'expired') m = (apply(m, { type: 'expire', at: T0 }) as { manifest: typeof m }).manifest;
+  await manifests.create(m);
+  if (bytes) await store.put(keys.original, bytes, { contentType: o.type ?? 'image/jpeg' });
+  store.calls.length = 0;
+}
+
+const writes = () => store.calls.filter((c) => c.op === 'put' || c.op === 'delete');
+const manifest = async () => (await manifests.get(ID))!.manifest;
+
+describe('handler: one drop', () => {
+  it('makes both thumbnails and marks an uploading drop ready with the oriented size', async () => {
+    await seed(await orientedJpeg(800, 600, 6), { status: 'uploading' });
+    expect(await handle(event())).toMatchObject({ outcome: 'done' });
+    const m = await manifest();
+    expect(m).toMatchObject({ status: 'ready', thumbnail: 'ready', sniffedType: 'image/jpeg', width: 600, height: 800 });
+    expect(m.thumbnails).toEqual([
+      { key: keys.thumb(256), width: 256, height: 341 },
+      { key: keys.thumb(1024), width: 600, height: 800 },
+    ]);
+    expect(store.objects.get(keys.thumb(256))?.contentType).toBe('image/webp');
+    expect(m.name).toBe('my photo+1 (ü).jpg');
+  });
+
+  it('processes a drop the api already marked processing', async () => {
+    await seed(await solid(50, 40, '#fff').png().toBuffer(), { status: 'processing', type: 'image/png' });
+    expect(await handle(event())).toMatchObject({ outcome: 'done' });
+    expect(await manifest()).toMatchObject({ status: 'ready', width: 50, height: 40, sniffedType: 'image/png' });
+  });
+
+  it('sniffs the bytes, not the claimed type: text uploaded as image/png is text, no thumbnail', async () => {
+    await seed(Buffer.from('just some notes\n'), { type: 'image/png' });
+    expect(await handle(event())).toMatchObject({ outcome: 'done' });
+    expect(await manifest()).toMatchObject({ status: 'ready', thumbnail: 'none', sniffedType: 'text/plain', thumbnails: [] });
+    expect(writes().filter((w) => w.key !== keys.manifest)).toEqual([]);
+  });
+
+  it('refuses to decode an image over the byte limit without downloading it', async () => {
+    const big = await orientedJpeg(400, 300, 1);
+    handle = createMessageHandler({
+      store,
+      manifests,
+      config: { thumbWidths: [256], DROPSHIP_MAX_PIXELS: 100_000_000, DROPSHIP_MAX_IMAGE_BYTES: big.length - 1 },
+      log: pino({ level: 'silent' }),
+    });
+    await seed(big);
+    expect(await handle(event())).toMatchObject({ outcome: 'done' });
+    expect(await manifest()).toMatchObject({
+      status: 'ready',
+      thumbnail: 'failed',
+      thumbnailError: expect.stringMatching(/decode limit/),
+    });
+    expect(store.calls.filter((c) => c.op === 'getRange')).toHaveLength(1); // the 4100-byte sniff only
+  });
+
+  it('marks a size mismatch failed and deletes the object', async () => {
+    await seed(Buffer.from('short'), { size: 6 });
+    expect(await handle(event())).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/size mismatch/) });
+    expect(await manifest()).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/announced 6 bytes, stored 5/) });
+    expect(store.objects.has(keys.original)).toBe(false);
+  });
+});
+
+describe('handler: idempotence and statuses', () => {
+  it('writes nothing for a drop that is already ready (duplicate event)', async () => {
+    await seed(await solid(50, 40, '#fff').png().toBuffer());
+    await handle(event());
+    const before = await manifests.get(ID);
+    store.calls.length = 0;
+    expect(await handle(event())).toEqual({ outcome: 'skipped', reason: 'drop is already ready' });
+    expect(writes()).toEqual([]);
+    expect(await manifests.get(ID)).toEqual(before);
+  });
+
+  it('writes nothing for a failed drop', async () => {
+    await seed(Buffer.from('x'), { size: 2 });
+    await handle(event());
+    store.calls.length = 0;
+    expect(await handle(event())).toMatchObject({ outcome: 'skipped' });
+    expect(writes()).toEqual([]);
+  });
+
+  it.each(['cancelled', 'expired'] as const)('deletes the bytes of a %s drop and keeps its manifest', async (status) => {
+    await seed(Buffer.from('bytes'), { status });
+    await store.put(keys.thumb(256), Buffer.from('old thumb'), { contentType: 'image/webp' });
+    expect(await handle(event())).toMatchObject({ outcome: 'done' });
+    expect([...store.objects.keys()]).toEqual([keys.manifest]);
+    expect((await manifest()).status).toBe(status);
+  });
+
+  it('skips an object without a manifest and leaves it alone', async () => {
+    await store.put(keys.original, Buffer.from('stray'), { contentType: 'text/plain' });
+    store.calls.length = 0;
+    expect(await handle(event())).toEqual({ outcome: 'skipped', reason: 'no manifest for this drop' });
+    expect(writes()).toEqual([]);
+  });
+
+  it('removes what it wrote when the drop is cancelled while it works', async () => {
+    await seed(await solid(300, 200, '#fff').png().toBuffer());
+    let cancelled = false;
+    store.beforeCall = async (op, key) => {
+      if (op === 'put' && key === keys.thumb(256) && !cancelled) {
+        cancelled = true;
+        await manifests.update(ID, (m) => {
+          const r = apply(m, { type: 'cancel', at: T0 });
+          return r.ok ? r.manifest : undefined;
+        });
+      }
+    };
+    expect(await handle(event())).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/cancelled while processing/) });
+    expect([...store.objects.keys()]).toEqual([keys.manifest]);
+    expect((await manifest()).status).toBe('cancelled');
+  });
+});
+
+describe('handler: messages and errors', () => {
+  it('skips the S3 test event, junk and keys outside drops', async () => {
+    expect(await handle(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }))).toEqual({
+      outcome: 'skipped',
+      reason: 's3:TestEvent',
+    });
+    expect(await handle('not json')).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^invalid message/) });
+    expect(await handle(event('uploads/elsewhere.jpg'))).toMatchObject({ outcome: 'skipped' });
+    expect(store.calls).toEqual([]);
+  });
+
+  it.each([
+    ['a 503 from S3', s3Error(503, 'ServiceUnavailable')],
+    ['throttling', s3Error(503, 'SlowDown')],
+    ['a network error', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+  ])('retries after %s, and succeeds on the next delivery', async (_what, error) => {
+    await seed(await solid(50, 40, '#fff').png().toBuffer());
+    store.failNext('head', error);
+    expect(await handle(event())).toMatchObject({ outcome: 'retry' });
+    expect((await manifest()).status).toBe('uploading');
+    expect(await handle(event())).toMatchObject({ outcome: 'done' });
+    expect((await manifest()).status).toBe('ready');
+  });
+
+  it('retries when the manifest is not JSON (until the queue sends it to the DLQ)', async () => {
+    await store.put(keys.manifest, '{"version":1,', { contentType: 'application/json' });
+    await store.put(keys.original, Buffer.from('x'), { contentType: 'text/plain' });
+    expect(await handle(event())).toMatchObject({ outcome: 'retry', reason: expect.stringMatching(/SyntaxError/) });
+  });
+});
