@@ -93,6 +93,18 @@ export async function upload(args: string[], io: Io): Promise<number> {
     plainEveryMs: Number(io.env.DROPSHIP_PROGRESS_EVERY_MS ?? 5000),
   });
 
+  // The state file only enables resuming and token-less delete: if it cannot be written
+  // (read-only home, full disk), say so once and upload anyway.
+  let stateWarned = false;
+  const remember = async (write: () => Promise<void>) => {
+    try {
+      await write();
+    } catch (e) {
+      if (!stateWarned) reporter.log(`warning: cannot write ${state.path} (${messageOf(e)}); uploads will not resume`);
+      stateWarned = true;
+    }
+  };
+
   const one = async (file: string): Promise<UploadResult> => {
     const abs = resolve(io.cwd, file);
     let handle: number | undefined;
@@ -106,7 +118,8 @@ export async function upload(args: string[], io: Io): Promise<number> {
       const key = fileKey(abs, st.size, st.mtimeMs);
       handle = reporter.start(source.name, st.size);
       const h = handle;
-      const pending = values['no-resume'] ? undefined : await state.pending(key);
+      const pending = values['no-resume'] ? undefined : await state.pending(key).catch(() => undefined);
+      let ticketToken: string | undefined;
       const resume = pending && pending.server === server ? { id: pending.id, ownerToken: pending.ownerToken } : undefined;
 
       const run = (resumeFrom?: { id: string; ownerToken: string }) =>
@@ -120,15 +133,18 @@ export async function upload(args: string[], io: Io): Promise<number> {
           ...(expiresIn !== undefined ? { expiresIn } : {}),
           ...(maxDownloads !== undefined ? { maxDownloads } : {}),
           onTicket: async (t) => {
+            ticketToken = t.ownerToken;
             if (!resumeFrom) {
-              await state.started(key, {
-                id: t.id,
-                ownerToken: t.ownerToken,
-                server,
-                shareUrl: t.shareUrl,
-                name: source.name,
-                startedAt: new Date().toISOString(),
-              });
+              await remember(() =>
+                state.started(key, {
+                  id: t.id,
+                  ownerToken: t.ownerToken,
+                  server,
+                  shareUrl: t.shareUrl,
+                  name: source.name,
+                  startedAt: new Date().toISOString(),
+                }),
+              );
             }
             reporter.log(`${source.name}: ${resumeFrom ? 'resuming' : 'uploading'} ${formatBytes(st.size)} → ${t.shareUrl}`);
           },
@@ -147,20 +163,22 @@ export async function upload(args: string[], io: Io): Promise<number> {
         } catch (e) {
           if (!cannotResume(e)) throw e;
           reporter.log(`${source.name}: the earlier upload cannot be continued (${errorCodeOf(e)}); starting over`);
-          await state.forget(key);
+          await remember(() => state.forget(key));
           view = await run();
         }
       } else {
         view = await run();
       }
-      const token = resumed ? resume!.ownerToken : (await state.pending(key))?.ownerToken;
-      await state.finished(key, view.id, {
-        ownerToken: token ?? '',
-        server,
-        name: view.name,
-        shareUrl: view.shareUrl,
-        completedAt: new Date().toISOString(),
-      });
+      const token = ticketToken ?? resume?.ownerToken;
+      await remember(() =>
+        state.finished(key, view.id, {
+          ownerToken: token ?? '',
+          server,
+          name: view.name,
+          shareUrl: view.shareUrl,
+          completedAt: new Date().toISOString(),
+        }),
+      );
       if (values.wait) view = await waitForReady(client, view.id, timeoutMs, io);
       reporter.end(handle, `${source.name}: ${view.status} ${view.shareUrl}`);
       const exitCode = view.status === 'ready' || view.status === 'processing' ? EXIT.OK : EXIT.DROP_GONE;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { dropKeys } from '../../src/core/layout.js';
 import { MIB } from '../../src/core/parts.js';
-import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import type { RunningWorker } from '../../src/worker/worker.js';
 import { api, sha256, startApi, type TestApi } from '../support/app.js';
 import { queueUrl, eventually } from '../support/env.js';
 import { runCli, startCli, type CliOptions } from '../support/cli.js';
@@ -100,6 +100,20 @@ describe('dropship upload / download', () => {
   });
 });
 
+describe('state file trouble', () => {
+  it('an unwritable state file costs resuming, not the upload', async () => {
+    const { path, data } = await file('no-state.bin', 300);
+    const blocker = join(dir, 'not-a-dir');
+    await writeFile(blocker, 'x');
+    const r = await cli(['upload', path], { env: { DROPSHIP_STATE_FILE: join(blocker, 'uploads.json') } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('warning: cannot write');
+    const out = join(dir, 'no-state.copy');
+    expect((await cli(['download', lines(r.stdout)[0]!, '-o', out])).code).toBe(0);
+    expect(sha256(await readFile(out))).toBe(sha256(data));
+  });
+});
+
 describe('resume after the CLI is killed', () => {
   it('continues the same drop on the next run and sends fewer bytes than the file', async () => {
     const { path, data } = await file('huge.bin', 64 * MIB); // 8 parts of 8 MiB
@@ -165,6 +179,8 @@ describe('status, wait, delete', () => {
   });
 
   it('wait returns once the worker has made the drop ready', async () => {
+    // Loaded here, not at the top: the rest of this file does not depend on the worker.
+    const { startWorker } = await import('../../src/worker/worker.js');
     worker = startWorker({ config: s.config, aws: s.aws, queueUrl: queueUrl(), log: pino({ level: 'silent' }) });
     const { path } = await file('photo.bin', 4096);
     const link = lines((await cli(['upload', path])).stdout)[0]!;
