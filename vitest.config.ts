@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Three projects: unit (pure logic, no I/O), integration (the real app against the
 // emulator), e2e (headless Chromium through the SPA). One global setup starts the
-// emulator once per run for the suites that need it.
+// emulator once per run for the suites that need it. The projects run one after the
+// other (groupOrder) and their files one at a time: they share one emulator and its
+// queue, and a worker started by one file must not take another file's events.
 export default defineConfig({
   test: {
     projects: [
@@ -11,6 +13,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -18,6 +21,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/setup/global.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -29,12 +33,30 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 2 },
           globalSetup: ['test/setup/global.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },
       },
+      // `npm run test:stress` only: the long soak and attack runs.
+      ...(process.env.DROPSHIP_STRESS === '1'
+        ? [
+            {
+              test: {
+                name: 'stress',
+                include: ['test/stress/**/*.test.ts'],
+                environment: 'node',
+                globalSetup: ['test/setup/global.ts'],
+                testTimeout: 600_000,
+                hookTimeout: 120_000,
+                fileParallelism: false,
+                sequence: { groupOrder: 3 },
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
