@@ -19,6 +19,12 @@ import { eventually, testAws, testConfig } from '../support/env.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { TEST_ENV } from '../support/names.js';
 import { inject } from 'vitest';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import pino from 'pino';
+import sharp from 'sharp';
+import { startWorker } from '../../src/worker/worker.js';
+import { createObjectStore } from '../../src/aws/store.js';
+import { createManifestRepo } from '../../src/aws/manifests.js';
 
 const env = {
   DROPSHIP_BUCKET: 'dropship-fault-test',
@@ -141,6 +147,44 @@ describe('storage outage mid-upload', () => {
     expect(done.status).toBe(200);
     expect(sha256((await download(s.base, t.id)).data!)).toBe(sha256(data));
   });
+});
+
+describe('storage outage mid-job (the worker)', () => {
+  it('S3 failing and then down while the worker handles a drop: retried, and the drop becomes ready', async () => {
+    const config = testConfig({ ...env, AWS_ENDPOINT_URL: proxy.url, DROPSHIP_WORKER_RETRY_DELAY: '1', DROPSHIP_WORKER_WAIT_TIME: '1',
+      // A receive cut off by the outage hides its message for one visibility timeout.
+      DROPSHIP_WORKER_VISIBILITY_TIMEOUT: '4',
+    });
+    const aws = testAws(config);
+    const queueUrl = (await provision(aws, provisionOptions(config))).queueUrl;
+    await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+    const worker = startWorker({ config, aws, queueUrl, log: pino({ level: 'silent' }) });
+    try {
+      // The worker's first reads of the object fail with 500s, then S3 goes away for a while.
+      proxy.rules.push({ method: 'GET', url: /\/original/, status: 500, times: 2 });
+      const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#336699' } }).png().toBuffer();
+      const t = await createTicket(s.base, { name: 'job.png', size: png.length });
+      expect((await putPart(t.parts[0]!.url, png)).status).toBe(200);
+      expect((await api(s.base, 'POST', `/v1/drops/${t.id}/complete`, undefined, owner(t))).status).toBe(200);
+      await eventually(async () => proxy.hits.length >= 2 || undefined, 20_000);
+      await proxy.down();
+      await new Promise((r) => setTimeout(r, 2000));
+      // Read past the proxy, straight from the emulator.
+      const direct = testAws(testConfig(env));
+      const manifests = createManifestRepo(createObjectStore(direct.s3, env.DROPSHIP_BUCKET));
+      expect((await manifests.get(t.id))?.manifest.status).not.toBe('ready');
+      await proxy.up();
+      const ready = await eventually(async () => {
+        const m = (await manifests.get(t.id))?.manifest;
+        return m?.status === 'ready' ? m : undefined;
+      }, 30_000);
+      expect(ready.thumbnail).toBe('ready');
+    } finally {
+      await worker.stop();
+      aws.s3.destroy();
+      aws.sqs.destroy();
+    }
+  }, 60_000);
 });
 
 describe('the api killed between CompleteMultipartUpload and its answer', () => {
