@@ -34,7 +34,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 2 },
-          globalSetup: ['test/setup/global.ts'],
+          globalSetup: ['test/setup/global.ts', 'test/setup/web.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

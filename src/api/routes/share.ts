@@ -15,6 +15,7 @@ import type { WebAssets } from '../share/assets.js';
 
 /** The share page's own script and styles in the Vite build (src/web/vite.config.ts). */
 export const SHARE_ENTRY = 'share.ts';
+export const ICON = 'favicon.svg';
 
 const HtmlPage = { content: { 'text/html': { schema: Type.String() } } };
 
@@ -41,12 +42,13 @@ export default async function shareRoutes(app: FastifyInstance, opts: { drops: D
         .header('content-type', 'text/html; charset=utf-8')
         .header('cache-control', 'no-store')
         .header('x-content-type-options', 'nosniff');
+      const page = { ...assets.entry(SHARE_ENTRY), icon: assets.file(ICON) };
       try {
         const m = await drops.status(req.params.id);
-        return reply.header('content-security-policy', csp.share).send(renderSharePage(dropView(m, base), assets.entry(SHARE_ENTRY)));
+        return reply.header('content-security-policy', csp.share).send(renderSharePage(dropView(m, base), page));
       } catch (e) {
         if (e instanceof DropshipError && e.code === 'DROP_NOT_FOUND') {
-          return reply.status(404).header('content-security-policy', csp.plain).send(renderNotFoundPage({ scripts: [], styles: assets.entry(SHARE_ENTRY).styles }));
+          return reply.status(404).header('content-security-policy', csp.plain).send(renderNotFoundPage({ ...page, scripts: [] }));
         }
         throw e;
       }

@@ -18,6 +18,7 @@ interface ViteManifestEntry {
 export interface EntryAssets {
   scripts: string[];
   styles: string[];
+  icon?: string;
 }
 
 export interface WebAssets {
@@ -26,6 +27,8 @@ export interface WebAssets {
   indexHtml(): string | undefined;
   /** Public URLs (/assets/...) of an entry's script and styles; empty when not built. */
   entry(source: string): EntryAssets;
+  /** Public URL of any other built file (an icon, say), by its source path. */
+  file(source: string): string | undefined;
 }
 
 /** src/web/dist next to this source tree (tsx and vitest run the sources in place). */
@@ -65,6 +68,10 @@ export function webAssets(dir = defaultWebDir()): WebAssets {
       const e = manifest()?.[source];
       if (!e) return { scripts: [], styles: [] };
       return { scripts: [`/${e.file}`], styles: (e.css ?? []).map((c) => `/${c}`) };
+    },
+    file(source) {
+      const e = manifest()?.[source];
+      return e && `/${e.file}`;
     },
   };
 }

@@ -47,7 +47,7 @@ function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; body
 <meta name="referrer" content="no-referrer">
 <meta name="color-scheme" content="light dark">
 <title>${opts.title}</title>
-${opts.assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${opts.assets.scripts.map(
+${opts.assets.icon ? html`<link rel="icon" href="${opts.assets.icon}" type="image/svg+xml">\n` : ''}${opts.assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${opts.assets.scripts.map(
     (src) => html`<script type="module" src="${src}"></script>\n`,
   )}</head>
 <body class="${opts.bodyClass}">

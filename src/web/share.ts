@@ -1,0 +1,61 @@
+/**
+ * The share page's live status. The page is rendered by the server (src/api/share/page.ts);
+ * this script listens to the drop's server-sent events and, when the status or the
+ * thumbnail changes, fetches the page again and swaps in the parts that changed. The
+ * server stays the only renderer, and nothing here turns data into HTML.
+ */
+import './share.css';
+
+const main = document.getElementById('share');
+const id = main?.dataset.dropId;
+
+/** Parts of the page that depend on the drop's state (ids set by the server renderer). */
+const SWAPPED = ['preview', 'facts', 'actions'];
+
+async function refresh() {
+  const res = await fetch(location.pathname, { headers: { accept: 'text/html' }, cache: 'no-store' });
+  if (!res.ok) return;
+  const next = new DOMParser().parseFromString(await res.text(), 'text/html');
+  for (const part of SWAPPED) {
+    const now = document.getElementById(part);
+    const fresh = next.getElementById(part);
+    if (now && fresh) now.replaceWith(document.importNode(fresh, true));
+  }
+  // The live region itself stays in place so screen readers announce its new text.
+  const status = document.getElementById('status');
+  const freshStatus = next.getElementById('status');
+  if (status && freshStatus) {
+    status.className = freshStatus.className;
+    status.textContent = freshStatus.textContent;
+  }
+  const freshMain = next.getElementById('share');
+  if (main && freshMain?.dataset.status) main.dataset.status = freshMain.dataset.status;
+}
+
+interface StatusEvent {
+  status: string;
+  thumbnail: string;
+  updatedAt?: string;
+}
+
+if (main && id && main.dataset.live === 'true' && 'EventSource' in window) {
+  const events = new EventSource(`/v1/drops/${encodeURIComponent(id)}/events`);
+  let last = `${main.dataset.status}`;
+  events.addEventListener('status', (e) => {
+    let v: StatusEvent;
+    try {
+      v = JSON.parse((e as MessageEvent<string>).data) as StatusEvent;
+    } catch {
+      return;
+    }
+    const key = `${v.status}`;
+    const terminal = ['ready', 'failed', 'cancelled', 'expired'].includes(v.status);
+    if (key !== last) {
+      last = key;
+      void refresh();
+    }
+    // The server ends the stream at a terminal status; don't let EventSource reconnect.
+    if (terminal) events.close();
+  });
+  // The stream ends after the server's time limit; EventSource reconnects by itself.
+}
