@@ -15,7 +15,7 @@ import { provision, provisionOptions } from '../../src/aws/provision.js';
 import { MIB } from '../../src/core/parts.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import { api, createTicket, download, putPart, sha256, startApi, type TestApi, type Ticket } from '../support/app.js';
-import { eventually, testAws, testConfig } from '../support/env.js';
+import { eventually, isolatedStorage, testAws, testConfig } from '../support/env.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { TEST_ENV } from '../support/names.js';
 import { inject } from 'vitest';
@@ -26,20 +26,12 @@ import { startWorker } from '../../src/worker/worker.js';
 import { createObjectStore } from '../../src/aws/store.js';
 import { createManifestRepo } from '../../src/aws/manifests.js';
 
-const env = {
-  DROPSHIP_BUCKET: 'dropship-fault-test',
-  DROPSHIP_QUEUE_NAME: 'dropship-fault-test-events',
-  DROPSHIP_DLQ_NAME: 'dropship-fault-test-events-dlq',
-};
+let env: Record<string, string> = {};
 let proxy: FaultProxy;
 let s: TestApi;
 
 beforeAll(async () => {
-  const config = testConfig(env);
-  const aws = testAws(config);
-  await provision(aws, provisionOptions(config));
-  aws.s3.destroy();
-  aws.sqs.destroy();
+  ({ env } = await isolatedStorage('fault-test'));
   proxy = await startFaultProxy(inject('awsEndpoint'));
   s = await startApi({ ...env, AWS_ENDPOINT_URL: proxy.url, DROPSHIP_SINGLE_PUT_MAX: '0' });
 });
@@ -171,7 +163,7 @@ describe('storage outage mid-job (the worker)', () => {
       await new Promise((r) => setTimeout(r, 2000));
       // Read past the proxy, straight from the emulator.
       const direct = testAws(testConfig(env));
-      const manifests = createManifestRepo(createObjectStore(direct.s3, env.DROPSHIP_BUCKET));
+      const manifests = createManifestRepo(createObjectStore(direct.s3, env.DROPSHIP_BUCKET!));
       expect((await manifests.get(t.id))?.manifest.status).not.toBe('ready');
       await proxy.up();
       const ready = await eventually(async () => {

@@ -9,16 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import pino from 'pino';
-import { provision, provisionOptions } from '../../src/aws/provision.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { api, startApi, uploadViaTickets, type TestApi } from '../support/app.js';
-import { eventually } from '../support/env.js';
+import { eventually, isolatedStorage } from '../support/env.js';
 
-const env = {
-  DROPSHIP_BUCKET: 'dropship-load-test',
-  DROPSHIP_QUEUE_NAME: 'dropship-load-test-events',
-  DROPSHIP_DLQ_NAME: 'dropship-load-test-events-dlq',
-};
+let env: Record<string, string> = {};
 let s: TestApi;
 let worker: RunningWorker;
 let queueUrl: string;
@@ -26,9 +21,8 @@ let queueUrl: string;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 beforeAll(async () => {
+  ({ env, queueUrl } = await isolatedStorage('load-test'));
   s = await startApi({ ...env, DROPSHIP_RATE_LIMIT: '100000', DROPSHIP_MAX_OPEN_TICKETS: '1000' });
-  const r = await provision(s.aws, provisionOptions(s.config));
-  queueUrl = r.queueUrl;
   await s.aws.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
   worker = startWorker({
     config: { ...s.config, DROPSHIP_WORKER_CONCURRENCY: 10 },

@@ -11,28 +11,18 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { provision, provisionOptions } from '../../src/aws/provision.js';
 import { MIB } from '../../src/core/parts.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import { api, download, sha256, startApi, type TestApi } from '../support/app.js';
-import { eventually, testAws, testConfig } from '../support/env.js';
+import { eventually, isolatedStorage } from '../support/env.js';
 
 const run = promisify(execFile);
-const BUCKET = 'dropship-stream-test';
-const env = {
-  DROPSHIP_BUCKET: BUCKET,
-  DROPSHIP_QUEUE_NAME: 'dropship-stream-test-events',
-  DROPSHIP_DLQ_NAME: 'dropship-stream-test-events-dlq',
-};
+let env: Record<string, string> = {};
 const dir = mkdtempSync(join(tmpdir(), 'dropship-stream-'));
 let s: TestApi;
 
 beforeAll(async () => {
-  const config = testConfig(env);
-  const aws = testAws(config);
-  await provision(aws, provisionOptions(config));
-  aws.s3.destroy();
-  aws.sqs.destroy();
+  ({ env } = await isolatedStorage('stream-test'));
   s = await startApi({ ...env, DROPSHIP_STREAM_IDLE_TIMEOUT_MS: '1500', DROPSHIP_STREAM_SLOTS: '2' });
 });
 afterAll(async () => s?.close());

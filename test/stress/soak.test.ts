@@ -10,16 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import { provision, provisionOptions } from '../../src/aws/provision.js';
 import { api, startApi, uploadViaTickets, type TestApi } from '../support/app.js';
-import { eventually } from '../support/env.js';
+import { eventually, isolatedStorage } from '../support/env.js';
 import { TEST_ENV } from '../support/names.js';
 
-const env = {
-  DROPSHIP_BUCKET: 'dropship-soak',
-  DROPSHIP_QUEUE_NAME: 'dropship-soak-events',
-  DROPSHIP_DLQ_NAME: 'dropship-soak-events-dlq',
-};
+let env: Record<string, string> = {};
 let s: TestApi;
 let queueUrl: string;
 const workers: ChildProcess[] = [];
@@ -55,8 +50,8 @@ async function pool<T>(n: number, width: number, fn: (i: number) => Promise<T>):
 }
 
 beforeAll(async () => {
+  ({ env, queueUrl } = await isolatedStorage('soak'));
   s = await startApi({ ...env, DROPSHIP_RATE_LIMIT: '1000000', DROPSHIP_MAX_OPEN_TICKETS: '10000' });
-  queueUrl = (await provision(s.aws, provisionOptions(s.config))).queueUrl;
   await s.aws.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
 });
 afterAll(async () => {

@@ -29,3 +29,24 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, ms = 10_00
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+/**
+ * A bucket and queues of the test file's own (`dropship-<name>`), provisioned, so what the
+ * file asserts about "nothing left behind" cannot be disturbed by other files' drops.
+ */
+export async function isolatedStorage(name: string): Promise<{ env: Record<string, string>; queueUrl: string }> {
+  const env = {
+    DROPSHIP_BUCKET: `dropship-${name}`,
+    DROPSHIP_QUEUE_NAME: `dropship-${name}-events`,
+    DROPSHIP_DLQ_NAME: `dropship-${name}-events-dlq`,
+  };
+  const config = testConfig(env);
+  const aws = testAws(config);
+  try {
+    const { provision, provisionOptions } = await import('../../src/aws/provision.js');
+    return { env, queueUrl: (await provision(aws, provisionOptions(config))).queueUrl };
+  } finally {
+    aws.s3.destroy();
+    aws.sqs.destroy();
+  }
+}
