@@ -3,7 +3,8 @@
  *   1. local AWS — LocalStack in host mode (installed on first run), unless AWS_ENDPOINT_URL
  *      points somewhere else;
  *   2. provisioning (bucket, CORS, lifecycle, queue + DLQ, notification);
- *   3. the api (which also serves the SPA) and the worker, restarted if they crash.
+ *   3. the api (which also serves the SPA), the worker and the SPA's build in watch mode,
+ *      restarted if they crash.
  * Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,18 +37,20 @@ env.DROPSHIP_QUEUE_URL = result.queueUrl;
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
-function run(name: string, script: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: 'inherit' });
+function run(name: string, args: string[]) {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);
     if (stopping) return;
     say(`${name} exited (${signal ?? code}); restarting in 1 s`);
-    setTimeout(() => !stopping && run(name, script), 1000);
+    setTimeout(() => !stopping && run(name, args), 1000);
   });
 }
-run('api', 'src/api/server.ts');
-run('worker', 'src/worker/main.ts');
+run('api', ['--import', 'tsx', 'src/api/server.ts']);
+run('worker', ['--import', 'tsx', 'src/worker/main.ts']);
+// The SPA: Vite rebuilds src/web/dist on every change (the api serves it at /).
+run('web', ['node_modules/vite/bin/vite.js', 'build', '--watch', '--config', 'src/web/vite.config.ts']);
 say(`dropship on ${config.publicUrl} (Ctrl-C stops everything)`);
 
 async function stopAll(signal: NodeJS.Signals) {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launch, newPage, readDownload, startStack, watch, writeTestFile, type Stack } from './support.js';
+import { launch, newPage, readDownload, screenshotPath, startStack, watch, writeTestFile, type Stack } from './support.js';
 
 let stack: Stack;
 let browser: Browser;
@@ -57,6 +57,7 @@ describe('uploaded HTML and SVG never run', () => {
       expect(await name.locator('*').count()).toBe(0);
       // No preview of an SVG or HTML file: only a type icon.
       expect(await page.locator('#thumbnail').count()).toBe(0);
+      if ((await name.textContent())?.endsWith('.html')) await page.screenshot({ path: screenshotPath('share-hostile-html.png'), fullPage: true });
       const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
       expect([html.sha256, svg.sha256]).toContain(readDownload((await download.path())!));
       expect(await windowName(page)).toBe('');

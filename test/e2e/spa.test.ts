@@ -79,6 +79,18 @@ describe('the upload app', () => {
     }, bin.name);
     expect(await row(page, bin.name).locator('.upload-meta').textContent()).toMatch(/^\d+% · [\d.]+ MiB of 30\.0 MiB/);
     await page.screenshot({ path: screenshotPath('spa-mid-upload.png'), fullPage: true });
+
+    // Someone opens the photo's link while it is still uploading...
+    const jpegLink = await row(page, jpeg.name).locator('input.share-url').inputValue();
+    const visitor = await context.newPage();
+    const seenByVisitor = watch(visitor);
+    await visitor.goto(jpegLink);
+    await expect(visitor.locator('#status').textContent()).resolves.toContain('Still uploading');
+    expect(await visitor.locator('a#download').count()).toBe(0);
+    let reloads = 0;
+    visitor.on('framenavigated', (frame) => {
+      if (frame === visitor.mainFrame()) reloads++;
+    });
     await hold.release();
 
     for (const f of [jpeg, bin]) {
@@ -88,17 +100,20 @@ describe('the upload app', () => {
     const links = Object.fromEntries(
       await Promise.all([jpeg, bin].map(async (f) => [f.name, await row(page, f.name).locator('input.share-url').inputValue()] as const)),
     );
+    expect(links[jpeg.name]).toBe(jpegLink);
     expect(seen.problems).toEqual([]);
 
-    // The photo's share page gets its thumbnail once the worker is done (live, over SSE).
-    await page.goto(links[jpeg.name]!);
-    await page.waitForFunction(() => {
+    // ...and, without reloading, sees it finish and get its thumbnail once the worker is done.
+    await visitor.waitForFunction(() => {
       const img = document.getElementById('thumbnail') as HTMLImageElement | null;
       return !!img && img.complete && img.naturalWidth > 0;
     }, undefined, { timeout: 60_000 });
-    await expect(page.locator('#status').textContent()).resolves.toContain('Ready to download');
-    await expect(page.locator('h1').textContent()).resolves.toBe(jpeg.name);
-    await page.screenshot({ path: screenshotPath('share-ready.png'), fullPage: true });
+    expect(reloads).toBe(0);
+    await expect(visitor.locator('#status').textContent()).resolves.toContain('Ready to download');
+    await expect(visitor.locator('h1').textContent()).resolves.toBe(jpeg.name);
+    await expect(visitor.locator('a#download').isVisible()).resolves.toBe(true);
+    await visitor.screenshot({ path: screenshotPath('share-ready.png'), fullPage: true });
+    expect(seenByVisitor.problems).toEqual([]);
 
     expect(await downloadFromSharePage(page, links[jpeg.name]!)).toBe(jpeg.sha256);
     expect(await downloadFromSharePage(page, links[bin.name]!)).toBe(bin.sha256);
