@@ -161,6 +161,24 @@ describe('Uppy multipart upload through /s3/multipart', () => {
     }
   });
 
+  it('part signing has ten times the general rate limit (Uppy signs every part on its own)', async () => {
+    const s = await startApi({ DROPSHIP_RATE_LIMIT: '3' });
+    try {
+      const r = await api<Created>(s.base, 'POST', '/s3/multipart', { filename: 'r.bin', metadata: { size: 30 * MIB } });
+      const auth = cookieOf(r.headers.get('set-cookie')!);
+      const codes = [];
+      for (let n = 1; n <= 6; n++) {
+        codes.push((await api(s.base, 'GET', `/s3/multipart/${enc(r.body.uploadId)}/${n}${q(r.body.key)}`, undefined, auth)).status);
+      }
+      expect(codes).toEqual([200, 200, 200, 200, 200, 200]);
+      const other = [];
+      for (let i = 0; i < 3; i++) other.push((await api(s.base, 'GET', `/v1/drops/${r.body.id}`)).status);
+      expect(other).toContain(429);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses a file over the configured maximum with 413', async () => {
     const s = await startApi({ DROPSHIP_MAX_FILE_SIZE: String(10 * MIB) });
     try {

@@ -71,6 +71,7 @@ export default fp(async function platform(app: FastifyInstance) {
         { name: 'drops', description: 'Upload tickets, parts, completion, status' },
         { name: 'share', description: 'Share links and downloads' },
         { name: 'ops', description: 'Health and readiness' },
+        { name: 'uppy', description: 'Companion-compatible S3 routes for @uppy/aws-s3 (docs/uppy.md)' },
       ],
       components: {
         securitySchemes: {

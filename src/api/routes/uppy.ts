@@ -128,6 +128,9 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
   const store = createObjectStore(app.aws.s3, config.DROPSHIP_BUCKET);
   const manifests = createManifestRepo(store);
   const secure = base.startsWith('https:');
+  // Uppy signs every part with a request of its own (about 20 a second on a fast link with
+  // its 5 MiB parts), so the per-part routes get ten times the general per-client budget.
+  const partRoutes = { rateLimit: { max: config.DROPSHIP_RATE_LIMIT * 10, timeWindow: 60_000 } };
 
   const cookiePath = (uploadId: string) => `/s3/multipart/${encodeURIComponent(uploadId)}`;
   function setOwnerCookie(reply: FastifyReply, uploadId: string, token: string, maxAge: number) {
@@ -232,6 +235,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
   r.get(
     '/s3/multipart/:uploadId',
     {
+      config: partRoutes,
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: parts already uploaded (resume)',
@@ -254,6 +258,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
   r.get(
     '/s3/multipart/:uploadId/batch',
     {
+      config: partRoutes,
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: sign several part URLs',
@@ -277,6 +282,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
   r.get(
     '/s3/multipart/:uploadId/:partNumber',
     {
+      config: partRoutes,
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: sign one part URL (bound to the part\'s exact size)',
