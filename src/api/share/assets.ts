@@ -4,7 +4,7 @@
  * change while the api runs (`npm run dev` rebuilds it in watch mode), so files are re-read
  * when their modification time changes instead of once at start-up.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,9 +31,14 @@ export interface WebAssets {
   file(source: string): string | undefined;
 }
 
-/** src/web/dist next to this source tree (tsx and vitest run the sources in place). */
+/**
+ * src/web/dist of this checkout: next to this file when the sources run (tsx, vitest), or
+ * four levels up when it runs compiled (dist/src/api/share/assets.js); the right one is the
+ * one whose parent holds the SPA's sources (index.html).
+ */
 export function defaultWebDir(): string {
-  return fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const candidates = ['../../web/dist', '../../../../src/web/dist'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  return candidates.find((dir) => existsSync(join(dir, '..', 'index.html'))) ?? candidates[0]!;
 }
 
 function cachedFile<T>(path: string, parse: (text: string) => T): () => T | undefined {
