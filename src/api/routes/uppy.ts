@@ -32,9 +32,6 @@ import { fail } from '../../core/errors.js';
 import { ownerTokenMatches } from '../../core/ids.js';
 import { dropIdFromKey, dropKeys, isOriginalKey } from '../../core/layout.js';
 import { MAX_PARTS, MAX_PART_SIZE, MAX_SINGLE_PUT_SIZE, MIN_PART_SIZE } from '../../core/parts.js';
-import type { Manifest } from '../../core/manifest.js';
-import { createObjectStore } from '../../aws/store.js';
-import { createManifestRepo } from '../../aws/manifests.js';
 import type { DropService } from '../services/drops.js';
 import { ErrorResponse } from '../schemas/drops.js';
 import { makeUploaderCheck, ownerToken } from '../plugins/auth.js';
@@ -123,10 +120,6 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
   const config = app.config;
   const base = config.publicUrl;
   const uploader = makeUploaderCheck(config);
-  // Thin wrappers over the shared S3 client: used only to re-plan a drop right after
-  // DropService created it, before anyone else knows its id.
-  const store = createObjectStore(app.aws.s3, config.DROPSHIP_BUCKET);
-  const manifests = createManifestRepo(store);
   const secure = base.startsWith('https:');
   // Uppy signs every part with a request of its own (about 20 a second on a fast link with
   // its 5 MiB parts), so the per-part routes get ten times the general per-client budget.
@@ -143,38 +136,15 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
     reply.header('set-cookie', `${OWNER_COOKIE}=; Path=${cookiePath(uploadId)}; Max-Age=0; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`);
   }
 
-  /**
-   * Creates a drop through DropService (names, limits, tickets, manifest), then re-plans it
-   * the way Uppy will send it. Until this returns only we know the id, so the manifest
-   * rewrite races nobody; if it fails the drop is cancelled, leaving nothing behind.
-   */
+  /** Creates a drop through DropService (names, limits, tickets, manifest), planned the way Uppy cuts the file. */
   async function createForUppy(
     req: FastifyRequest,
     input: { name: string; size: number; type?: string },
-    want: { mode: 'multipart'; partSize: number } | { mode: 'single' },
+    plan: { mode: 'multipart'; partSize: number } | { mode: 'single' },
   ) {
     const who = uploader(req);
-    const created = await drops.create({ ...input, owner: who.id, source: 'uppy', signFirstBatch: false });
-    const { manifest: m, ownerToken: token } = created;
-    const key = dropKeys(m.id).original;
-    let newUploadId: string | undefined;
-    try {
-      let upload: Manifest['upload'];
-      if (want.mode === 'multipart') {
-        const uploadId = m.upload.uploadId ?? (newUploadId = await store.createMultipart(key, 'application/octet-stream'));
-        upload = { mode: 'multipart', uploadId, partSize: want.partSize, partCount: Math.max(1, Math.ceil(input.size / want.partSize)) };
-      } else {
-        if (m.upload.uploadId) await store.abortMultipart(key, m.upload.uploadId);
-        upload = { mode: 'single', partSize: input.size, partCount: 1 };
-      }
-      const same = JSON.stringify(upload) === JSON.stringify(m.upload);
-      const manifest = same ? m : ((await manifests.update(m.id, (cur) => ({ ...cur, upload })))?.record.manifest ?? m);
-      return { manifest, ownerToken: token, key };
-    } catch (e) {
-      if (newUploadId) await store.abortMultipart(key, newUploadId).catch(() => {});
-      await drops.cancel(m.id, token).catch(() => {});
-      throw e;
-    }
+    const { manifest, ownerToken: token } = await drops.create({ ...input, owner: who.id, source: 'uppy', signFirstBatch: false, plan });
+    return { manifest, ownerToken: token, key: dropKeys(manifest.id).original };
   }
 
   /** The drop behind an Uppy key/uploadId pair, if the request holds its owner token. */

@@ -13,7 +13,16 @@ import { fail } from '../../core/errors.js';
 import { hashOwnerToken, isDropId, newDropId, newOwnerToken, ownerTokenMatches } from '../../core/ids.js';
 import { apply, effectiveStatus, newManifest, type DropEvent, type DropSource, type Manifest } from '../../core/manifest.js';
 import { sanitizeName, safeMimeType, contentDisposition } from '../../core/names.js';
-import { PlanError, partSizeOf, planUpload, type UploadPlan } from '../../core/parts.js';
+import {
+  MAX_PARTS,
+  MAX_PART_SIZE,
+  MAX_SINGLE_PUT_SIZE,
+  MIN_PART_SIZE,
+  PlanError,
+  partSizeOf,
+  planUpload,
+  type UploadPlan,
+} from '../../core/parts.js';
 import type { OpenTickets } from '../../core/tickets.js';
 import type { Config } from '../../config.js';
 import type { ManifestRepo, ManifestRecord } from '../../aws/manifests.js';
@@ -37,8 +46,13 @@ export interface CreateDropInput {
   source?: DropSource;
   /** API key or client IP, for the per-uploader ticket limit. */
   owner: string;
-  /** Sign the first batch of part URLs (the streaming route uploads itself and needs none). */
+  /** Sign the first batch of part URLs (default true). */
   signFirstBatch?: boolean;
+  /**
+   * The client's own cut of the file instead of dropship's plan (Uppy decides its part size
+   * itself); checked against S3's rules.
+   */
+  plan?: { mode: 'single' } | { mode: 'multipart'; partSize: number };
 }
 
 export interface CreatedDrop {
@@ -54,6 +68,20 @@ export interface DropServiceDeps {
   signer: Signer;
   tickets: OpenTickets;
   now?: () => Date;
+}
+
+/** A plan the client chose, held to S3's limits (parts 5 MiB..5 GiB but the last, <= 10,000). */
+function clientPlan(size: number, want: NonNullable<CreateDropInput['plan']>): UploadPlan {
+  if (want.mode === 'single') {
+    if (size > MAX_SINGLE_PUT_SIZE) throw new PlanError('SIZE_TOO_LARGE', `a single PUT holds at most ${MAX_SINGLE_PUT_SIZE} bytes`);
+    return { mode: 'single', partSize: size, partCount: 1, lastPartSize: size };
+  }
+  const partCount = Math.max(1, Math.ceil(size / want.partSize));
+  if (!Number.isSafeInteger(want.partSize) || want.partSize > MAX_PART_SIZE || (partCount > 1 && want.partSize < MIN_PART_SIZE)) {
+    throw new PlanError('SIZE_INVALID', `parts must be ${MIN_PART_SIZE}..${MAX_PART_SIZE} bytes`);
+  }
+  if (partCount > MAX_PARTS) throw new PlanError('SIZE_TOO_LARGE', `at most ${MAX_PARTS} parts`);
+  return { mode: 'multipart', partSize: want.partSize, partCount, lastPartSize: size - want.partSize * (partCount - 1) };
 }
 
 const planOf = (m: Manifest): UploadPlan => ({
@@ -160,7 +188,7 @@ export function createDropService(deps: DropServiceDeps) {
       }
       let plan: UploadPlan;
       try {
-        plan = planUpload(input.size, { singlePutMax: config.DROPSHIP_SINGLE_PUT_MAX });
+        plan = input.plan ? clientPlan(input.size, input.plan) : planUpload(input.size, { singlePutMax: config.DROPSHIP_SINGLE_PUT_MAX });
       } catch (e) {
         if (e instanceof PlanError) {
           throw fail(e.code === 'SIZE_TOO_LARGE' ? 'FILE_TOO_LARGE' : 'SIZE_INVALID', e.message);
