@@ -7,13 +7,15 @@
  *   npm run bench -- --only upload,signing one or more of: upload, signing, status, thumbnails, memory
  *   npm run bench -- --reps 5              repetitions (default 3; 1 with --quick)
  *   npm run bench -- --report-only         re-render report.md (+ notes.md) from raw/results.json
+ *   npm run bench -- --product-root DIR    run the api and workers from another copy of the code
+ *                                          (A/B of a patch; the bench itself stays this one)
  *
  * Writes bench/results/<YYYY-MM-DD>/report.md and PNG plots; raw data in its raw/ folder
  * (git-ignored). Only 127.0.0.1: the emulator (reused when running), the api, Companion and
  * the workers, each process under test in its own process so /proc can account for it.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { startEmulator } from '../../localstack/emulator.js';
 import { destroyAwsClients } from '../../src/aws/clients.js';
 import { provision, provisionOptions } from '../../src/aws/provision.js';
@@ -44,6 +46,7 @@ function parseArgs(argv: string[]) {
   let reps: number | undefined;
   let out: string | undefined;
   let reportOnly = false;
+  let productRoot: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
@@ -59,14 +62,17 @@ function parseArgs(argv: string[]) {
       reps = v;
     } else if (a === '--out' || a.startsWith('--out=')) {
       out = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+    } else if (a === '--product-root' || a.startsWith('--product-root=')) {
+      productRoot = resolve(a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[++i] ?? ''));
+      if (!existsSync(join(productRoot, 'src', 'api', 'server.ts'))) throw new Error(`--product-root: no src/api/server.ts under ${productRoot}`);
     } else if (a === '--report-only') {
       reportOnly = true;
     } else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- --quick] [--only upload,signing,status,thumbnails,memory] [--reps N] [--out DIR] [--report-only]');
+      console.log('npm run bench [-- --quick] [--only upload,signing,status,thumbnails,memory] [--reps N] [--out DIR] [--report-only] [--product-root DIR]');
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
-  return { quick, only, reps: reps ?? (quick ? 1 : 3), out, reportOnly };
+  return { quick, only, reps: reps ?? (quick ? 1 : 3), out, reportOnly, productRoot };
 }
 
 async function main() {
@@ -95,7 +101,8 @@ async function main() {
   const env = benchEnv(emulator.endpoint);
   const config = benchConfig(env);
   const { aws, store } = benchAws(config);
-  const ctx: BenchContext = { endpoint: emulator.endpoint, env, config, aws, store, quick: args.quick, reps: args.reps, rawDir, outDir, log };
+  const productRoot = args.productRoot ?? BENCH_ROOT;
+  const ctx: BenchContext = { endpoint: emulator.endpoint, env, config, aws, store, productRoot, quick: args.quick, reps: args.reps, rawDir, outDir, log };
   const results: AllResults = { errors: {} };
   try {
     const p = await provision(aws, provisionOptions(config));

@@ -15,7 +15,7 @@ export interface ApiProcess {
 /** `node --import tsx src/api/server.ts` with the bench's environment; resolves once /healthz answers. */
 export async function startApi(ctx: BenchContext, overrides: Record<string, string> = {}): Promise<ApiProcess> {
   const port = await freePort();
-  const child = startChild('src/api/server.ts', { ...ctx.env, PORT: String(port), ...overrides }, 'api');
+  const child = startChild('src/api/server.ts', { ...ctx.env, PORT: String(port), ...overrides }, 'api', ctx.productRoot);
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitHealthy(`${base}/healthz`, child, 60_000, 'api');

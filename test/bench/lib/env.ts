@@ -42,6 +42,8 @@ export interface BenchContext {
   store: ObjectStore;
   /** The bench queue, once provisioned. */
   queueUrl?: string;
+  /** Where the api and worker under test are started from (--product-root; default: this checkout). */
+  productRoot: string;
   quick: boolean;
   reps: number;
   /** Raw-data directory (git-ignored). */

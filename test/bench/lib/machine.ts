@@ -28,6 +28,8 @@ export interface Environment {
   awsSdk: string;
   command: string;
   endpoint: string;
+  /** Set when the api and workers ran from another directory (--product-root). */
+  productRoot?: string;
 }
 
 const pkgVersion = (name: string) => {
@@ -76,5 +78,6 @@ export async function collectEnvironment(ctx: BenchContext, argv: string[]): Pro
     awsSdk: pkgVersion('@aws-sdk/client-s3'),
     command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
     endpoint: ctx.endpoint,
+    ...(ctx.productRoot !== BENCH_ROOT ? { productRoot: ctx.productRoot } : {}),
   };
 }

@@ -89,6 +89,33 @@ export const delta = (a: ProcSample, b: ProcSample): Delta => ({
   readBytes: b.readBytes - a.readBytes,
 });
 
+/** Pids whose command line contains `needle` (e.g. the emulator's), read from /proc. */
+export function findPids(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle)) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** CPU seconds of several processes together (those that vanished count as 0). */
+export function cpuOf(pids: number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      sum += sampleProc(pid).cpuSeconds;
+    } catch {
+      /* exited */
+    }
+  }
+  return sum;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -125,9 +152,9 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function startChild(script: string, env: Record<string, string>, name: string): Child {
+export function startChild(script: string, env: Record<string, string>, name: string, cwd = BENCH_ROOT): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: BENCH_ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -17,7 +17,7 @@ export async function startWorkers(ctx: BenchContext, count: number, overrides: 
     const lines = [];
     for (let i = 0; i < count; i++) {
       // info: the worker announces "worker consuming" at info once it polls.
-      const c = startChild('src/worker/main.ts', { ...ctx.env, LOG_LEVEL: 'info', ...overrides }, `worker ${i + 1}`);
+      const c = startChild('src/worker/main.ts', { ...ctx.env, LOG_LEVEL: 'info', ...overrides }, `worker ${i + 1}`, ctx.productRoot);
       children.push(c);
       lines.push(c.waitForLine(/worker consuming/, 60_000));
     }

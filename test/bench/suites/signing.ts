@@ -24,11 +24,18 @@ import { load, type LoadResult, type LoadSpec } from '../lib/load.js';
 import { GIB, MIB } from '../lib/stats.js';
 import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createSigner, credentialsOf } from '../../../src/aws/signer.js';
+import { credentialsOf } from '../../../src/aws/signer.js';
+import type * as SignerModule from '../../../src/aws/signer.js';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export type Target = 'dropship' | 'companion';
-/** create-first-batch: Companion's create followed by signing the first 100 parts — what one dropship ticket answer holds. */
-export type Scenario = 'single' | 'batch' | 'create' | 'create-first-batch';
+/**
+ * create-first-batch: Companion's create followed by signing the first 100 parts — what one
+ * dropship ticket answer holds. batch-1: the 100-URL batch with one connection (latency
+ * without queueing behind other requests).
+ */
+export type Scenario = 'single' | 'batch' | 'batch-1' | 'create' | 'create-first-batch';
 
 export interface SigningRun {
   target: Target;
@@ -193,7 +200,7 @@ export async function runSigning(ctx: BenchContext): Promise<SigningResults> {
     const cKey = encodeURIComponent(cu.key);
     const cUpload = encodeURIComponent(cu.uploadId);
     const createBody = JSON.stringify({ filename: 'bench-ticket.bin', type: 'application/octet-stream', metadata: {} });
-    const specs: Record<Exclude<Scenario, 'create-first-batch'>, { urls: number; dropship: LoadSpec; companion: LoadSpec }> = {
+    const specs: Record<Exclude<Scenario, 'create-first-batch' | 'batch-1'>, { urls: number; dropship: LoadSpec; companion: LoadSpec }> = {
       single: {
         urls: 1,
         dropship: { url: `${api.base}/v1/drops/${ticket.id}/parts`, method: 'POST', headers: ownerHeaders, body: JSON.stringify({ partNumbers: [1] }) },
@@ -243,17 +250,22 @@ export async function runSigning(ctx: BenchContext): Promise<SigningResults> {
     await checkAnswers(specs);
 
     const pids: Record<Target, number> = { dropship: api.pid, companion: comp.child.pid };
-    const scenarios: Scenario[] = ['single', 'batch', 'create', 'create-first-batch'];
+    const scenarios: Scenario[] = ['single', 'batch', 'batch-1', 'create', 'create-first-batch'];
     const plan = (scenario: Scenario): [Target, LoadSpec, number][] =>
       scenario === 'create-first-batch'
         ? [['companion', companionTicketSequence, 100]]
-        : (['dropship', 'companion'] as Target[]).map((t) => [t, specs[scenario][t], specs[scenario].urls]);
+        : (['dropship', 'companion'] as Target[]).map((t) => {
+            const k = scenario === 'batch-1' ? 'batch' : scenario;
+            return [t, specs[k][t], specs[k].urls];
+          });
+    const connectionsOf = (scenario: Scenario) => (scenario === 'batch-1' ? 1 : connections);
     const tidy = async () => {
       const c = await cleanupTickets(ctx, keep);
       cleanup.abortedUploads += c.aborted;
       cleanup.deletedObjects += c.deleted;
     };
     for (const scenario of scenarios) {
+      if (scenario === 'batch-1') continue; // warmed by 'batch'
       for (const [, spec] of plan(scenario)) await load(spec, { connections, duration: warmup });
       if (scenario.startsWith('create')) await tidy();
     }
@@ -263,7 +275,7 @@ export async function runSigning(ctx: BenchContext): Promise<SigningResults> {
         if (rep % 2 === 0) runsOf.reverse();
         for (const [target, spec, u] of runsOf) {
           const before = sampleProc(pids[target]);
-          const result = await load(spec, { connections, duration });
+          const result = await load(spec, { connections: connectionsOf(scenario), duration: scenario === 'batch-1' ? Math.ceil(duration / 2) : duration });
           const after = sampleProc(pids[target]);
           if (scenario === 'create-first-batch') {
             // Two requests per ticket: count tickets (each with its 100 URLs).
@@ -272,7 +284,7 @@ export async function runSigning(ctx: BenchContext): Promise<SigningResults> {
           }
           runs.push({ target, scenario, rep, urlsPerRequest: u, result, serverCpuSeconds: after.cpuSeconds - before.cpuSeconds });
           ctx.log(
-            `  ${scenario.padEnd(6)} ${target.padEnd(9)} rep ${rep}: ${result.reqPerSec.toFixed(0)} ${scenario.startsWith('create') ? 'tickets' : 'req'}/s` +
+            `  ${scenario.padEnd(7)} ${target.padEnd(9)} rep ${rep}: ${result.reqPerSec.toFixed(0)} ${scenario.startsWith('create') ? 'tickets' : 'req'}/s` +
               (u && !scenario.startsWith('create') ? ` = ${(result.reqPerSec * u).toFixed(0)} URLs/s` : '') +
               `, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}, server CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s`,
           );
@@ -299,6 +311,8 @@ export async function runSigning(ctx: BenchContext): Promise<SigningResults> {
  */
 async function signerMicro(ctx: BenchContext): Promise<SignerMicro> {
   const urls = ctx.quick ? 2000 : 10_000;
+  // The signer of the product under test (--product-root), not necessarily this checkout's.
+  const { createSigner } = (await import(pathToFileURL(join(ctx.productRoot, 'src', 'aws', 'signer.ts')).href)) as typeof SignerModule;
   const signer = createSigner({
     bucket: ctx.config.DROPSHIP_BUCKET,
     region: ctx.config.AWS_REGION,
@@ -326,7 +340,7 @@ async function signerMicro(ctx: BenchContext): Promise<SignerMicro> {
   return { dropshipPerCpuSecond, getSignedUrlPerCpuSecond, urls };
 }
 
-async function checkAnswers(specs: Record<Exclude<Scenario, 'create-first-batch'>, { urls: number; dropship: LoadSpec; companion: LoadSpec }>) {
+async function checkAnswers(specs: Record<Exclude<Scenario, 'create-first-batch' | 'batch-1'>, { urls: number; dropship: LoadSpec; companion: LoadSpec }>) {
   for (const [scenario, s] of Object.entries(specs) as [Scenario, (typeof specs)[keyof typeof specs]][]) {
     for (const target of ['dropship', 'companion'] as Target[]) {
       const spec = s[target];

@@ -17,6 +17,7 @@ import { DropshipClient } from '../../../src/client/client.js';
 import { BENCH_API_KEY, deletePrefix, type BenchContext } from '../lib/env.js';
 import { startApi, type ApiProcess } from '../lib/api.js';
 import { drainQueue, startWorkers, type Workers } from '../lib/workers.js';
+import { cpuOf, findPids } from '../lib/proc.js';
 import { percentile } from '../lib/stats.js';
 
 export interface LatencySample {
@@ -43,6 +44,10 @@ export interface ThroughputRun {
   doneOffsets: number[];
   /** Worker runs: how long after the first worker the last one started polling, seconds. */
   startSpread?: number;
+  /** CPU seconds per image of the thumbnailing process(es): the workers, or this process for plain sharp. */
+  cpuPerImage?: number;
+  /** CPU seconds per image the emulator (LocalStack) spent meanwhile: S3 and SQS calls. */
+  emulatorCpuPerImage?: number;
 }
 
 export interface ThumbnailResults {
@@ -200,14 +205,17 @@ export async function runThumbnails(ctx: BenchContext): Promise<ThumbnailResults
     results.latencyP95 = percentile(lat, 95);
 
     // Throughput: worker processes vs plain sharp, interleaved, same images, same in-flight count.
+    const emulatorPids = findPids('localstack.runtime.main');
     for (let rep = 1; rep <= ctx.reps; rep++) {
       for (const processes of [1, 2]) {
         const inFlight = processes * workerConcurrency;
         const plain: Record<PlainMode, number> = { 'sharp-clone': NaN, 'sharp-decode-once': NaN };
         for (const mode of (rep % 2 ? ['sharp-clone', 'sharp-decode-once'] : ['sharp-decode-once', 'sharp-clone']) as PlainMode[]) {
+          const c0 = process.cpuUsage();
           const r = rates(await plainSharp(jpegs, batch, inFlight, widths, mode), inFlight);
+          const c = process.cpuUsage(c0);
           plain[mode] = r.steadyImagesPerSecond;
-          results.throughput.push({ kind: mode, processes, inFlight, rep, images: batch, ...r });
+          results.throughput.push({ kind: mode, processes, inFlight, rep, images: batch, ...r, cpuPerImage: (c.user + c.system) / 1e6 / batch });
         }
 
         await drainQueue(ctx);
@@ -218,7 +226,12 @@ export async function runThumbnails(ctx: BenchContext): Promise<ThumbnailResults
           ids.push(u.id);
         }
         workers = await startWorkers(ctx, processes);
+        const workerPids = workers.children.map((c) => c.pid);
+        const cpu0 = cpuOf(workerPids);
+        const emu0 = cpuOf(emulatorPids);
         const views = await waitReady(client, queued, 5 * 60_000, 500);
+        const cpuPerImage = (cpuOf(workerPids) - cpu0) / batch;
+        const emulatorCpuPerImage = emulatorPids.length ? (cpuOf(emulatorPids) - emu0) / batch : undefined;
         const t0 = workers.firstConsumingAt;
         const workers0 = workers;
         await workers.stop();
@@ -228,7 +241,7 @@ export async function runThumbnails(ctx: BenchContext): Promise<ThumbnailResults
         const readyOffsets = [...views.values()].map((v) => (Date.parse(v.readyAt ?? '') - t0) / 1000).sort((a, b) => a - b);
         const startSpread = (workers0.lastConsumingAt - t0) / 1000;
         const r = rates(readyOffsets, inFlight);
-        results.throughput.push({ kind: 'worker', processes, inFlight, rep, images: batch, ...r, startSpread });
+        results.throughput.push({ kind: 'worker', processes, inFlight, rep, images: batch, ...r, startSpread, cpuPerImage, emulatorCpuPerImage });
         ctx.log(
           `  throughput rep ${rep}, ${processes} worker process(es) / ${inFlight} in flight, steady state: worker ${r.steadyImagesPerSecond.toFixed(2)} images/s ` +
             `(${r.imagesPerSecond.toFixed(2)} from its start); plain sharp ${plain['sharp-clone'].toFixed(2)} (clone per width), ${plain['sharp-decode-once'].toFixed(2)} (decode once) images/s`,

@@ -36,6 +36,8 @@ export interface UploadRun {
   concurrency: number;
   /** The api process's cost (absent for the baseline, which does not touch the api). */
   api?: Delta;
+  /** CPU seconds per second the same api process burnt idle just before (timers, metrics, GC). */
+  apiIdleCpuPerSecond?: number;
 }
 
 export interface UploadResults {
@@ -46,6 +48,7 @@ export interface UploadResults {
 }
 
 const TIMEOUT_MS = 5 * 60_000;
+const IDLE_WINDOW_MS = 3000;
 
 async function makeFile(path: string, size: number) {
   const fh = await open(path, 'w');
@@ -98,6 +101,16 @@ export async function runUpload(ctx: BenchContext): Promise<UploadResults> {
       try {
         await Promise.all((['direct', 'streaming'] as const).map(async (m) => (apis[m] = await startApi(ctx))));
         for (const api of Object.values(apis)) await warmUp(ctx, api, warmFile);
+        // What the api costs doing nothing, so the report can show an upload's own share.
+        await new Promise((r) => setTimeout(r, 1000));
+        const idle0 = Object.values(apis).map((a) => sampleProc(a.pid));
+        await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
+        const idleRate = new Map(
+          Object.values(apis).map((a, i) => {
+            const b = sampleProc(a.pid);
+            return [a.pid, (b.cpuSeconds - idle0[i]!.cpuSeconds) / ((b.at - idle0[i]!.at) / 1000)];
+          }),
+        );
         for (const size of sizes) {
           // The three paths back to back per size; the order rotates per repetition so drift
           // on a shared machine hits every path.
@@ -143,7 +156,7 @@ export async function runUpload(ctx: BenchContext): Promise<UploadResults> {
               mibPerSecond: size / MIB / wallSeconds,
               partSize: plan.partSize,
               concurrency,
-              ...(before && after ? { api: delta(before, after) } : {}),
+              ...(before && after ? { api: delta(before, after), apiIdleCpuPerSecond: idleRate.get(api!.pid) } : {}),
             });
             const last = runs.at(-1)!;
             ctx.log(
