@@ -8,16 +8,19 @@
  * Env: BENCH_PORT, AWS_ENDPOINT_URL, AWS_REGION, DROPSHIP_BUCKET.
  */
 import { createServer } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as companion from '@uppy/companion';
 
 const port = Number(process.env.BENCH_PORT ?? 3020);
+// Companion insists on a writable download directory; the S3 routes never use it.
+const filePath = mkdtempSync(join(tmpdir(), 'companion-bench-'));
+process.once('exit', () => rmSync(filePath, { recursive: true, force: true }));
 const { app } = companion.app({
   secret: randomUUID(),
-  filePath: mkdtempSync(join(tmpdir(), 'companion-bench-')),
+  filePath,
   server: { host: `127.0.0.1:${port}`, protocol: 'http' },
   uploadUrls: [`http://127.0.0.1:${port}`],
   corsOrigins: true,
