@@ -33,6 +33,8 @@ afterAll(async () => {
 });
 
 const owner = (tk: Ticket) => ({ 'x-owner-token': tk.ownerToken });
+/** The ticket carries the first DROPSHIP_TICKET_PARTS URLs (default 16); the rest are signed on demand. */
+const s16 = (tk: Ticket) => Math.min(16, tk.upload.partCount);
 
 async function leftovers(s: TestApi, id: string) {
   const uploads = await s.store.listMultipartUploads(dropKeys(id).prefix);
@@ -383,7 +385,7 @@ describe('limits', () => {
     const tk = await createTicket(t.base, { name: 'huge.iso', size: 2 * 1024 ** 3 });
     const after = process.memoryUsage().heapUsed;
     expect(tk.upload.partCount).toBe(256);
-    expect(tk.parts).toHaveLength(100);
+    expect(tk.parts).toHaveLength(s16(tk));
     expect(after - before).toBeLessThan(64 * MIB);
     await api(t.base, 'DELETE', `/v1/drops/${tk.id}`, undefined, owner(tk));
   });

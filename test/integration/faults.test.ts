@@ -114,6 +114,17 @@ describe('S3 errors', () => {
     expect(sha256((await download(s.base, t.id)).data!)).toBe(sha256(data));
   });
 
+  it('signing batch after batch reads the manifest from S3 once, not per batch', async () => {
+    const t = await createTicket(s.base, { name: 'many.bin', size: 2 * 1024 ** 3 });
+    proxy.rules.push({ method: 'GET', url: MANIFEST, delayMs: 1 });
+    for (let first = 17; first < 256; first += 100) {
+      const partNumbers = Array.from({ length: Math.min(100, 257 - first) }, (_, i) => first + i);
+      const r = await api<{ parts: unknown[] }>(s.base, 'POST', `/v1/drops/${t.id}/parts`, { partNumbers }, owner(t));
+      expect(r.body.parts).toHaveLength(partNumbers.length);
+    }
+    expect(proxy.hits.length).toBe(1);
+  });
+
   it('slow S3 answers slow the api down but do not break it', async () => {
     proxy.rules.push({ url: /./, delayMs: 400 });
     const t = await createTicket(s.base, { name: 'e.bin', size: 100 });

@@ -84,6 +84,9 @@ function clientPlan(size: number, want: NonNullable<CreateDropInput['plan']>): U
   return { mode: 'multipart', partSize: want.partSize, partCount, lastPartSize: size - want.partSize * (partCount - 1) };
 }
 
+const SIGNING_CACHE_MS = 10_000;
+const SIGNING_CACHE_MAX = 10_000;
+
 const planOf = (m: Manifest): UploadPlan => ({
   mode: m.upload.mode,
   partSize: m.upload.partSize,
@@ -104,9 +107,30 @@ export function createDropService(deps: DropServiceDeps) {
     return rec;
   }
 
-  async function loadOwned(id: string, ownerToken: string | undefined): Promise<ManifestRecord> {
-    if (!ownerToken) throw fail('UNAUTHORIZED', 'this needs the X-Owner-Token header returned when the drop was created');
+  /**
+   * Part signing is the hot path (a 10,000-part upload asks 100 times), so it reads the
+   * manifest through a short-lived per-process copy instead of from S3 on every batch. A
+   * copy at most SIGNING_CACHE_MS old is safe: the owner-token hash and the plan never
+   * change, and a drop cancelled or completed meanwhile has no multipart upload left, so S3
+   * refuses any part sent with such a URL.
+   */
+  const signingCache = new Map<string, { rec: ManifestRecord; at: number }>();
+  async function loadForSigning(id: string): Promise<ManifestRecord> {
+    const hit = signingCache.get(id);
+    if (hit && Date.now() - hit.at < SIGNING_CACHE_MS) return hit.rec;
     const rec = await load(id);
+    if (signingCache.size >= SIGNING_CACHE_MAX) signingCache.delete(signingCache.keys().next().value!);
+    signingCache.set(id, { rec, at: Date.now() });
+    return rec;
+  }
+
+  async function loadOwned(
+    id: string,
+    ownerToken: string | undefined,
+    read: (id: string) => Promise<ManifestRecord> = load,
+  ): Promise<ManifestRecord> {
+    if (!ownerToken) throw fail('UNAUTHORIZED', 'this needs the X-Owner-Token header returned when the drop was created');
+    const rec = await read(id);
     if (!ownerTokenMatches(ownerToken, rec.manifest.ownerTokenHash)) {
       throw fail('OWNER_TOKEN_INVALID', 'the owner token does not match this drop');
     }
@@ -232,7 +256,7 @@ export function createDropService(deps: DropServiceDeps) {
         const first =
           input.signFirstBatch === false
             ? []
-            : Array.from({ length: Math.min(plan.partCount, config.DROPSHIP_PARTS_PER_BATCH) }, (_, i) => i + 1);
+            : Array.from({ length: Math.min(plan.partCount, config.DROPSHIP_TICKET_PARTS, config.DROPSHIP_PARTS_PER_BATCH) }, (_, i) => i + 1);
         return { manifest, ownerToken, parts: await signParts(manifest, first) };
       } catch (e) {
         tickets.release(id);
@@ -243,7 +267,7 @@ export function createDropService(deps: DropServiceDeps) {
     },
 
     async signParts(id: string, ownerToken: string | undefined, partNumbers: number[]): Promise<SignedPart[]> {
-      const rec = await loadOwned(id, ownerToken);
+      const rec = await loadOwned(id, ownerToken, loadForSigning);
       const m = await expireIfDue(rec);
       requireUploading(m);
       const bad = partNumbers.filter((n) => n < 1 || n > m.upload.partCount);
