@@ -198,13 +198,17 @@ describe('the upload app', () => {
   it('works from the keyboard alone', async () => {
     const f = randomFile('from-the-keyboard.txt', 1000);
     const { context, page } = await newPage(browser);
+    // Listen before the page exists: Playwright turns on file-chooser interception when the
+    // first listener is added, asynchronously — a key pressed before that opens nothing.
+    const chooserOpened = page.waitForEvent('filechooser', { timeout: 30_000 });
     await page.goto(stack.base);
     // Tab reaches "Choose files" first (after the home link); Space presses it. (Enter does
     // too in a real browser, but headless Chromium opens no file chooser for it.)
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Choose files');
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    await page.keyboard.press('Space');
+    const chooser = await chooserOpened;
     await chooser.setFiles(f.path);
     await expect.poll(() => stateOf(page, f.name), { timeout: 30_000 }).toBe('done');
     await expect(page.locator('#announcer').textContent()).resolves.toMatch(/uploaded|Share link/);
@@ -219,8 +223,10 @@ describe('the upload app', () => {
   it('fits a phone-sized screen', async () => {
     const f = randomFile('from-a-phone.txt', 1000);
     const { context, page } = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const chooserOpened = page.waitForEvent('filechooser', { timeout: 30_000 });
     await page.goto(stack.base);
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.tap('#pick')]);
+    await page.tap('#pick');
+    const chooser = await chooserOpened;
     await chooser.setFiles(f.path);
     await expect.poll(() => stateOf(page, f.name), { timeout: 30_000 }).toBe('done');
     // Nothing wider than the screen, and the link, copy button and QR code all on it.
