@@ -4,6 +4,7 @@
  */
 import type { Static } from 'typebox';
 import type {
+  CreateDropBody,
   CreateDropResponse,
   DropView as DropViewSchema,
   SignedPart as SignedPartSchema,
@@ -16,14 +17,7 @@ export type DropView = Static<typeof DropViewSchema>;
 export type UploadedParts = Static<typeof UploadedPartsResponse>;
 export type DropStatus = DropView['status'];
 
-export interface CreateDropInput {
-  name: string;
-  size: number;
-  type?: string;
-  sha256?: string;
-  expiresIn?: number;
-  maxDownloads?: number;
-}
+export type CreateDropInput = Static<typeof CreateDropBody>;
 
 export interface CompletedPart {
   partNumber: number;

@@ -13,8 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { provision, provisionOptions } from '../../src/aws/provision.js';
 import { MIB } from '../../src/core/parts.js';
-import type { Manifest } from '../../src/core/manifest.js';
-import { api, createTicket, download, putPart, sha256, startApi, type TestApi, type Ticket } from '../support/app.js';
+import { api, bucketState as bucketStateOf, createTicket, download, putPart, sha256, startApi, type TestApi, type Ticket } from '../support/app.js';
 import { eventually, isolatedStorage, testAws, testConfig } from '../support/env.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { TEST_ENV } from '../support/names.js';
@@ -49,16 +48,7 @@ const MANIFEST = /\/manifest\.json/;
 const CREATE_MPU = /\/original\?uploads/;
 const COMPLETE_MPU = /\/original\?uploadId=/;
 
-async function bucketState() {
-  const keys = await s.store.listKeys('drops/');
-  const manifests = await Promise.all(
-    keys.filter((k) => k.endsWith('/manifest.json')).map(async (k) => JSON.parse((await s.store.getText(k))!.text) as Manifest),
-  );
-  return {
-    uploads: (await s.store.listMultipartUploads('drops/')).length,
-    uploading: manifests.filter((m) => m.status === 'uploading').length,
-  };
-}
+const bucketState = () => bucketStateOf(s.store);
 
 async function sendAll(t: Ticket, data: Uint8Array) {
   const etags = [];

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MIB } from '../../src/core/parts.js';
-import type { Manifest } from '../../src/core/manifest.js';
-import { api, download, sha256, startApi, type TestApi } from '../support/app.js';
+import { api, bucketState as bucketStateOf, download, sha256, startApi, type TestApi } from '../support/app.js';
 import { eventually, isolatedStorage } from '../support/env.js';
 
 const run = promisify(execFile);
@@ -27,18 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => s?.close());
 
-/** What the bucket holds: open multipart uploads, published originals, and manifests by status. */
-async function bucketState() {
-  const keys = await s.store.listKeys('drops/');
-  const manifests = await Promise.all(
-    keys.filter((k) => k.endsWith('/manifest.json')).map(async (k) => JSON.parse((await s.store.getText(k))!.text) as Manifest),
-  );
-  return {
-    uploads: (await s.store.listMultipartUploads('drops/')).length,
-    originals: keys.filter((k) => k.endsWith('/original')).length,
-    notCancelled: manifests.filter((m) => m.status !== 'cancelled').length,
-  };
-}
+const bucketState = () => bucketStateOf(s.store);
 
 /** A raw HTTP client: sends exactly what the test says, when it says. */
 function rawPut(path: string, headers: Record<string, string>) {

@@ -141,3 +141,21 @@ export async function download(base: string, id: string): Promise<{ status: numb
     disposition: f.headers.get('content-disposition'),
   };
 }
+
+/**
+ * What a bucket holds, for "nothing left behind" checks: open multipart uploads, published
+ * originals, drops not cancelled, and drops still uploading. A rolled-back upload changes
+ * none of these (its manifest, if any, stays as a cancelled tombstone).
+ */
+export async function bucketState(store: ObjectStore) {
+  const keys = await store.listKeys('drops/');
+  const manifests = await Promise.all(
+    keys.filter((k) => k.endsWith('/manifest.json')).map(async (k) => JSON.parse((await store.getText(k))!.text) as { status: string }),
+  );
+  return {
+    uploads: (await store.listMultipartUploads('drops/')).length,
+    originals: keys.filter((k) => k.endsWith('/original')).length,
+    live: manifests.filter((m) => m.status !== 'cancelled').length,
+    uploading: manifests.filter((m) => m.status === 'uploading').length,
+  };
+}

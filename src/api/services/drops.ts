@@ -28,6 +28,7 @@ import type { Config } from '../../config.js';
 import type { ManifestRepo, ManifestRecord } from '../../aws/manifests.js';
 import { PreconditionFailed, type ObjectStore } from '../../aws/store.js';
 import type { Signer } from '../../aws/signer.js';
+import type { CreateDropBody } from '../schemas/drops.js';
 
 export interface SignedPart {
   partNumber: number;
@@ -36,13 +37,8 @@ export interface SignedPart {
   expiresAt: string;
 }
 
-export interface CreateDropInput {
-  name: string;
-  size: number;
-  type?: string;
-  sha256?: string;
-  expiresIn?: number;
-  maxDownloads?: number;
+/** The ticket request as the route validated it, plus what the server knows about it. */
+export type CreateDropInput = CreateDropBody & {
   source?: DropSource;
   /** API key or client IP, for the per-uploader ticket limit. */
   owner: string;
@@ -53,7 +49,7 @@ export interface CreateDropInput {
    * itself); checked against S3's rules.
    */
   plan?: { mode: 'single' } | { mode: 'multipart'; partSize: number };
-}
+};
 
 export interface CreatedDrop {
   manifest: Manifest;

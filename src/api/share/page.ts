@@ -8,7 +8,8 @@
  * again and swaps the parts marked with ids, so there is one renderer: this one.
  */
 import type { DropView } from '../schemas/drops.js';
-import { formatBytes, html, type SafeHtml } from './html.js';
+import { formatBytes } from '../../core/format.js';
+import { html, type SafeHtml } from './html.js';
 import type { EntryAssets } from './assets.js';
 
 const STATUS_TEXT: Record<DropView['status'], string> = {
