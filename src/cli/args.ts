@@ -13,9 +13,25 @@ export const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** A bare drop id (21 URL-safe characters); older ids may begin with '-'. */
+const DROP_ID_ARG = /^[A-Za-z0-9_-]{21}$/;
+
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  const all = { ...GLOBAL_OPTIONS, ...options };
+  const known = new Set(Object.entries(all).flatMap(([name, o]) => [`--${name}`, ...('short' in o && o.short ? [`-${o.short}`] : [])]));
+  // An argument shaped like a drop id is the id, even when it begins with '-': after '--'
+  // parseArgs takes it as a positional instead of an unknown option.
+  const ids: string[] = [];
+  const rest = args.filter((a) => {
+    if (a.startsWith('-') && DROP_ID_ARG.test(a) && !known.has(a)) {
+      ids.push(a);
+      return false;
+    }
+    return true;
+  });
   try {
-    return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const tail = ids.length && !rest.includes('--') ? ['--', ...ids] : ids;
+    return parseArgs({ args: [...rest, ...tail], options: all, allowPositionals: true, strict: true });
   } catch (e) {
     // parseArgs reports unknown options and missing values as TypeErrors with ERR_PARSE_ARGS_* codes.
     throw new UsageError(e instanceof Error ? e.message : String(e));

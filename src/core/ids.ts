@@ -11,15 +11,26 @@ export const DROP_ID_LENGTH = 21;
 const DROP_ID_PATTERN = /^[A-Za-z0-9_-]{21}$/;
 const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/i;
 
-/** 21 characters of a 64-letter alphabet: 126 random bits, URL-safe. */
+/**
+ * 21 characters of a 64-letter alphabet, URL-safe, about 126 random bits. The first one is a
+ * letter or digit, so an id never looks like a command-line option (`dropship status -V…`).
+ */
 export function newDropId(): string {
-  const bytes = randomBytes(DROP_ID_LENGTH);
   let id = '';
-  // 256 is a multiple of 64, so keeping the low 6 bits of a byte has no modulo bias.
-  for (const byte of bytes) id += ID_ALPHABET[byte & 63];
+  while (id.length < DROP_ID_LENGTH) {
+    for (const byte of randomBytes(DROP_ID_LENGTH)) {
+      // 256 is a multiple of 64, so keeping the low 6 bits of a byte has no modulo bias;
+      // dropping '_' and '-' in the first place keeps the rest uniform over 62 letters.
+      const c = ID_ALPHABET[byte & 63]!;
+      if (id.length === 0 && (c === '_' || c === '-')) continue;
+      id += c;
+      if (id.length === DROP_ID_LENGTH) break;
+    }
+  }
   return id;
 }
 
+/** Drops made before ids began with a letter or digit may start with '_' or '-': still valid. */
 export function isDropId(s: unknown): s is string {
   return typeof s === 'string' && DROP_ID_PATTERN.test(s);
 }

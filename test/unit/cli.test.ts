@@ -1,7 +1,7 @@
 /** Pure parts of the CLI: download names, drop targets, durations, exit codes, progress text. */
 import { describe, expect, it } from 'vitest';
 import { DropshipApiError, DropshipTransferError } from '../../src/client/index.js';
-import { parseDuration, parsePositiveInt, serverOf } from '../../src/cli/args.js';
+import { parse, parseDuration, parsePositiveInt, serverOf } from '../../src/cli/args.js';
 import { CliError, EXIT, UsageError, exitCodeOf } from '../../src/cli/exit.js';
 import { filenameFromDisposition, sanitizeFilename } from '../../src/cli/filename.js';
 import { bar, barLine, createReporter, formatBytes, formatDuration, plainLine, totalOf } from '../../src/cli/render.js';
@@ -68,6 +68,20 @@ describe('drop ids and URLs', () => {
     expect(serverOf(undefined, undefined, { DROPSHIP_URL: 'http://env' })).toBe('http://env');
     expect(serverOf(undefined, undefined, {})).toBe('http://127.0.0.1:8080');
     expect(() => serverOf('localhost:8080', undefined, {})).toThrow(UsageError);
+  });
+});
+
+describe('arguments', () => {
+  it('an id that begins with "-" is the drop, not an unknown option', () => {
+    const old = '-Vxx1StGXR8_Z5jdHi6Bm';
+    expect(parse(['--json', old], {}).positionals).toEqual([old]);
+    expect(parse([old, '--json'], {}).values.json).toBe(true);
+    expect(parse(['--', old], {}).positionals).toEqual([old]);
+  });
+
+  it('an unknown option is still a usage error', () => {
+    expect(() => parse(['--nope', ID], {})).toThrow(UsageError);
+    expect(() => parse(['-x'], {})).toThrow(UsageError);
   });
 });
 

@@ -25,6 +25,16 @@ describe('newDropId', () => {
   it('is recognised by isDropId', () => {
     for (const id of ids.slice(0, 100)) expect(isDropId(id)).toBe(true);
   });
+
+  it('never begins with "-" or "_", so it cannot be read as a command-line option', () => {
+    // With a uniform first letter 1 id in 32 would start with one of them: ~312 of 10,000.
+    expect(ids.filter((id) => /^[-_]/.test(id))).toEqual([]);
+    expect(new Set(ids.map((id) => id[0])).size).toBe(62);
+  });
+
+  it('still accepts older ids that begin with "-"', () => {
+    expect(isDropId('-Vxx1StGXR8_Z5jdHi6Bm')).toBe(true);
+  });
 });
 
 describe('isDropId', () => {
