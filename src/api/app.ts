@@ -4,14 +4,17 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createServer } from 'node:http';
+import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
-import type { AwsClients } from '../aws/clients.js';
-import { createObjectStore } from '../aws/store.js';
-import { createManifestRepo } from '../aws/manifests.js';
-import { createSigner, credentialsOf } from '../aws/signer.js';
-import { OpenTickets } from '../core/tickets.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import { createManifestRepo } from '../ports/manifests.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { Queue } from '../ports/queue.js';
+import type { Signer } from '../ports/signer.js';
 import { createDropService, type DropService } from './services/drops.js';
+import { OpenTickets } from './services/tickets.js';
+import { createStreamService } from './services/stream.js';
 import errors from './plugins/errors.js';
 import platform from './plugins/platform.js';
 import timeouts from './plugins/timeouts.js';
@@ -23,33 +26,37 @@ import downloadRoutes from './routes/downloads.js';
 import webRoutes from './routes/web.js';
 import shareRoutes from './routes/share.js';
 import uppyRoutes from './routes/uppy.js';
-import { webAssets } from './share/assets.js';
 import streamRoutes from './routes/stream.js';
-import { createStreamService } from './services/stream.js';
+import { webAssets } from './share/assets.js';
 
-export interface AppOptions {
+/** What the app depends on: configuration and ports, never SDK clients (src/api/server.ts builds them). */
+export interface AppDeps {
   config: Config;
-  aws: AwsClients;
-  /** Queue URL when already known (provisioning returns it); otherwise looked up by name. */
-  queueUrl?: string;
+  store: ObjectStore;
+  signer: Signer;
+  /** Only probed, for readiness. */
+  queue: Pick<Queue, 'probe'>;
+  clock?: Clock;
   logger?: boolean | object;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
-    aws: AwsClients;
+    clock: Clock;
     drops: DropService;
-    queueUrl(): Promise<string>;
+    /** Readiness probes of the storage and the queue. */
+    probes: { store: ObjectStore['probe']; queue: Queue['probe'] };
     /** Streaming uploads in progress and body bytes received (also for /metrics). */
     streamStats(): { active: number; bytesReceived: number };
   }
 }
 
-export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
-  const { config, aws } = opts;
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store, signer } = deps;
+  const clock = deps.clock ?? systemClock;
   const app = Fastify({
-    logger: opts.logger ?? { level: config.LOG_LEVEL },
+    logger: deps.logger ?? { level: config.LOG_LEVEL },
     // 10,000 parts × {partNumber, etag} in one complete call is ~0.6 MB; 2 MiB leaves room.
     bodyLimit: 2 * 1024 * 1024,
     trustProxy: false,
@@ -69,33 +76,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   installValidators(app);
   app.decorate('config', config);
-  app.decorate('aws', aws);
-  let queueUrl: Promise<string> | undefined = opts.queueUrl ? Promise.resolve(opts.queueUrl) : undefined;
-  app.decorate('queueUrl', () => {
-    queueUrl ??= import('./queue-url.js').then((m) => m.lookupQueueUrl(aws.sqs, config));
-    queueUrl.catch(() => (queueUrl = undefined));
-    return queueUrl;
-  });
+  app.decorate('clock', clock);
+  app.decorate('probes', { store: (signal?: AbortSignal) => store.probe(signal), queue: (signal?: AbortSignal) => deps.queue.probe(signal) });
 
-  const store = createObjectStore(aws.s3, config.DROPSHIP_BUCKET);
   const manifests = createManifestRepo(store);
-  const drops = createDropService({
-    config,
-    store,
-    manifests,
-    signer: createSigner({
-      bucket: config.DROPSHIP_BUCKET,
-      region: config.AWS_REGION,
-      endpoint: config.AWS_ENDPOINT_URL || undefined,
-      pathStyle: config.s3PathStyle,
-      credentials: credentialsOf(aws.s3),
-    }),
-    tickets: new OpenTickets({ perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }),
-  });
+  const tickets = new OpenTickets({ perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }, clock);
+  const drops = createDropService({ config, store, manifests, signer, tickets, clock });
   app.decorate('drops', drops);
-  const stream = createStreamService({ config, store, manifests });
+  const stream = createStreamService({ config, store, manifests, clock });
   app.decorate('streamStats', () => ({ ...stream.stats }));
 
+  await app.register(cookie);
   await app.register(errors);
   await app.register(timeouts);
   await app.register(metrics);

@@ -1,9 +1,10 @@
 /**
- * The api process: the composition root (config, AWS clients, app), listening, and a
- * graceful shutdown on SIGINT/SIGTERM (stop accepting, finish in-flight requests, exit).
+ * The api process: the composition root (config, the AWS adapters behind the ports, the
+ * app), listening, and a graceful shutdown on SIGINT/SIGTERM (stop accepting, finish
+ * in-flight requests, exit).
  */
 import { loadConfig, ConfigError } from '../config.js';
-import { createAwsClients, destroyAwsClients } from '../aws/clients.js';
+import { createAwsAdapters } from '../aws/adapters.js';
 import { buildApp } from './app.js';
 
 async function main() {
@@ -17,8 +18,8 @@ async function main() {
     }
     throw e;
   }
-  const aws = createAwsClients(config);
-  const app = await buildApp({ config, aws });
+  const aws = createAwsAdapters(config);
+  const app = await buildApp({ config, store: aws.store, signer: aws.signer, queue: aws.queue });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -27,7 +28,7 @@ async function main() {
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
     await app.close();
-    destroyAwsClients(aws);
+    aws.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

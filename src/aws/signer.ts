@@ -1,5 +1,6 @@
 /**
- * Presigned URLs for parts, single PUTs and GETs.
+ * The Signer port (src/ports/signer.ts): presigned URLs for parts, single PUTs and GETs, and
+ * POST policies.
  *
  * Why not `getSignedUrl`: it runs the whole command middleware stack for every URL (~3,700
  * URLs/s/core). The SDK's own S3 presigner, built once and fed a ready HttpRequest, signs the
@@ -10,54 +11,11 @@
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { HttpRequest } from '@smithy/protocol-http';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
 import type { S3Client } from '@aws-sdk/client-s3';
-
-export interface SignedUrl {
-  url: string;
-  expiresAt: Date;
-}
-
-export interface PutSignRequest {
-  key: string;
-  contentLength: number;
-  expiresIn: number;
-  /** Multipart part, when signing UploadPart. */
-  part?: { uploadId: string; partNumber: number };
-}
-
-export interface GetSignRequest {
-  key: string;
-  expiresIn: number;
-  responseContentDisposition?: string;
-  responseContentType?: string;
-}
-
-export interface Signer {
-  signPut(req: PutSignRequest, now?: Date): Promise<SignedUrl>;
-  signGet(req: GetSignRequest, now?: Date): Promise<SignedUrl>;
-}
-
-interface Target {
-  protocol: string;
-  hostname: string;
-  port?: number;
-  pathPrefix: string;
-}
-
-function target(bucket: string, region: string, endpoint: string | undefined, pathStyle: boolean): Target {
-  if (endpoint) {
-    const u = new URL(endpoint);
-    const base = u.pathname.replace(/\/+$/, '');
-    return pathStyle
-      ? { protocol: u.protocol, hostname: u.hostname, ...(u.port ? { port: Number(u.port) } : {}), pathPrefix: `${base}/${bucket}` }
-      : { protocol: u.protocol, hostname: `${bucket}.${u.hostname}`, ...(u.port ? { port: Number(u.port) } : {}), pathPrefix: base };
-  }
-  const host = region === 'us-east-1' ? 's3.amazonaws.com' : `s3.${region}.amazonaws.com`;
-  return pathStyle
-    ? { protocol: 'https:', hostname: host, pathPrefix: `/${bucket}` }
-    : { protocol: 'https:', hostname: `${bucket}.${host}`, pathPrefix: '' };
-}
+import { hostOf, s3Address } from '../core/s3-address.js';
+import type { SignedUrl, Signer } from '../ports/signer.js';
 
 /** S3 keys are encoded segment by segment; our keys are server-made and URL-safe anyway. */
 const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
@@ -68,14 +26,16 @@ export function createSigner(opts: {
   endpoint?: string;
   pathStyle: boolean;
   credentials: AwsCredentialIdentity | Provider<AwsCredentialIdentity>;
+  /** For POST policies (createPresignedPost builds them from the client's configuration). */
+  s3: S3Client;
 }): Signer {
-  const t = target(opts.bucket, opts.region, opts.endpoint, opts.pathStyle);
+  const t = s3Address({ bucket: opts.bucket, region: opts.region, endpoint: opts.endpoint, pathStyle: opts.pathStyle });
   const presigner = new S3RequestPresigner({
     credentials: opts.credentials,
     region: opts.region,
     sha256: Sha256,
   });
-  const host = t.port ? `${t.hostname}:${t.port}` : t.hostname;
+  const host = hostOf(t);
 
   async function sign(
     method: 'PUT' | 'GET',
@@ -110,17 +70,27 @@ export function createSigner(opts: {
   }
 
   return {
-    signPut(req, now = new Date()) {
+    signPut(req, now) {
       const query: Record<string, string> = req.part
         ? { partNumber: String(req.part.partNumber), uploadId: req.part.uploadId }
         : {};
       return sign('PUT', req.key, query, { 'content-length': String(req.contentLength) }, req.expiresIn, now);
     },
-    signGet(req, now = new Date()) {
+    signGet(req, now) {
       const query: Record<string, string> = {};
       if (req.responseContentDisposition) query['response-content-disposition'] = req.responseContentDisposition;
       if (req.responseContentType) query['response-content-type'] = req.responseContentType;
       return sign('GET', req.key, query, {}, req.expiresIn, now);
+    },
+    async signPost(req) {
+      // S3 checks the policy: this key, exactly `size` bytes.
+      const post = await createPresignedPost(opts.s3, {
+        Bucket: opts.bucket,
+        Key: req.key,
+        Conditions: [['content-length-range', req.size, req.size]],
+        Expires: req.expiresIn,
+      });
+      return { url: post.url, fields: post.fields };
     },
   };
 }

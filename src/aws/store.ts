@@ -1,6 +1,5 @@
 /**
- * The object store port: the only S3 calls dropship makes, behind one narrow interface
- * (as tusd's S3API lists only the calls it uses).
+ * The ObjectStore port (src/ports/object-store.ts) over S3: the only S3 calls dropship makes.
  *
  * Object layout (see src/core/layout.ts):
  *   drops/{id}/original        the file; the key is server-made, never the user's name
@@ -22,6 +21,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -31,48 +31,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-
-export interface StoredPart {
-  partNumber: number;
-  size: number;
-  etag: string;
-}
-
-export interface ObjectHead {
-  size: number;
-  etag: string;
-  contentType?: string;
-}
-
-export class PreconditionFailed extends Error {
-  constructor(key: string) {
-    super(`precondition failed for ${key}`);
-    this.name = 'PreconditionFailed';
-  }
-}
-
-export interface ObjectStore {
-  readonly bucket: string;
-  createMultipart(key: string, contentType: string): Promise<string>;
-  /** Every part S3 holds for the upload (all pages); undefined when the upload is gone. */
-  listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined>;
-  uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer, signal?: AbortSignal): Promise<string>;
-  completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<string>;
-  /** Idempotent: an upload that is already gone is not an error. */
-  abortMultipart(key: string, uploadId: string): Promise<void>;
-  listMultipartUploads(prefix: string): Promise<{ key: string; uploadId: string }[]>;
-  head(key: string): Promise<ObjectHead | undefined>;
-  getText(key: string): Promise<{ text: string; etag: string } | undefined>;
-  getRange(key: string, start: number, endInclusive: number): Promise<Buffer>;
-  getStream(key: string): Promise<Readable>;
-  put(
-    key: string,
-    body: Buffer | string,
-    opts: { contentType: string; ifNoneMatch?: boolean; ifMatch?: string; cacheControl?: string; signal?: AbortSignal },
-  ): Promise<string>;
-  listKeys(prefix: string): Promise<string[]>;
-  deleteKeys(keys: string[]): Promise<void>;
-}
+import { PreconditionFailed, type ObjectStore, type StoredPart } from '../ports/object-store.js';
 
 const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 const name = (e: unknown) => (e as { name?: string }).name;
@@ -214,6 +173,10 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
         token = r.IsTruncated ? r.NextContinuationToken : undefined;
       } while (token);
       return keys;
+    },
+
+    async probe(signal) {
+      await s3.send(new HeadBucketCommand({ Bucket }), signal ? { abortSignal: signal } : {});
     },
 
     async deleteKeys(keys) {

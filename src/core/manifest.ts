@@ -6,6 +6,11 @@
 //   uploading ──expire──▶ expired
 //   any other status ──cancel──▶ cancelled         (the owner aborts or deletes the drop)
 //
+// Events that keep the status: `upload_started` (the streaming route records its multipart
+// upload id), `measured` (the streaming route records the size it counted, before the
+// object is published) and `downloaded` (a download counted against maxDownloads).
+// Every change of a manifest, whoever makes it, is one of these events.
+//
 // The API (complete, cancel) and the worker (processed, verify_failed) write the same object
 // with conditional requests and retry on 412, so `apply` is re-run against whatever the other
 // writer left. It must therefore be pure and idempotent, and the API's `complete` and the
@@ -73,14 +78,29 @@ export type DropEvent =
     }
   | { type: 'verify_failed'; at: Date; reason: string }
   | { type: 'cancel'; at: Date }
-  | { type: 'expire'; at: Date };
+  | { type: 'expire'; at: Date }
+  | { type: 'upload_started'; at: Date; uploadId: string }
+  | { type: 'measured'; at: Date; size: number; upload: { mode: UploadMode; partSize: number; partCount: number } }
+  | { type: 'downloaded'; at: Date };
 
 export type DropEventType = DropEvent['type'];
-export const DROP_EVENT_TYPES = ['complete', 'processed', 'verify_failed', 'cancel', 'expire'] as const satisfies readonly DropEventType[];
+export const DROP_EVENT_TYPES = [
+  'complete',
+  'processed',
+  'verify_failed',
+  'cancel',
+  'expire',
+  'upload_started',
+  'measured',
+  'downloaded',
+] as const satisfies readonly DropEventType[];
+
+/** INVALID_TRANSITION: the status forbids the event. LIMIT_REACHED: maxDownloads is used up. */
+export type RefusalCode = 'INVALID_TRANSITION' | 'LIMIT_REACHED';
 
 export type ApplyResult =
   | { ok: true; manifest: Manifest; changed: boolean }
-  | { ok: false; code: 'INVALID_TRANSITION'; from: DropStatus; event: DropEventType };
+  | { ok: false; code: RefusalCode; from: DropStatus; event: DropEventType };
 
 export interface NewManifestArgs {
   id: string;
@@ -183,6 +203,31 @@ export function apply(m: Manifest, e: DropEvent): ApplyResult {
     case 'expire':
       if (from === 'expired') return unchanged;
       return from === 'uploading' ? changed(m, e.at, 'expired', {}) : invalid;
+
+    case 'upload_started':
+      if (from !== 'uploading') return invalid;
+      if (m.upload.uploadId === e.uploadId) return unchanged;
+      // One drop, one multipart upload: a second id would orphan the first one's parts.
+      if (m.upload.uploadId !== undefined) return invalid;
+      return changed(m, e.at, from, { upload: { ...m.upload, uploadId: e.uploadId } });
+
+    case 'measured': {
+      if (from !== 'uploading') return invalid;
+      const { mode, partSize, partCount } = e.upload;
+      const same =
+        m.size === e.size && m.upload.mode === mode && m.upload.partSize === partSize && m.upload.partCount === partCount;
+      if (same) return unchanged;
+      const upload = { mode, ...(mode === 'multipart' && m.upload.uploadId !== undefined && { uploadId: m.upload.uploadId }), partSize, partCount };
+      return changed(m, e.at, from, { size: e.size, upload });
+    }
+
+    case 'downloaded': {
+      if (from !== 'ready' && from !== 'processing') return invalid;
+      if (m.maxDownloads === undefined) return unchanged;
+      const used = m.downloads ?? 0;
+      if (used >= m.maxDownloads) return { ok: false, code: 'LIMIT_REACHED', from, event: e.type };
+      return changed(m, e.at, from, { downloads: used + 1 });
+    }
   }
 }
 
@@ -202,7 +247,7 @@ function changed(
     updatedAt: laterIso(m.updatedAt, at),
   };
   // A drop that will never be processed must not show a thumbnail spinner forever.
-  if (status !== 'ready' && status !== 'processing' && manifest.thumbnail === 'pending') {
+  if ((status === 'failed' || status === 'cancelled' || status === 'expired') && manifest.thumbnail === 'pending') {
     manifest.thumbnail = 'none';
   }
   return { ok: true, manifest, changed: true };

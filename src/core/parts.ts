@@ -39,11 +39,10 @@ export type PlanErrorCode = 'SIZE_INVALID' | 'SIZE_TOO_LARGE';
 
 export class PlanError extends Error {
   override readonly name = 'PlanError';
-  constructor(
-    readonly code: PlanErrorCode,
-    message: string,
-  ) {
+  readonly code: PlanErrorCode;
+  constructor(code: PlanErrorCode, message: string) {
     super(message);
+    this.code = code;
   }
 }
 
@@ -99,6 +98,118 @@ export function partSizeOf(plan: UploadPlan, partNumber: number): number {
 /** The file size a plan was made for. */
 export function plannedSize(plan: UploadPlan): number {
   return (plan.partCount - 1) * plan.partSize + plan.lastPartSize;
+}
+
+/** What a manifest or ticket records of its plan: mode, part size and count (plus the file size). */
+export interface RecordedUpload {
+  mode: UploadMode;
+  partSize: number;
+  partCount: number;
+}
+
+/** The plan a drop was made with, rebuilt from what its manifest records. */
+export function planOf(size: number, upload: RecordedUpload): UploadPlan {
+  return {
+    mode: upload.mode,
+    partSize: upload.partSize,
+    partCount: upload.partCount,
+    lastPartSize: size - upload.partSize * (upload.partCount - 1),
+  };
+}
+
+export type ClientPlanRequest = { mode: 'single' } | { mode: 'multipart'; partSize: number };
+
+/**
+ * A plan the client chose (Uppy cuts the file by its own rule), held to S3's limits: a
+ * single PUT of at most 5 GiB, or parts of 5 MiB..5 GiB (all but the last) and at most 10,000.
+ */
+export function clientPlan(size: number, want: ClientPlanRequest): UploadPlan {
+  if (!Number.isSafeInteger(size) || size < 0) throw new PlanError('SIZE_INVALID', `size must be a non-negative safe integer, got ${size}`);
+  if (want.mode === 'single') {
+    if (size > MAX_SINGLE_PUT_SIZE) throw new PlanError('SIZE_TOO_LARGE', `a single PUT holds at most ${MAX_SINGLE_PUT_SIZE} bytes`);
+    return { mode: 'single', partSize: size, partCount: 1, lastPartSize: size };
+  }
+  const { partSize } = want;
+  if (!Number.isSafeInteger(partSize) || partSize < 1 || partSize > MAX_PART_SIZE) {
+    throw new PlanError('SIZE_INVALID', `parts must be ${MIN_PART_SIZE}..${MAX_PART_SIZE} bytes`);
+  }
+  const partCount = Math.max(1, ceilDiv(size, partSize));
+  if (partCount > 1 && partSize < MIN_PART_SIZE) throw new PlanError('SIZE_INVALID', `parts must be ${MIN_PART_SIZE}..${MAX_PART_SIZE} bytes`);
+  if (partCount > MAX_PARTS) throw new PlanError('SIZE_TOO_LARGE', `at most ${MAX_PARTS} parts`);
+  return { mode: 'multipart', partSize, partCount, lastPartSize: size - partSize * (partCount - 1) };
+}
+
+/**
+ * The part size Uppy's S3 uploader uses for a file of `size` bytes, given its chunk size
+ * (by default ceil(size / 10,000)): at least 5 MiB, and large enough for 10,000 parts.
+ */
+export function uppyPartSize(size: number, chunkSize = ceilDiv(size, MAX_PARTS)): number {
+  const c = Math.max(chunkSize, MIN_PART_SIZE);
+  return ceilDiv(size, c) > MAX_PARTS ? ceilDiv(size, MAX_PARTS) : c;
+}
+
+/** Part size of the streaming route for a body of unknown length: 16 MiB × 10,000 parts = 156 GiB at most. */
+export const CHUNKED_PART_SIZE = 16 * MIB;
+
+/** The streaming route's part size: the plan's for a known length (at least 8 MiB), else CHUNKED_PART_SIZE. */
+export function streamPartSize(length: number | undefined): number {
+  if (length === undefined) return CHUNKED_PART_SIZE;
+  return planUpload(length, { singlePutMax: 0 }).partSize;
+}
+
+export interface ClaimedPart {
+  partNumber: number;
+  etag: string;
+}
+
+export type PartCheck =
+  /** The parts to complete with, in order. */
+  | { ok: true; parts: StoredPartInfo[] }
+  | {
+      ok: false;
+      code: 'PART_MISSING' | 'PART_UNEXPECTED' | 'PART_SIZE_MISMATCH' | 'PART_ETAG_MISMATCH';
+      details: Record<string, unknown>;
+    };
+
+export interface StoredPartInfo {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+const LISTED = 100;
+const unquote = (etag: string) => etag.replaceAll('"', '');
+
+/**
+ * Whether the parts S3 holds (and, when the client lists them, the parts it claims to have
+ * sent) make exactly the planned file: every part there, none outside the plan, each of
+ * its planned size, and each claimed ETag the one S3 holds. The first problem found wins,
+ * in that order (a duplicate in the claim first of all).
+ */
+export function checkParts(plan: UploadPlan, stored: StoredPartInfo[], claimed?: ClaimedPart[]): PartCheck {
+  const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
+  if (claimed && new Set(claimed.map((c) => c.partNumber)).size !== claimed.length) {
+    return { ok: false, code: 'PART_UNEXPECTED', details: { reason: 'a part is listed twice' } };
+  }
+  const claimedNumbers = claimed && new Set(claimed.map((c) => c.partNumber));
+  const missing: number[] = [];
+  const wrongSize: { partNumber: number; expected: number; actual: number }[] = [];
+  for (let n = 1; n <= plan.partCount; n++) {
+    const p = byNumber.get(n);
+    if (!p || (claimedNumbers && !claimedNumbers.has(n))) missing.push(n);
+    else if (p.size !== partSizeOf(plan, n)) wrongSize.push({ partNumber: n, expected: partSizeOf(plan, n), actual: p.size });
+  }
+  const outside = (n: number) => n < 1 || n > plan.partCount;
+  const extra = [...new Set([...stored.map((p) => p.partNumber), ...(claimed ?? []).map((c) => c.partNumber)].filter(outside))];
+  if (missing.length) return { ok: false, code: 'PART_MISSING', details: { missing: missing.slice(0, LISTED) } };
+  if (extra.length) return { ok: false, code: 'PART_UNEXPECTED', details: { unexpected: extra.slice(0, LISTED) } };
+  if (wrongSize.length) return { ok: false, code: 'PART_SIZE_MISMATCH', details: { parts: wrongSize.slice(0, LISTED) } };
+  const badEtag = (claimed ?? []).filter((c) => unquote(byNumber.get(c.partNumber)!.etag) !== unquote(c.etag));
+  if (badEtag.length) {
+    return { ok: false, code: 'PART_ETAG_MISMATCH', details: { parts: badEtag.slice(0, LISTED).map((b) => b.partNumber) } };
+  }
+  const parts = Array.from({ length: plan.partCount }, (_, i) => byNumber.get(i + 1)!);
+  return { ok: true, parts };
 }
 
 // Integer ceiling division that does not trust the float quotient near whole numbers.

@@ -19,11 +19,12 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { ObjectStore } from '../aws/store.js';
-import type { ManifestRepo } from '../aws/manifests.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { ManifestRepo } from '../ports/manifests.js';
+import type { Clock } from '../ports/clock.js';
 import { parseS3EventMessage, type S3CreatedObject } from '../core/events.js';
 import { dropKeys } from '../core/layout.js';
-import { apply, type DropEvent, type Manifest, type Thumb } from '../core/manifest.js';
+import type { DropEvent, Manifest, Thumb } from '../core/manifest.js';
 import {
   combineOutcomes,
   done,
@@ -34,10 +35,10 @@ import {
   thumbnailPlan,
   verifyObject,
   type Outcome,
-} from './decisions.js';
+} from '../core/processing.js';
 import { makeThumbnails } from './thumbnails.js';
 
-export type { Outcome } from './decisions.js';
+export type { Outcome } from '../core/processing.js';
 
 export type WorkerSettings = Pick<Config, 'thumbWidths' | 'DROPSHIP_MAX_PIXELS' | 'DROPSHIP_MAX_IMAGE_BYTES'>;
 
@@ -46,7 +47,7 @@ export interface HandlerDeps {
   manifests: ManifestRepo;
   config: WorkerSettings;
   log: Logger;
-  now?: () => Date;
+  clock: Clock;
 }
 
 export type MessageHandler = (body: string) => Promise<Outcome>;
@@ -59,15 +60,12 @@ const SNIFF_BYTES = 4100;
 
 export function createMessageHandler(deps: HandlerDeps): MessageHandler {
   const { store, manifests, config, log } = deps;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.clock;
 
   /** Writes `event` unless the manifest has moved on; the status it ended in. */
   async function record(id: string, event: DropEvent) {
-    const r = await manifests.update(id, (m) => {
-      const next = apply(m, event);
-      return next.ok && next.changed ? next.manifest : undefined;
-    });
-    return r && { manifest: r.record.manifest, changed: r.changed };
+    const r = await manifests.applyEvent(id, event);
+    return r && { manifest: r.manifest, changed: r.ok && r.changed };
   }
 
   /** The bytes of a drop that must not keep them; the manifest stays as the record. */

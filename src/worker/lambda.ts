@@ -1,5 +1,5 @@
 /**
- * The same message handler as an AWS Lambda SQS handler. Use it with an event source mapping
+ * The same message handler as an AWS Lambda SQS handler (and this entry's composition root). Use it with an event source mapping
  * that has `FunctionResponseTypes: ["ReportBatchItemFailures"]`: done and skipped messages
  * are deleted by Lambda, and only the ones returned in `batchItemFailures` come back (after
  * the queue's visibility timeout) and, after maxReceiveCount, go to the DLQ.
@@ -11,9 +11,9 @@
  */
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../config.js';
-import { createAwsClients } from '../aws/clients.js';
-import { createObjectStore } from '../aws/store.js';
-import { createManifestRepo } from '../aws/manifests.js';
+import { createAwsAdapters } from '../aws/adapters.js';
+import { createManifestRepo } from '../ports/manifests.js';
+import { systemClock } from '../ports/clock.js';
 import { createMessageHandler, type MessageHandler } from './handler.js';
 
 // The few fields of the Lambda SQS event this handler reads (a local type, not @types/aws-lambda).
@@ -67,8 +67,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   if (!fromEnvironment) {
     const config = loadConfig();
     const log = pino({ level: config.LOG_LEVEL, base: { proc: 'worker-lambda' } });
-    const store = createObjectStore(createAwsClients(config).s3, config.DROPSHIP_BUCKET);
-    const handle = createMessageHandler({ store, manifests: createManifestRepo(store), config, log });
+    const { store } = createAwsAdapters(config);
+    const handle = createMessageHandler({ store, manifests: createManifestRepo(store), config, log, clock: systemClock });
     fromEnvironment = createLambdaHandler({ handle, log, concurrency: config.DROPSHIP_WORKER_CONCURRENCY });
   }
   return fromEnvironment(event);

@@ -1,15 +1,18 @@
 /**
- * The worker process: the composition root for the SQS consumer. It long-polls the queue
- * that S3 notifies, hands each message to the handler, and on SIGINT/SIGTERM stops polling
- * and lets in-flight messages finish (past the 25 s grace period they are handed back to the
- * queue; the 30 s timer below is the last resort). Scale by running more of these processes.
- * The same handler also runs as an AWS Lambda: see lambda.ts and docs/worker.md.
+ * The worker process: the composition root for the queue consumer. It builds the AWS
+ * adapters, long-polls the queue that S3 notifies, hands each message to the handler, and on
+ * SIGINT/SIGTERM stops polling and lets in-flight messages finish (past the 25 s grace period
+ * they are handed back to the queue; the 30 s timer below is the last resort). Scale by
+ * running more of these processes. The same handler also runs as an AWS Lambda: see
+ * lambda.ts and docs/worker.md.
  */
-import { loadConfig, ConfigError } from '../config.js';
-import { createAwsClients, destroyAwsClients } from '../aws/clients.js';
-import { lookupQueueUrl } from '../api/queue-url.js';
-import { startWorker } from './worker.js';
 import pino from 'pino';
+import { loadConfig, ConfigError } from '../config.js';
+import { createAwsAdapters } from '../aws/adapters.js';
+import { createManifestRepo } from '../ports/manifests.js';
+import { systemClock } from '../ports/clock.js';
+import { createMessageHandler } from './handler.js';
+import { startWorker } from './worker.js';
 
 let config;
 try {
@@ -22,9 +25,16 @@ try {
   throw e;
 }
 const log = pino({ level: config.LOG_LEVEL, base: { proc: 'worker' } });
-const aws = createAwsClients(config);
-const queueUrl = await lookupQueueUrl(aws.sqs, config);
-const worker = startWorker({ config, aws, queueUrl, log });
+const aws = createAwsAdapters(config);
+const queueUrl = await aws.queue.url();
+const handle = createMessageHandler({
+  store: aws.store,
+  manifests: createManifestRepo(aws.store),
+  config,
+  log: log.child({ part: 'handler' }),
+  clock: systemClock,
+});
+const worker = startWorker({ config, queue: aws.queue, handle, log });
 log.info({ queueUrl, concurrency: config.DROPSHIP_WORKER_CONCURRENCY }, 'worker consuming');
 
 let closing = false;
@@ -35,7 +45,7 @@ const shutdown = async (signal: string) => {
   const force = setTimeout(() => process.exit(1), 30_000);
   force.unref();
   await worker.stop();
-  destroyAwsClients(aws);
+  aws.close();
   process.exit(0);
 };
 process.once('SIGINT', () => void shutdown('SIGINT'));

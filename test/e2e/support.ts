@@ -15,7 +15,8 @@ import sharp from 'sharp';
 import { provision, provisionOptions } from '../../src/aws/provision.js';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients.js';
 import { s3Origin } from '../../src/api/share/csp.js';
-import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import type { RunningWorker } from '../../src/worker/worker.js';
+import { startTestWorker } from '../support/worker.js';
 import { startApi, type TestApi } from '../support/app.js';
 import { testConfig } from '../support/env.js';
 
@@ -45,7 +46,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const aws = createAwsClients(config);
   const { queueUrl } = await provision(aws, provisionOptions(config));
   const api = await startApi({ ...E2E_ENV, ...env });
-  const worker = startWorker({ config, aws, queueUrl, log: pino({ level: 'warn' }) });
+  const worker = startTestWorker({ config, queueUrl, log: pino({ level: 'warn' }) });
   return {
     api,
     base: api.base,

@@ -180,8 +180,8 @@ describe('status, wait, delete', () => {
 
   it('wait returns once the worker has made the drop ready', async () => {
     // Loaded here, not at the top: the rest of this file does not depend on the worker.
-    const { startWorker } = await import('../../src/worker/worker.js');
-    worker = startWorker({ config: s.config, aws: s.aws, queueUrl: queueUrl(), log: pino({ level: 'silent' }) });
+    const { startTestWorker } = await import('../support/worker.js');
+    worker = startTestWorker({ config: s.config, queueUrl: queueUrl(), log: pino({ level: 'silent' }) });
     const { path } = await file('photo.bin', 4096);
     const link = lines((await cli(['upload', path])).stdout)[0]!;
     const r = await cli(['wait', '--timeout', '45s', link]);

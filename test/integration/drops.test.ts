@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { dropKeys } from '../../src/core/layout.js';
-import { apply } from '../../src/core/manifest.js';
 import { MIB } from '../../src/core/parts.js';
 import {
   api,
@@ -196,11 +195,8 @@ describe('idempotence and races', () => {
     const data = randomBytes(6 * MIB);
     const tk = await createTicket(multi.base, { name: 'race.bin', size: data.length });
     await putPart(tk.parts[0]!.url, data);
-    const worker = multi.manifests.update(tk.id, (m) => {
-      const r = apply(m, {
-        type: 'processed', at: new Date(), sniffedType: 'application/octet-stream', thumbnail: 'none', thumbnails: [],
-      });
-      return r.ok && r.changed ? r.manifest : undefined;
+    const worker = multi.manifests.applyEvent(tk.id, {
+      type: 'processed', at: new Date(), sniffedType: 'application/octet-stream', thumbnail: 'none', thumbnails: [],
     });
     const [c] = await Promise.all([api(multi.base, 'POST', `/v1/drops/${tk.id}/complete`, undefined, owner(tk)), worker]);
     expect(c.status).toBe(200);
@@ -225,7 +221,7 @@ describe('idempotence and races', () => {
 describe('expiry', () => {
   it('an upload past its ticket TTL reads expired and its multipart upload is aborted', async () => {
     const tk = await createTicket(multi.base, { name: 'old.bin', size: 10 * MIB });
-    await multi.manifests.update(tk.id, (m) => ({ ...m, expiresAt: new Date(Date.now() - 1000).toISOString() }));
+    await multi.manifests.rewrite(tk.id, (m) => ({ ...m, expiresAt: new Date(Date.now() - 1000).toISOString() }));
     const s = await api(multi.base, 'GET', `/v1/drops/${tk.id}`);
     expect(s.body).toMatchObject({ status: 'expired' });
     expect((await leftovers(multi, tk.id)).uploads).toEqual([]);

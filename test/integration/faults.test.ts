@@ -21,9 +21,9 @@ import { inject } from 'vitest';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import sharp from 'sharp';
-import { startWorker } from '../../src/worker/worker.js';
+import { startTestWorker } from '../support/worker.js';
 import { createObjectStore } from '../../src/aws/store.js';
-import { createManifestRepo } from '../../src/aws/manifests.js';
+import { createManifestRepo } from '../../src/ports/manifests.js';
 
 let env: Record<string, string> = {};
 let proxy: FaultProxy;
@@ -151,7 +151,7 @@ describe('storage outage mid-job (the worker)', () => {
     const aws = testAws(config);
     const queueUrl = (await provision(aws, provisionOptions(config))).queueUrl;
     await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
-    const worker = startWorker({ config, aws, queueUrl, log: pino({ level: 'silent' }) });
+    const worker = startTestWorker({ config, clients: aws, queueUrl, log: pino({ level: 'silent' }) });
     try {
       // The worker's first reads of the object fail with 500s, then S3 goes away for a while.
       proxy.rules.push({ method: 'GET', url: /\/original/, status: 500, times: 2 });

@@ -22,6 +22,7 @@ const signer = createSigner({
   endpoint: config.AWS_ENDPOINT_URL || undefined,
   pathStyle: config.s3PathStyle,
   credentials: credentialsOf(aws.s3),
+  s3: aws.s3,
 });
 
 async function drain(ms: number): Promise<{ key: string; eventName: string }[]> {
@@ -65,7 +66,7 @@ describe('presigned PUT from the app signer', () => {
   it('is accepted with the signed Content-Length and refused (403) with another', async () => {
     const key = `drops/${newDropId()}/original`;
     const body = randomBytes(1000);
-    const { url } = await signer.signPut({ key, contentLength: body.length, expiresIn: 60 });
+    const { url } = await signer.signPut({ key, contentLength: body.length, expiresIn: 60 }, new Date());
     const ok = await fetch(url, { method: 'PUT', body });
     expect(ok.status).toBe(200);
     const bad = await fetch(url, { method: 'PUT', body: body.subarray(0, 999) });

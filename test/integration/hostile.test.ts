@@ -114,8 +114,9 @@ describe('forged, expired and replayed part URLs', () => {
       endpoint: s.config.AWS_ENDPOINT_URL,
       pathStyle: true,
       credentials: credentialsOf(s.aws.s3),
+      s3: s.aws.s3,
     });
-    const { url } = await signer.signPut({ key: dropKeys('AAAAAAAAAAAAAAAAAAAAA').original, contentLength: 3, expiresIn: 1 });
+    const { url } = await signer.signPut({ key: dropKeys('AAAAAAAAAAAAAAAAAAAAA').original, contentLength: 3, expiresIn: 1 }, new Date());
     await new Promise((r) => setTimeout(r, 2100));
     expect((await putPart(url, randomBytes(3))).status).toBe(403);
   });

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import pino from 'pino';
-import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import type { RunningWorker } from '../../src/worker/worker.js';
+import { startTestWorker } from '../support/worker.js';
 import { api, startApi, uploadViaTickets, type TestApi } from '../support/app.js';
 import { eventually, isolatedStorage } from '../support/env.js';
 
@@ -24,9 +25,8 @@ beforeAll(async () => {
   ({ env, queueUrl } = await isolatedStorage('load-test'));
   s = await startApi({ ...env, DROPSHIP_RATE_LIMIT: '100000', DROPSHIP_MAX_OPEN_TICKETS: '1000' });
   await s.aws.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
-  worker = startWorker({
+  worker = startTestWorker({
     config: { ...s.config, DROPSHIP_WORKER_CONCURRENCY: 10 },
-    aws: s.aws,
     queueUrl,
     log: pino({ level: 'warn' }),
   });

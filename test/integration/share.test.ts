@@ -7,7 +7,6 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { apply } from '../../src/core/manifest.js';
 import { s3Origin } from '../../src/api/share/csp.js';
 import { webAssets } from '../../src/api/share/assets.js';
 import webRoutes from '../../src/api/routes/web.js';
@@ -78,18 +77,14 @@ describe('share page', () => {
     // States are written the way the api and the worker write them, without bytes in S3, so
     // no worker that happens to consume the test queue can move the drop on behind our back.
     const tk = await createTicket(t.base, { name: 'holiday photo.jpg', size: 4, type: 'image/jpeg' });
-    await t.manifests.update(tk.id, (m) => {
-      const r = apply(m, { type: 'complete', at: new Date() });
-      return r.ok && r.changed ? r.manifest : undefined;
-    });
+    await t.manifests.applyEvent(tk.id, { type: 'complete', at: new Date() });
     const processing = await page(`/d/${tk.id}`);
     expect(processing.html).toContain(`href="/d/${tk.id}/download"`);
     expect(processing.html).toContain('preparing the preview');
     expect(processing.html).toContain('Preview on its way');
 
     // What the worker writes once the thumbnails exist.
-    await t.manifests.update(tk.id, (m) => {
-      const r = apply(m, {
+    await t.manifests.applyEvent(tk.id, {
         type: 'processed',
         at: new Date(),
         sniffedType: 'image/jpeg',
@@ -101,8 +96,6 @@ describe('share page', () => {
           { width: 1024, height: 768, key: `drops/${tk.id}/thumb-1024.webp` },
         ],
       });
-      return r.ok && r.changed ? r.manifest : undefined;
-    });
     const ready = await page(`/d/${tk.id}`);
     expect(ready.html).toContain('Ready to download.');
     expect(ready.html).toMatch(new RegExp(`<img id="thumbnail" src="/d/${tk.id}/thumb/1024" srcset="/d/${tk.id}/thumb/256 256w, /d/${tk.id}/thumb/1024 1024w"`));
@@ -117,17 +110,14 @@ describe('share page', () => {
     expect((await page(`/d/${cancelled.id}`)).html).toContain('deleted by its owner');
 
     const expired = await createTicket(t.base, { name: 'late.bin', size: 1 });
-    await t.manifests.update(expired.id, (m) => ({ ...m, expiresAt: new Date(Date.now() - 1000).toISOString() }));
+    await t.manifests.rewrite(expired.id, (m) => ({ ...m, expiresAt: new Date(Date.now() - 1000).toISOString() }));
     const e = await page(`/d/${expired.id}`);
     expect(e.status).toBe(200);
     expect(e.html).toContain('never finished and has expired');
     expect(e.html).not.toContain('/download"');
 
     const failed = await createTicket(t.base, { name: 'broken.bin', size: 1 });
-    await t.manifests.update(failed.id, (m) => {
-      const r = apply(m, { type: 'verify_failed', at: new Date(), reason: 'size mismatch' });
-      return r.ok ? r.manifest : undefined;
-    });
+    await t.manifests.applyEvent(failed.id, { type: 'verify_failed', at: new Date(), reason: 'size mismatch' });
     const f = await page(`/d/${failed.id}`);
     expect(f.html).toContain('This upload failed');
     expect(f.html).not.toContain('/download"');

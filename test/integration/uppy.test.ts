@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { dropKeys } from '../../src/core/layout.js';
 import { MIB } from '../../src/core/parts.js';
-import { uppyPartSize } from '../../src/api/routes/uppy.js';
+import { uppyPartSize } from '../../src/core/parts.js';
 import { api, download, putPart, sha256, startApi, type TestApi } from '../support/app.js';
 
 let t: TestApi;

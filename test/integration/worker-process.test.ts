@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { inject } from 'vitest';
 import { destroyAwsClients } from '../../src/aws/clients.js';
-import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import type { RunningWorker } from '../../src/worker/worker.js';
+import { startTestWorker } from '../support/worker.js';
 import { eventually, queueUrl, testAws, testConfig } from '../support/env.js';
 import { TEST_ENV } from '../support/names.js';
 import { dropKit, emptyQueue, queueDepth, testLog } from '../support/drops.js';
@@ -111,7 +112,7 @@ describe('SIGKILL mid-job', () => {
     expect((await w.exited).signal).toBe('SIGKILL');
     expect((await kit.manifests.get(id))!.manifest.status).toBe('uploading');
 
-    inProcess.push(startWorker({ config, aws, queueUrl: queueUrl(), log: testLog(config) }));
+    inProcess.push(startTestWorker({ config, queueUrl: queueUrl(), log: testLog(config) }));
     const m = await kit.until(id, ['ready', 'failed'], 20_000);
     console.info(`killed mid-job → ready ${Date.now() - killedAt} ms later (visibility timeout 5 s)`);
     expect(m).toMatchObject({ status: 'ready', thumbnail: 'ready', width: 4500, height: 6000 });
@@ -146,7 +147,7 @@ describe('SIGTERM', () => {
     console.info(`idle worker stopped in ${stopMs} ms (long-poll wait 3 s)`);
     expect(stopMs).toBeLessThan(3000 + 2000);
 
-    inProcess.push(startWorker({ config, aws, queueUrl: queueUrl(), log: testLog(config) }));
+    inProcess.push(startTestWorker({ config, queueUrl: queueUrl(), log: testLog(config) }));
     const m = await kit.until(id, ['ready'], 8000);
     expect(m.thumbnail).toBe('ready');
   });

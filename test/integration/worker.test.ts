@@ -9,11 +9,10 @@ import { ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from 
 import sharp from 'sharp';
 import { destroyAwsClients } from '../../src/aws/clients.js';
 import { createObjectStore } from '../../src/aws/store.js';
-import { createManifestRepo } from '../../src/aws/manifests.js';
 import { dropKeys } from '../../src/core/layout.js';
-import { apply } from '../../src/core/manifest.js';
-import { createMessageHandler, type Outcome } from '../../src/worker/handler.js';
-import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import type { Outcome } from '../../src/worker/handler.js';
+import type { RunningWorker } from '../../src/worker/worker.js';
+import { startTestWorker } from '../support/worker.js';
 import { dlqUrl, eventually, queueUrl, testAws, testConfig } from '../support/env.js';
 import { dropKit, emptyQueue, queueDepth, testLog } from '../support/drops.js';
 import { animatedGif, orientedJpeg, pngBomb, pngImage, regionColour, truncatedJpeg, webpImage } from '../support/images.js';
@@ -30,14 +29,12 @@ const running: RunningWorker[] = [];
 /** A worker whose handler records every message body it got and the outcome. */
 function runWorker(overrides: Record<string, string> = {}) {
   const c = testConfig({ ...WORKER_ENV, ...overrides });
-  const real = createMessageHandler({ store, manifests: createManifestRepo(store), config: c, log: testLog(c) });
   const seen: { body: string; outcome: Outcome }[] = [];
-  const worker = startWorker({
+  const worker = startTestWorker({
     config: c,
-    aws,
     queueUrl: queueUrl(),
     log: testLog(c),
-    handler: async (body) => {
+    handler: (real) => async (body) => {
       const outcome = await real(body);
       seen.push({ body, outcome });
       return outcome;
@@ -191,10 +188,7 @@ describe('verification', () => {
     const { forDrop } = runWorker();
     const bytes = await pngImage();
     const id = await kit.announce(bytes, { name: 'gone.png' });
-    await kit.manifests.update(id, (m) => {
-      const r = apply(m, { type: 'cancel', at: new Date() });
-      return r.ok ? r.manifest : undefined;
-    });
+    await kit.manifests.applyEvent(id, { type: 'cancel', at: new Date() });
     await kit.upload(id, bytes, 'image/png');
     await eventually(async () => forDrop(id)[0]);
     expect(await kit.exists(dropKeys(id).original)).toBe(false);

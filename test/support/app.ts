@@ -2,11 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
 import { buildApp } from '../../src/api/app.js';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients.js';
-import { createObjectStore, type ObjectStore } from '../../src/aws/store.js';
-import { createManifestRepo, type ManifestRepo } from '../../src/aws/manifests.js';
+import { createAwsAdapters } from '../../src/aws/adapters.js';
+import type { AwsClients } from '../../src/aws/clients.js';
+import { testManifests, type TestManifests } from './manifests.js';
+import type { ObjectStore } from '../../src/ports/object-store.js';
 import type { Config } from '../../src/config.js';
-import { testAws, testConfig, queueUrl } from './env.js';
+import { testConfig, queueUrl } from './env.js';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -14,32 +15,32 @@ export interface TestApi {
   config: Config;
   aws: AwsClients;
   store: ObjectStore;
-  manifests: ManifestRepo;
+  manifests: TestManifests;
   close(): Promise<void>;
 }
 
 export async function startApi(env: Record<string, string> = {}): Promise<TestApi> {
   // Port 0 = a free port; the public URL is fixed up once it is known.
   let config = testConfig({ DROPSHIP_PUBLIC_UPLOADS: 'true', PORT: '0', ...env });
-  const aws = testAws(config);
-  const probe = await buildApp({ config, aws, queueUrl: queueUrl(), logger: false });
+  let adapters = createAwsAdapters(config, { queueUrl: queueUrl() });
+  const probe = await buildApp({ config, ...adapters, logger: false });
   await probe.listen({ host: '127.0.0.1', port: 0 });
   const port = (probe.server.address() as { port: number }).port;
   await probe.close();
   config = testConfig({ DROPSHIP_PUBLIC_UPLOADS: 'true', PORT: String(port), ...env });
-  const app = await buildApp({ config, aws, queueUrl: queueUrl(), logger: false });
+  adapters = createAwsAdapters(config, { queueUrl: queueUrl(), clients: adapters.clients });
+  const app = await buildApp({ config, ...adapters, logger: false });
   await app.listen({ host: '127.0.0.1', port });
-  const store = createObjectStore(aws.s3, config.DROPSHIP_BUCKET);
   return {
     app,
     base: `http://127.0.0.1:${port}`,
     config,
-    aws,
-    store,
-    manifests: createManifestRepo(store),
+    aws: adapters.clients,
+    store: adapters.store,
+    manifests: testManifests(adapters.store),
     async close() {
       await app.close();
-      destroyAwsClients(aws);
+      adapters.close();
     },
   };
 }

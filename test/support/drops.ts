@@ -14,7 +14,7 @@ import pino from 'pino';
 import type { Config } from '../../src/config.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { createObjectStore } from '../../src/aws/store.js';
-import { createManifestRepo, type ManifestRepo } from '../../src/aws/manifests.js';
+import { testManifests, type TestManifests } from './manifests.js';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../src/core/ids.js';
 import { dropKeys } from '../../src/core/layout.js';
 import { newManifest, type DropStatus, type Manifest } from '../../src/core/manifest.js';
@@ -24,7 +24,7 @@ import { eventually } from './env.js';
 export interface DropKit {
   config: Config;
   aws: AwsClients;
-  manifests: ManifestRepo;
+  manifests: TestManifests;
   /** Writes a manifest (status uploading) for `bytes`; `size` overrides the announced size. */
   announce(bytes: Buffer, opts?: { name?: string; type?: string; size?: number }): Promise<string>;
   /** PUTs the original, which makes S3 send the event. */
@@ -45,7 +45,7 @@ export interface DropKit {
 
 export function dropKit(config: Config, aws: AwsClients): DropKit {
   const store = createObjectStore(aws.s3, config.DROPSHIP_BUCKET);
-  const manifests = createManifestRepo(store);
+  const manifests = testManifests(store);
   const Bucket = config.DROPSHIP_BUCKET;
 
   const announce: DropKit['announce'] = async (bytes, opts = {}) => {

@@ -47,18 +47,21 @@ const events: { [K in DropEventType]: Extract<DropEvent, { type: K }> } = {
   verify_failed: { type: 'verify_failed', at: at(20), reason: 'size mismatch' },
   cancel: { type: 'cancel', at: at(30) },
   expire: { type: 'expire', at: at(4000) },
+  upload_started: { type: 'upload_started', at: at(5), uploadId: 'upload-1' },
+  measured: { type: 'measured', at: at(8), size: 20 * 1024 * 1024 + 1, upload: { mode: 'multipart', partSize: 8 * 1024 * 1024, partCount: 3 } },
+  downloaded: { type: 'downloaded', at: at(40) },
 };
 
 type Outcome = DropStatus | 'no-op' | 'invalid';
 
 // Rows: current status; columns: event. The whole state machine in one place.
 const TABLE: Record<DropStatus, Record<DropEventType, Outcome>> = {
-  uploading: { complete: 'processing', processed: 'ready', verify_failed: 'failed', cancel: 'cancelled', expire: 'expired' },
-  processing: { complete: 'no-op', processed: 'ready', verify_failed: 'failed', cancel: 'cancelled', expire: 'invalid' },
-  ready: { complete: 'no-op', processed: 'no-op', verify_failed: 'invalid', cancel: 'cancelled', expire: 'invalid' },
-  failed: { complete: 'invalid', processed: 'invalid', verify_failed: 'no-op', cancel: 'cancelled', expire: 'invalid' },
-  cancelled: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', cancel: 'no-op', expire: 'invalid' },
-  expired: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', cancel: 'cancelled', expire: 'no-op' },
+  uploading: { complete: 'processing', processed: 'ready', verify_failed: 'failed', cancel: 'cancelled', expire: 'expired', upload_started: 'no-op', measured: 'uploading', downloaded: 'invalid' },
+  processing: { complete: 'no-op', processed: 'ready', verify_failed: 'failed', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op' },
+  ready: { complete: 'no-op', processed: 'no-op', verify_failed: 'invalid', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op' },
+  failed: { complete: 'invalid', processed: 'invalid', verify_failed: 'no-op', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
+  cancelled: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', cancel: 'no-op', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
+  expired: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', cancel: 'cancelled', expire: 'no-op', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
 };
 
 function deepFreeze<T>(value: T): T {
@@ -73,7 +76,7 @@ describe('apply: transition table', () => {
   const rows = DROP_STATUSES.flatMap((from) => DROP_EVENT_TYPES.map((event) => [from, event, TABLE[from][event]] as const));
 
   it('covers every status and event', () => {
-    expect(rows).toHaveLength(30);
+    expect(rows).toHaveLength(48);
   });
 
   it.each(rows)('%s + %s -> %s', (from, eventType, outcome) => {
@@ -89,6 +92,39 @@ describe('apply: transition table', () => {
       expect(result.manifest.status).toBe(outcome);
       expect(result.manifest.updatedAt).toBe(events[eventType].at.toISOString());
     }
+  });
+});
+
+describe('apply: the events that keep the status', () => {
+  const streaming = () => base({ upload: { mode: 'multipart', partSize: 16 * 1024 * 1024, partCount: 0 }, source: 'stream', size: 0 });
+
+  it('upload_started records the multipart upload once; a second, other id is refused', () => {
+    const r = apply(deepFreeze(streaming()), { type: 'upload_started', at: at(5), uploadId: 'u-1' });
+    expect(r).toMatchObject({ ok: true, changed: true, manifest: { status: 'uploading', thumbnail: 'pending', upload: { uploadId: 'u-1' }, updatedAt: at(5).toISOString() } });
+    if (!r.ok) return;
+    expect(apply(r.manifest, { type: 'upload_started', at: at(6), uploadId: 'u-1' })).toMatchObject({ ok: true, changed: false });
+    expect(apply(r.manifest, { type: 'upload_started', at: at(6), uploadId: 'u-2' })).toMatchObject({ ok: false, code: 'INVALID_TRANSITION' });
+  });
+
+  it('measured records the counted size and plan, keeping the upload id of a multipart upload', () => {
+    const started = apply(streaming(), { type: 'upload_started', at: at(5), uploadId: 'u-1' });
+    if (!started.ok) throw new Error('setup');
+    const multi = apply(started.manifest, { type: 'measured', at: at(9), size: 40, upload: { mode: 'multipart', partSize: 16, partCount: 3 } });
+    expect(multi).toMatchObject({ ok: true, changed: true, manifest: { size: 40, upload: { mode: 'multipart', uploadId: 'u-1', partSize: 16, partCount: 3 } } });
+    const single = apply(streaming(), { type: 'measured', at: at(9), size: 7, upload: { mode: 'single', partSize: 7, partCount: 1 } });
+    expect(single.ok && single.manifest.upload).toEqual({ mode: 'single', partSize: 7, partCount: 1 });
+    expect(single.ok && single.manifest.size).toBe(7);
+  });
+
+  it('downloaded counts up to maxDownloads and then refuses with LIMIT_REACHED', () => {
+    let m = base({ status: 'ready', maxDownloads: 2 });
+    for (const n of [1, 2]) {
+      const r = apply(m, { type: 'downloaded', at: at(40 + n) });
+      expect(r).toMatchObject({ ok: true, changed: true, manifest: { downloads: n, status: 'ready' } });
+      if (r.ok) m = r.manifest;
+    }
+    expect(apply(m, { type: 'downloaded', at: at(50) })).toEqual({ ok: false, code: 'LIMIT_REACHED', from: 'ready', event: 'downloaded' });
+    expect(m.updatedAt).toBe(at(42).toISOString());
   });
 });
 
@@ -228,7 +264,10 @@ describe('apply: random event sequences', () => {
           const next = result.manifest;
           expect(DROP_STATUSES).toContain(next.status);
           expect(next.status).toBe(expected === 'no-op' ? from : expected);
-          expect(result.changed).toBe(expected !== 'no-op');
+          if (!result.changed) expect(next).toBe(m);
+          // A `measured` repeating the size already recorded changes nothing.
+          const repeat = e.type === 'measured' && m.size === e.size;
+          expect(result.changed).toBe(expected !== 'no-op' && !repeat);
           if (isTerminal(from) && next.status !== from) expect(e.type).toBe('cancel');
           expect(Date.parse(next.updatedAt)).toBeGreaterThanOrEqual(Date.parse(m.updatedAt));
           m = deepFreeze(next);

@@ -1,9 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { OpenTickets } from '../../src/core/tickets.js';
+import { admit, isOpen, RETRY_AFTER_OWNER, RETRY_AFTER_TOTAL } from '../../src/core/admission.js';
+import { OpenTickets } from '../../src/api/services/tickets.js';
+
+const at = (ms: number) => () => new Date(ms);
+
+describe('admit', () => {
+  it.each([
+    // open total, open for owner, limits → decision
+    [0, 0, { perOwner: 1, total: 1 }, { ok: true }],
+    [0, 0, { perOwner: 0, total: 1 }, { ok: false, reason: 'owner', retryAfter: RETRY_AFTER_OWNER }],
+    [4, 1, { perOwner: 2, total: 5 }, { ok: true }],
+    [5, 1, { perOwner: 2, total: 5 }, { ok: false, reason: 'total', retryAfter: RETRY_AFTER_TOTAL }],
+    [4, 2, { perOwner: 2, total: 5 }, { ok: false, reason: 'owner', retryAfter: RETRY_AFTER_OWNER }],
+    // Both full: the process limit is reported (another uploader would be refused too).
+    [5, 2, { perOwner: 2, total: 5 }, { ok: false, reason: 'total', retryAfter: RETRY_AFTER_TOTAL }],
+  ])('total %i, owner %i, %o → %o', (total, forOwner, limits, decision) => {
+    expect(admit({ total, forOwner }, limits)).toEqual(decision);
+  });
+
+  it('a ticket is open until its deadline, not at it', () => {
+    expect(isOpen({ expiresAt: 100 }, 99)).toBe(true);
+    expect(isOpen({ expiresAt: 100 }, 100)).toBe(false);
+    expect(isOpen({ expiresAt: 100 }, 101)).toBe(false);
+  });
+});
 
 describe('OpenTickets', () => {
   it('limits tickets per owner and releases them', () => {
-    const t = new OpenTickets({ perOwner: 2, total: 10 }, () => 0);
+    const t = new OpenTickets({ perOwner: 2, total: 10 }, at(0));
     expect(t.admit('a', 'k1', 100).ok).toBe(true);
     expect(t.admit('b', 'k1', 100).ok).toBe(true);
     expect(t.admit('c', 'k1', 100)).toMatchObject({ ok: false, reason: 'owner' });
@@ -11,24 +35,28 @@ describe('OpenTickets', () => {
     t.release('a');
     t.release('a');
     expect(t.countFor('k1')).toBe(1);
+    expect(t.countFor('k2')).toBe(1);
+    expect(t.size).toBe(2);
     expect(t.admit('d', 'k1', 100).ok).toBe(true);
+    t.release('c');
+    expect(t.countFor('k2')).toBe(0);
   });
 
   it('answers total when the process is full', () => {
-    const t = new OpenTickets({ perOwner: 10, total: 2 }, () => 0);
+    const t = new OpenTickets({ perOwner: 10, total: 2 }, at(0));
     t.admit('a', 'x', 100);
     t.admit('b', 'y', 100);
-    const r = t.admit('c', 'z', 100);
-    expect(r).toMatchObject({ ok: false, reason: 'total' });
-    expect(r.ok === false && r.retryAfter).toBeGreaterThan(0);
+    expect(t.admit('c', 'z', 100)).toEqual({ ok: false, reason: 'total', retryAfter: RETRY_AFTER_TOTAL });
+    expect(t.size).toBe(2);
   });
 
   it('forgets expired tickets', () => {
     let now = 0;
-    const t = new OpenTickets({ perOwner: 1, total: 1 }, () => now);
+    const t = new OpenTickets({ perOwner: 1, total: 1 }, () => new Date(now));
     t.admit('a', 'k', 50);
     expect(t.admit('b', 'k', 100).ok).toBe(false);
     now = 60;
+    expect(t.countFor('k')).toBe(0);
     expect(t.admit('b', 'k', 100).ok).toBe(true);
     expect(t.size).toBe(1);
   });

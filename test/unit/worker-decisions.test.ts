@@ -12,7 +12,7 @@ import {
   sniffedTypeOf,
   thumbnailPlan,
   verifyObject,
-} from '../../src/worker/decisions.js';
+} from '../../src/core/processing.js';
 import { consumerBatchSizes } from '../../src/worker/worker.js';
 
 const manifest = newManifest({

@@ -6,7 +6,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { createManifestRepo, type ManifestRepo } from '../../src/aws/manifests.js';
+import { createManifestRepo, type ManifestRepo } from '../../src/ports/manifests.js';
 import { dropKeys } from '../../src/core/layout.js';
 import { apply, newManifest, type DropStatus } from '../../src/core/manifest.js';
 import { createMessageHandler, type MessageHandler } from '../../src/worker/handler.js';
@@ -39,7 +39,7 @@ beforeEach(() => {
     manifests,
     config: { thumbWidths: [256, 1024], DROPSHIP_MAX_PIXELS: 100_000_000, DROPSHIP_MAX_IMAGE_BYTES: 64 * 1024 ** 2 },
     log: pino({ level: 'silent' }),
-    now: () => new Date(T0.getTime() + 5000),
+    clock: () => new Date(T0.getTime() + 5000),
   });
 });
 
@@ -100,6 +100,7 @@ describe('handler: one drop', () => {
       manifests,
       config: { thumbWidths: [256], DROPSHIP_MAX_PIXELS: 100_000_000, DROPSHIP_MAX_IMAGE_BYTES: big.length - 1 },
       log: pino({ level: 'silent' }),
+      clock: () => T0,
     });
     await seed(big);
     expect(await handle(event())).toMatchObject({ outcome: 'done' });
@@ -159,10 +160,7 @@ describe('handler: idempotence and statuses', () => {
     store.beforeCall = async (op, key) => {
       if (op === 'put' && key === keys.thumb(256) && !cancelled) {
         cancelled = true;
-        await manifests.update(ID, (m) => {
-          const r = apply(m, { type: 'cancel', at: T0 });
-          return r.ok ? r.manifest : undefined;
-        });
+        await manifests.applyEvent(ID, { type: 'cancel', at: T0 });
       }
     };
     expect(await handle(event())).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/cancelled while processing/) });

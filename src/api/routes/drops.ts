@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isTerminal, type Manifest } from '../../core/manifest.js';
+import { dropView } from '../drop-view.js';
 import type { DropService } from '../services/drops.js';
 import {
   CompleteBody,
@@ -19,27 +20,6 @@ import { makeUploaderCheck, ownerToken } from '../plugins/auth.js';
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
 const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String({ description: 'The drop\'s owner token.' })) });
-
-export function dropView(m: Manifest, base: string): DropView {
-  return {
-    id: m.id,
-    status: m.status,
-    name: m.name,
-    size: m.size,
-    type: m.sniffedType ?? m.type,
-    createdAt: m.createdAt,
-    expiresAt: m.expiresAt,
-    ...(m.completedAt ? { completedAt: m.completedAt } : {}),
-    ...(m.readyAt ? { readyAt: m.readyAt } : {}),
-    ...(m.width !== undefined ? { width: m.width } : {}),
-    ...(m.height !== undefined ? { height: m.height } : {}),
-    thumbnail: m.thumbnail,
-    thumbnails: m.thumbnails.map((t) => ({ width: t.width, height: t.height, url: `${base}/d/${m.id}/thumb/${t.width}` })),
-    shareUrl: `${base}/d/${m.id}`,
-    downloadUrl: `${base}/d/${m.id}/download`,
-    ...(m.failureReason ? { failureReason: m.failureReason } : {}),
-  };
-}
 
 export default async function dropsRoutes(app: FastifyInstance, opts: { drops: DropService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

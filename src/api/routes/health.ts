@@ -1,6 +1,4 @@
 /** Liveness (the process answers) and readiness (S3 bucket and SQS queue reachable). */
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 
@@ -25,15 +23,9 @@ export default async function health(app: FastifyInstance) {
   );
 
   app.get('/readyz', { schema: { tags: ['ops'], response: { 200: Ready, 503: Ready } } }, async (_req, reply) => {
-    const signal = () => ({ abortSignal: AbortSignal.timeout(3000) });
     const [s3, sqs] = await Promise.all([
-      timed(() => app.aws.s3.send(new HeadBucketCommand({ Bucket: app.config.DROPSHIP_BUCKET }), signal())),
-      timed(async () =>
-        app.aws.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: await app.queueUrl(), AttributeNames: ['QueueArn'] }),
-          signal(),
-        ),
-      ),
+      timed(() => app.probes.store(AbortSignal.timeout(3000))),
+      timed(() => app.probes.queue(AbortSignal.timeout(3000))),
     ]);
     const ok = s3.ok && sqs.ok;
     return reply.status(ok ? 200 : 503).send({ ok, checks: { s3, sqs } });

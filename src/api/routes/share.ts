@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DropshipError } from '../../core/errors.js';
 import type { DropService } from '../services/drops.js';
-import { dropView } from './drops.js';
+import { dropView } from '../drop-view.js';
 import { pagePolicies } from '../share/csp.js';
 import { renderNotFoundPage, renderSharePage } from '../share/page.js';
 import type { WebAssets } from '../share/assets.js';

@@ -26,98 +26,41 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { fail } from '../../core/errors.js';
 import { ownerTokenMatches } from '../../core/ids.js';
 import { dropIdFromKey, dropKeys, isOriginalKey } from '../../core/layout.js';
-import { MAX_PARTS, MAX_PART_SIZE, MAX_SINGLE_PUT_SIZE, MIN_PART_SIZE } from '../../core/parts.js';
+import { MAX_PART_SIZE, MAX_SINGLE_PUT_SIZE, uppyPartSize } from '../../core/parts.js';
 import type { DropService } from '../services/drops.js';
-import { ErrorResponse } from '../schemas/drops.js';
+import {
+  BatchQuery,
+  CompleteBody,
+  CompleteResponse,
+  CreateBody,
+  CreateResponse,
+  KeyQuery,
+  OwnerHeader,
+  ParamsQuery,
+  ParamsResponse,
+  PartParams,
+  PartsListResponse,
+  PresignedUrlsResponse,
+  SignedPartResponse,
+  UploadParams,
+  EmptyResponse,
+  uppyErrors as errors,
+  type Count,
+} from '../schemas/uppy.js';
 import { makeUploaderCheck, ownerToken } from '../plugins/auth.js';
 
 export const OWNER_COOKIE = 'dropship_uppy';
 
-/** The part size Uppy's S3Uploader uses for a file of `size` bytes given its chunk size. */
-export function uppyPartSize(size: number, chunkSize = Math.ceil(size / MAX_PARTS)): number {
-  let c = Math.max(chunkSize, MIN_PART_SIZE);
-  if (Math.ceil(size / c) > MAX_PARTS) c = Math.ceil(size / MAX_PARTS);
-  return c;
-}
-
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
-
-const Count = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]{1,16}$' })]);
-const Metadata = Type.Object(
-  {
-    size: Type.Optional(Count),
-    partSize: Type.Optional(Count),
-    type: Type.Optional(Type.String({ maxLength: 255 })),
-  },
-  { additionalProperties: true, description: "Uppy's file meta; `size` is required (see docs/uppy.md)." },
-);
-const CreateBody = Type.Object({
-  filename: Type.String({ minLength: 1, maxLength: 1024 }),
-  type: Type.Optional(Type.String({ maxLength: 255 })),
-  metadata: Type.Optional(Metadata),
-  size: Type.Optional(Count),
-});
-const CreateResponse = Type.Object({
-  key: Type.String(),
-  uploadId: Type.String(),
-  bucket: Type.String(),
-  id: Type.String(),
-  shareUrl: Type.String(),
-  ownerToken: Type.String({ description: 'Also set as an HttpOnly cookie scoped to this upload.' }),
-  partSize: Type.Integer(),
-  partCount: Type.Integer(),
-});
-const UploadParams = Type.Object({ uploadId: Type.String({ minLength: 1, maxLength: 1024 }) });
-const PartParams = Type.Object({
-  uploadId: UploadParams.properties.uploadId,
-  partNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS }),
-});
-const KeyQuery = Type.Object({ key: Type.String({ minLength: 1, maxLength: 1024 }) });
-const BatchQuery = Type.Object({
-  key: KeyQuery.properties.key,
-  partNumbers: Type.String({ pattern: '^[0-9]{1,5}(,[0-9]{1,5}){0,9999}$' }),
-});
-const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String()) });
-const CompleteBody = Type.Object({
-  parts: Type.Array(
-    Type.Object({ PartNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS }), ETag: Type.String({ minLength: 1, maxLength: 128 }) }),
-    { maxItems: MAX_PARTS },
-  ),
-});
-const ParamsQuery = Type.Object(
-  {
-    filename: Type.String({ minLength: 1, maxLength: 1024 }),
-    type: Type.Optional(Type.String({ maxLength: 255 })),
-    'metadata[size]': Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })),
-  },
-  { additionalProperties: true },
-);
-
-type Count = Static<typeof Count>;
 const toCount = (v: Count | undefined) => (v === undefined ? undefined : Number(v));
-
-function cookieValue(req: FastifyRequest, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      const v = part.slice(eq + 1).trim();
-      return v.length > 0 && v.length <= 128 ? v : undefined;
-    }
-  }
-  return undefined;
-}
 
 export default async function uppyRoutes(app: FastifyInstance, opts: { drops: DropService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { drops } = opts;
   const config = app.config;
+  const now = () => app.clock().getTime();
   const base = config.publicUrl;
   const uploader = makeUploaderCheck(config);
   const secure = base.startsWith('https:');
@@ -126,15 +69,18 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
   const partRoutes = { rateLimit: { max: config.DROPSHIP_RATE_LIMIT * 10, timeWindow: 60_000 } };
 
   const cookiePath = (uploadId: string) => `/s3/multipart/${encodeURIComponent(uploadId)}`;
+  const cookieOptions = (uploadId: string) => ({ path: cookiePath(uploadId), httpOnly: true, sameSite: 'strict' as const, secure });
   function setOwnerCookie(reply: FastifyReply, uploadId: string, token: string, maxAge: number) {
-    reply.header(
-      'set-cookie',
-      `${OWNER_COOKIE}=${token}; Path=${cookiePath(uploadId)}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`,
-    );
+    reply.setCookie(OWNER_COOKIE, token, { ...cookieOptions(uploadId), maxAge });
   }
   function clearOwnerCookie(reply: FastifyReply, uploadId: string) {
-    reply.header('set-cookie', `${OWNER_COOKIE}=; Path=${cookiePath(uploadId)}; Max-Age=0; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`);
+    reply.clearCookie(OWNER_COOKIE, cookieOptions(uploadId));
   }
+  /** The owner token from the cookie (at most 128 characters: tokens are 43). */
+  const cookieToken = (req: FastifyRequest) => {
+    const v = req.cookies[OWNER_COOKIE];
+    return v && v.length <= 128 ? v : undefined;
+  };
 
   /** Creates a drop through DropService (names, limits, tickets, manifest), planned the way Uppy cuts the file. */
   async function createForUppy(
@@ -151,7 +97,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
   async function authorise(req: FastifyRequest, uploadId: string, key: string) {
     const id = dropIdFromKey(key);
     if (!id || !isOriginalKey(key)) throw fail('DROP_NOT_FOUND', 'no upload with this key');
-    const token = ownerToken(req) ?? cookieValue(req, OWNER_COOKIE);
+    const token = ownerToken(req) ?? cookieToken(req);
     if (!token) throw fail('UNAUTHORIZED', 'this needs the owner token: the cookie set when the upload was created, or X-Owner-Token');
     const rec = await drops.load(id);
     if (!ownerTokenMatches(token, rec.manifest.ownerTokenHash)) throw fail('OWNER_TOKEN_INVALID', 'the owner token does not match this upload');
@@ -186,7 +132,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         { mode: 'multipart', partSize },
       );
       const uploadId = manifest.upload.uploadId!;
-      const ttl = Math.max(1, Math.floor((Date.parse(manifest.expiresAt) - Date.now()) / 1000));
+      const ttl = Math.max(1, Math.floor((Date.parse(manifest.expiresAt) - now()) / 1000));
       setOwnerCookie(reply, uploadId, token, ttl);
       reply.header('cache-control', 'no-store');
       return {
@@ -213,7 +159,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         querystring: KeyQuery,
         headers: OwnerHeader,
         response: {
-          200: Type.Array(Type.Object({ PartNumber: Type.Integer(), Size: Type.Integer(), ETag: Type.String() })),
+          200: PartsListResponse,
           ...errors(401, 403, 404, 409, 410),
         },
       },
@@ -236,7 +182,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         querystring: BatchQuery,
         headers: OwnerHeader,
         response: {
-          200: Type.Object({ presignedUrls: Type.Record(Type.String(), Type.String()) }),
+          200: PresignedUrlsResponse,
           ...errors(400, 401, 403, 404, 409, 410),
         },
       },
@@ -260,7 +206,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         querystring: KeyQuery,
         headers: OwnerHeader,
         response: {
-          200: Type.Object({ url: Type.String(), expires: Type.Integer({ description: 'Seconds the URL stays valid.' }) }),
+          200: SignedPartResponse,
           ...errors(400, 401, 403, 404, 409, 410),
         },
       },
@@ -268,7 +214,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
     async (req) => {
       const { id, token } = await authorise(req, req.params.uploadId, req.query.key);
       const [part] = await drops.signParts(id, token, [req.params.partNumber]);
-      return { url: part!.url, expires: Math.max(0, Math.round((Date.parse(part!.expiresAt) - Date.now()) / 1000)) };
+      return { url: part!.url, expires: Math.max(0, Math.round((Date.parse(part!.expiresAt) - now()) / 1000)) };
     },
   );
 
@@ -283,14 +229,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         headers: OwnerHeader,
         body: CompleteBody,
         response: {
-          200: Type.Object({
-            location: Type.String({ description: 'The share page of the new drop.' }),
-            key: Type.String(),
-            bucket: Type.String(),
-            id: Type.String(),
-            shareUrl: Type.String(),
-            status: Type.String(),
-          }),
+          200: CompleteResponse,
           ...errors(400, 401, 403, 404, 409, 410),
         },
       },
@@ -317,7 +256,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         params: UploadParams,
         querystring: KeyQuery,
         headers: OwnerHeader,
-        response: { 200: Type.Object({}), ...errors(401, 403, 404) },
+        response: { 200: EmptyResponse, ...errors(401, 403, 404) },
       },
     },
     async (req, reply) => {
@@ -336,16 +275,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         summary: 'Uppy: one-request upload — an S3 POST policy for exactly metadata[size] bytes',
         querystring: ParamsQuery,
         response: {
-          200: Type.Object({
-            method: Type.Literal('POST'),
-            url: Type.String(),
-            fields: Type.Record(Type.String(), Type.String()),
-            expires: Type.Integer(),
-            key: Type.String(),
-            id: Type.String(),
-            shareUrl: Type.String(),
-            ownerToken: Type.String(),
-          }),
+          200: ParamsResponse,
           ...errors(400, 401, 413, 429, 503),
         },
       },
@@ -366,18 +296,9 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         { name: req.query.filename, size, ...(req.query.type ? { type: req.query.type } : {}) },
         { mode: 'single' },
       );
-      const expires = Math.max(
-        1,
-        Math.min(config.DROPSHIP_PART_URL_TTL, Math.floor((Date.parse(manifest.expiresAt) - Date.now()) / 1000)),
-      );
       // S3 checks the policy: this key, exactly `size` bytes. Nothing calls back when the POST
       // is done, so the worker's S3 event is what moves this drop on (uploading → ready).
-      const post = await createPresignedPost(app.aws.s3, {
-        Bucket: config.DROPSHIP_BUCKET,
-        Key: key,
-        Conditions: [['content-length-range', size, size]],
-        Expires: expires,
-      });
+      const { post, expires } = await drops.signPost(manifest);
       reply.header('cache-control', 'no-store');
       return {
         method: 'POST' as const,

@@ -21,14 +21,12 @@ import type { Readable } from 'node:stream';
 import { dropKeys } from '../../core/layout.js';
 import { fail } from '../../core/errors.js';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../core/ids.js';
-import { apply, newManifest, type Manifest } from '../../core/manifest.js';
-import { MIB, planUpload } from '../../core/parts.js';
+import { newManifest, type Manifest } from '../../core/manifest.js';
+import { streamPartSize } from '../../core/parts.js';
 import type { Config } from '../../config.js';
-import type { ManifestRepo } from '../../aws/manifests.js';
-import type { ObjectStore } from '../../aws/store.js';
-
-/** Part size for bodies of unknown length: 16 MiB × 10,000 parts = 156 GiB at most. */
-const CHUNKED_PART_SIZE = 16 * MIB;
+import type { Clock } from '../../ports/clock.js';
+import type { EventOutcome, ManifestRepo } from '../../ports/manifests.js';
+import type { ObjectStore } from '../../ports/object-store.js';
 
 export interface StreamResult {
   manifest: Manifest;
@@ -41,14 +39,20 @@ export interface StreamStats {
   bytesReceived: number;
 }
 
-export function createStreamService(deps: { config: Config; store: ObjectStore; manifests: ManifestRepo }) {
-  const { config, store, manifests } = deps;
-  const stats: StreamStats = { active: 0, bytesReceived: 0 };
+/** The manifest after an event the upload needs; anything else (cancelled meanwhile, gone) aborts it. */
+function must(r: EventOutcome | undefined): Manifest {
+  if (!r?.ok) throw fail('DROP_NOT_UPLOADING', `the drop is ${r?.from ?? 'gone'}`);
+  return r.manifest;
+}
 
-  function partSizeFor(length: number | undefined): number {
-    if (length === undefined) return CHUNKED_PART_SIZE;
-    return Math.max(8 * MIB, planUpload(length, { singlePutMax: 0 }).partSize);
-  }
+export function createStreamService(deps: {
+  config: Config;
+  store: ObjectStore;
+  manifests: ManifestRepo;
+  clock: Clock;
+}) {
+  const { config, store, manifests, clock } = deps;
+  const stats: StreamStats = { active: 0, bytesReceived: 0 };
 
   /**
    * S3 may still be storing a part when the upload is aborted, and then keeps it: abort,
@@ -67,10 +71,7 @@ export function createStreamService(deps: { config: Config; store: ObjectStore; 
     await Promise.allSettled([
       uploadId ? abortFully(key, uploadId) : Promise.resolve(),
       published ? store.deleteKeys([key]) : Promise.resolve(),
-      manifests.update(m.id, (cur) => {
-        const r = apply(cur, { type: 'cancel', at: new Date() });
-        return r.ok && r.changed ? r.manifest : undefined;
-      }),
+      manifests.applyEvent(m.id, { type: 'cancel', at: clock() }),
     ]);
   }
 
@@ -89,8 +90,8 @@ export function createStreamService(deps: { config: Config; store: ObjectStore; 
 
     async upload(body: Readable, opts: { name: string; type: string; length?: number; onIdle: () => void }): Promise<StreamResult> {
       const limit = Math.min(config.DROPSHIP_STREAM_MAX_SIZE, config.DROPSHIP_MAX_FILE_SIZE);
-      const partSize = partSizeFor(opts.length);
-      const now = new Date();
+      const partSize = streamPartSize(opts.length);
+      const now = clock();
       const id = newDropId();
       const ownerToken = newOwnerToken();
       const key = dropKeys(id).original;
@@ -127,7 +128,7 @@ export function createStreamService(deps: { config: Config; store: ObjectStore; 
           uploadId = await store.createMultipart(key, 'application/octet-stream');
           const known = uploadId;
           // Record the upload so a DELETE, an expiry or a restart can abort it.
-          await manifests.update(id, (m) => ({ ...m, upload: { ...m.upload, uploadId: known } }));
+          must(await manifests.applyEvent(id, { type: 'upload_started', at: clock(), uploadId: known }));
         }
         const p = store
           .uploadPart(key, uploadId, partNumber, data, abort.signal)
@@ -180,7 +181,7 @@ export function createStreamService(deps: { config: Config; store: ObjectStore; 
         const size = total;
         if (!uploadId) {
           // The whole body fits in one part: a single PutObject, no multipart upload.
-          await manifests.update(id, (m) => ({ ...m, size, upload: { mode: 'single', partSize: size, partCount: 1 } }));
+          must(await manifests.applyEvent(id, { type: 'measured', at: clock(), size, upload: { mode: 'single', partSize: size, partCount: 1 } }));
           const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
           await store.put(key, data, { contentType: 'application/octet-stream', signal: abort.signal });
           published = true;
@@ -189,15 +190,12 @@ export function createStreamService(deps: { config: Config; store: ObjectStore; 
           while (inFlight.size) await Promise.race(inFlight);
           if (firstError) throw firstError;
           // The size must be in the manifest before the object exists: the worker checks it.
-          await manifests.update(id, (m) => ({ ...m, size, upload: { ...m.upload, partCount: partNumber } }));
+          must(await manifests.applyEvent(id, { type: 'measured', at: clock(), size, upload: { mode: 'multipart', partSize, partCount: partNumber } }));
           await store.completeMultipart(key, uploadId, etags.sort((a, b) => a.partNumber - b.partNumber));
           published = true;
         }
-        const done = await manifests.update(id, (m) => {
-          const r = apply(m, { type: 'complete', at: new Date() });
-          return r.ok && r.changed ? r.manifest : undefined;
-        });
-        return { manifest: done!.record.manifest, ownerToken, bytes: size };
+        const done = must(await manifests.applyEvent(id, { type: 'complete', at: clock() }));
+        return { manifest: done, ownerToken, bytes: size };
       } catch (e) {
         clearTimeout(idle);
         // Let parts already on their way land (at most a few, bounded by a deadline) so the

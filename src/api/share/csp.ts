@@ -5,21 +5,16 @@
  * page really talks to S3 (the SPA PUTs parts there; the share page's thumbnails redirect there).
  */
 import type { Config } from '../../config.js';
+import { s3Origin as s3OriginOf } from '../../core/s3-address.js';
 
-/**
- * The origin presigned URLs point at — the same rule the signer (src/aws/signer.ts) uses to
- * build them: the emulator's endpoint (path-style) or `{bucket}.{endpoint host}`, else AWS's
- * regional endpoint. test/integration/share.test.ts checks that both agree.
- */
+/** The S3 origin for a configuration (src/core/s3-address.ts: the signer's own rule). */
 export function s3Origin(config: Pick<Config, 'AWS_ENDPOINT_URL' | 'DROPSHIP_BUCKET' | 'AWS_REGION' | 's3PathStyle'>): string {
-  const bucket = config.DROPSHIP_BUCKET;
-  if (config.AWS_ENDPOINT_URL) {
-    const u = new URL(config.AWS_ENDPOINT_URL);
-    const port = u.port ? `:${u.port}` : '';
-    return config.s3PathStyle ? `${u.protocol}//${u.hostname}${port}` : `${u.protocol}//${bucket}.${u.hostname}${port}`;
-  }
-  const host = config.AWS_REGION === 'us-east-1' ? 's3.amazonaws.com' : `s3.${config.AWS_REGION}.amazonaws.com`;
-  return config.s3PathStyle ? `https://${host}` : `https://${bucket}.${host}`;
+  return s3OriginOf({
+    bucket: config.DROPSHIP_BUCKET,
+    region: config.AWS_REGION,
+    endpoint: config.AWS_ENDPOINT_URL,
+    pathStyle: config.s3PathStyle,
+  });
 }
 
 type Directives = Record<string, string[]>;

@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { createAwsClients, type AwsClients } from '../../../src/aws/clients.js';
-import { createObjectStore, type ObjectStore } from '../../../src/aws/store.js';
+import { createObjectStore } from '../../../src/aws/store.js';
+import type { ObjectStore } from '../../../src/ports/object-store.js';
 
 export const BENCH_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

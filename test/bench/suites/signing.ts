@@ -319,6 +319,7 @@ async function signerMicro(ctx: BenchContext): Promise<SignerMicro> {
     endpoint: ctx.endpoint,
     pathStyle: true,
     credentials: credentialsOf(ctx.aws.s3),
+    s3: ctx.aws.s3,
   });
   const uploadId = 'x'.repeat(64);
   const key = 'drops/abcdefghijklmnopqrstu/original';
@@ -330,7 +331,7 @@ async function signerMicro(ctx: BenchContext): Promise<SignerMicro> {
     return urls / ((c.user + c.system) / 1e6);
   };
   const dropshipPerCpuSecond = await perCpuSecond((n) =>
-    signer.signPut({ key, contentLength: 8 * MIB, expiresIn: 900, part: { uploadId, partNumber: n } }),
+    signer.signPut({ key, contentLength: 8 * MIB, expiresIn: 900, part: { uploadId, partNumber: n } }, new Date()),
   );
   const getSignedUrlPerCpuSecond = await perCpuSecond((n) =>
     getSignedUrl(ctx.aws.s3, new UploadPartCommand({ Bucket: ctx.config.DROPSHIP_BUCKET, Key: key, UploadId: uploadId, PartNumber: n, Body: '' }), {

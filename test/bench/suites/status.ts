@@ -4,8 +4,7 @@
  */
 import sharp from 'sharp';
 import { DropshipClient } from '../../../src/client/client.js';
-import { createManifestRepo } from '../../../src/aws/manifests.js';
-import { apply } from '../../../src/core/manifest.js';
+import { createManifestRepo } from '../../../src/ports/manifests.js';
 import { BENCH_API_KEY, deletePrefix, type BenchContext } from '../lib/env.js';
 import { startApi, type ApiProcess } from '../lib/api.js';
 import { sampleProc } from '../lib/proc.js';
@@ -71,10 +70,7 @@ export async function runStatus(ctx: BenchContext): Promise<StatusResults> {
       // The GET costs the same whoever wrote "ready"; write it through the state machine.
       const repo = createManifestRepo(ctx.store);
       for (const id of ids) {
-        await repo.update(id, (m) => {
-          const r = apply(m, { type: 'processed', at: new Date(), sniffedType: 'image/png', width: 640, height: 480, thumbnail: 'none', thumbnails: [] });
-          return r.ok && r.changed ? r.manifest : undefined;
-        });
+        await repo.applyEvent(id, { type: 'processed', at: new Date(), sniffedType: 'image/png', width: 640, height: 480, thumbnail: 'none', thumbnails: [] });
       }
     }
     await workers?.stop();

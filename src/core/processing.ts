@@ -1,10 +1,15 @@
 // The worker's decisions that need no I/O: what a manifest's status means for a new event,
 // whether the stored object is the one the manifest announced, which sniffed types get
 // thumbnails, how a message's outcomes combine, how long a failed message waits.
-// handler.ts does the I/O around them; test/unit/worker-decisions.test.ts covers them.
+// src/worker/handler.ts does the I/O around them; test/unit/worker-decisions.test.ts covers them.
 
-import type { DropStatus, Manifest } from '../core/manifest.js';
-import type { ObjectHead } from '../aws/store.js';
+import type { DropStatus, Manifest } from './manifest.js';
+
+/** What the worker learnt of the stored object (a HEAD). */
+export interface StoredObject {
+  size: number;
+  etag: string;
+}
 
 /**
  * What the consumer does with a message: `done` and `skipped` delete it, `retry` leaves it
@@ -35,7 +40,7 @@ export function planForStatus(status: DropStatus): 'process' | 'skip' | 'remove'
   }
 }
 
-export function verifyObject(m: Manifest, head: ObjectHead | undefined): { ok: true } | { ok: false; reason: string } {
+export function verifyObject(m: Manifest, head: StoredObject | undefined): { ok: true } | { ok: false; reason: string } {
   if (!head) return { ok: false, reason: 'object missing' };
   if (head.size !== m.size) return { ok: false, reason: `size mismatch: announced ${m.size} bytes, stored ${head.size}` };
   return { ok: true };

@@ -1,0 +1,24 @@
+/** The public view of a drop (GET /v1/drops/:id, the share page, SSE): what readers may see of a manifest. */
+import type { Manifest } from '../core/manifest.js';
+import type { DropView } from './schemas/drops.js';
+
+export function dropView(m: Manifest, base: string): DropView {
+  return {
+    id: m.id,
+    status: m.status,
+    name: m.name,
+    size: m.size,
+    type: m.sniffedType ?? m.type,
+    createdAt: m.createdAt,
+    expiresAt: m.expiresAt,
+    ...(m.completedAt ? { completedAt: m.completedAt } : {}),
+    ...(m.readyAt ? { readyAt: m.readyAt } : {}),
+    ...(m.width !== undefined ? { width: m.width } : {}),
+    ...(m.height !== undefined ? { height: m.height } : {}),
+    thumbnail: m.thumbnail,
+    thumbnails: m.thumbnails.map((t) => ({ width: t.width, height: t.height, url: `${base}/d/${m.id}/thumb/${t.width}` })),
+    shareUrl: `${base}/d/${m.id}`,
+    downloadUrl: `${base}/d/${m.id}/download`,
+    ...(m.failureReason ? { failureReason: m.failureReason } : {}),
+  };
+}

@@ -1,0 +1,84 @@
+/** TypeBox schemas of the Companion-compatible Uppy routes (src/api/routes/uppy.ts). */
+import { Type, type Static } from 'typebox';
+import { MAX_PARTS } from '../../core/parts.js';
+import { ErrorResponse } from './drops.js';
+
+export const uppyErrors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
+
+export const Count = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]{1,16}$' })]);
+export const Metadata = Type.Object(
+  {
+    size: Type.Optional(Count),
+    partSize: Type.Optional(Count),
+    type: Type.Optional(Type.String({ maxLength: 255 })),
+  },
+  { additionalProperties: true, description: "Uppy's file meta; `size` is required (see docs/uppy.md)." },
+);
+export const CreateBody = Type.Object({
+  filename: Type.String({ minLength: 1, maxLength: 1024 }),
+  type: Type.Optional(Type.String({ maxLength: 255 })),
+  metadata: Type.Optional(Metadata),
+  size: Type.Optional(Count),
+});
+export const CreateResponse = Type.Object({
+  key: Type.String(),
+  uploadId: Type.String(),
+  bucket: Type.String(),
+  id: Type.String(),
+  shareUrl: Type.String(),
+  ownerToken: Type.String({ description: 'Also set as an HttpOnly cookie scoped to this upload.' }),
+  partSize: Type.Integer(),
+  partCount: Type.Integer(),
+});
+export const UploadParams = Type.Object({ uploadId: Type.String({ minLength: 1, maxLength: 1024 }) });
+export const PartParams = Type.Object({
+  uploadId: UploadParams.properties.uploadId,
+  partNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS }),
+});
+export const KeyQuery = Type.Object({ key: Type.String({ minLength: 1, maxLength: 1024 }) });
+export const BatchQuery = Type.Object({
+  key: KeyQuery.properties.key,
+  partNumbers: Type.String({ pattern: '^[0-9]{1,5}(,[0-9]{1,5}){0,9999}$' }),
+});
+export const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String()) });
+export const CompleteBody = Type.Object({
+  parts: Type.Array(
+    Type.Object({ PartNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS }), ETag: Type.String({ minLength: 1, maxLength: 128 }) }),
+    { maxItems: MAX_PARTS },
+  ),
+});
+export const ParamsQuery = Type.Object(
+  {
+    filename: Type.String({ minLength: 1, maxLength: 1024 }),
+    type: Type.Optional(Type.String({ maxLength: 255 })),
+    'metadata[size]': Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })),
+  },
+  { additionalProperties: true },
+);
+export const EmptyResponse = Type.Object({});
+export const PartsListResponse = Type.Array(Type.Object({ PartNumber: Type.Integer(), Size: Type.Integer(), ETag: Type.String() }));
+export const PresignedUrlsResponse = Type.Object({ presignedUrls: Type.Record(Type.String(), Type.String()) });
+export const SignedPartResponse = Type.Object({
+  url: Type.String(),
+  expires: Type.Integer({ description: 'Seconds the URL stays valid.' }),
+});
+export const CompleteResponse = Type.Object({
+  location: Type.String({ description: 'The share page of the new drop.' }),
+  key: Type.String(),
+  bucket: Type.String(),
+  id: Type.String(),
+  shareUrl: Type.String(),
+  status: Type.String(),
+});
+export const ParamsResponse = Type.Object({
+  method: Type.Literal('POST'),
+  url: Type.String(),
+  fields: Type.Record(Type.String(), Type.String()),
+  expires: Type.Integer(),
+  key: Type.String(),
+  id: Type.String(),
+  shareUrl: Type.String(),
+  ownerToken: Type.String(),
+});
+
+export type Count = Static<typeof Count>;

@@ -1,0 +1,123 @@
+/**
+ * Creating a drop: name and size checks, the part plan (dropship's, or a client's own cut
+ * held to S3's rules), admission against the ticket limits, the multipart upload, the
+ * manifest, and the first batch of part URLs.
+ *
+ * Rollback: whatever fails after admission releases the ticket and aborts the multipart
+ * upload; a manifest already written is marked cancelled, so no "uploading" drop is left
+ * whose upload is gone.
+ */
+import { fail } from '../../core/errors.js';
+import { hashOwnerToken, newDropId, newOwnerToken } from '../../core/ids.js';
+import { dropKeys } from '../../core/layout.js';
+import { newManifest, type DropSource, type Manifest } from '../../core/manifest.js';
+import { sanitizeName, safeMimeType } from '../../core/names.js';
+import { clientPlan, PlanError, planUpload, type ClientPlanRequest, type UploadPlan } from '../../core/parts.js';
+import type { Config } from '../../config.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ManifestRepo } from '../../ports/manifests.js';
+import { PreconditionFailed, type ObjectStore } from '../../ports/object-store.js';
+import type { Signer } from '../../ports/signer.js';
+import type { CreateDropBody } from '../schemas/drops.js';
+import { signPartUrls, type SignedPart } from './signing.js';
+import type { OpenTickets } from './tickets.js';
+
+/** The ticket request as the route validated it, plus what the server knows about it. */
+export type CreateDropInput = CreateDropBody & {
+  source?: DropSource;
+  /** API key or client IP, for the per-uploader ticket limit. */
+  owner: string;
+  /** Sign the first batch of part URLs (default true). */
+  signFirstBatch?: boolean;
+  /** The client's own cut of the file instead of dropship's plan (Uppy decides its part size itself). */
+  plan?: ClientPlanRequest;
+};
+
+export interface CreatedDrop {
+  manifest: Manifest;
+  ownerToken: string;
+  parts: SignedPart[];
+}
+
+export interface CreateDeps {
+  config: Config;
+  store: ObjectStore;
+  manifests: ManifestRepo;
+  signer: Signer;
+  tickets: OpenTickets;
+  clock: Clock;
+}
+
+function planFor(input: CreateDropInput, config: Config): UploadPlan {
+  try {
+    return input.plan ? clientPlan(input.size, input.plan) : planUpload(input.size, { singlePutMax: config.DROPSHIP_SINGLE_PUT_MAX });
+  } catch (e) {
+    if (e instanceof PlanError) throw fail(e.code === 'SIZE_TOO_LARGE' ? 'FILE_TOO_LARGE' : 'SIZE_INVALID', e.message);
+    throw e;
+  }
+}
+
+export function createDropCreator(deps: CreateDeps) {
+  const { config, store, manifests, signer, tickets, clock } = deps;
+
+  function admit(id: string, owner: string, expiresAt: Date): void {
+    const admission = tickets.admit(id, owner, expiresAt.getTime());
+    if (admission.ok) return;
+    throw admission.reason === 'total'
+      ? fail('UPLOAD_SLOTS_FULL', 'the server is at its upload capacity; retry shortly', {}, admission.retryAfter)
+      : fail(
+          'TOO_MANY_OPEN_TICKETS',
+          `at most ${config.DROPSHIP_MAX_OPEN_TICKETS} unfinished uploads at once; complete or cancel some`,
+          {},
+          admission.retryAfter,
+        );
+  }
+
+  return async function create(input: CreateDropInput): Promise<CreatedDrop> {
+    const name = sanitizeName(input.name);
+    if (!name.ok) throw fail('NAME_INVALID', `name is not acceptable (${name.reason})`, { reason: name.reason });
+    if (input.size > config.DROPSHIP_MAX_FILE_SIZE) {
+      throw fail('FILE_TOO_LARGE', `files may be at most ${config.DROPSHIP_MAX_FILE_SIZE} bytes`, {
+        maxSize: config.DROPSHIP_MAX_FILE_SIZE,
+      });
+    }
+    const plan = planFor(input, config);
+    const ttl = Math.min(input.expiresIn ?? config.DROPSHIP_TICKET_TTL, config.DROPSHIP_TICKET_TTL);
+    const created = clock();
+    const expiresAt = new Date(created.getTime() + ttl * 1000);
+    const id = newDropId();
+    admit(id, input.owner, expiresAt);
+
+    const key = dropKeys(id).original;
+    let uploadId: string | undefined;
+    let written = false;
+    try {
+      if (plan.mode === 'multipart') uploadId = await store.createMultipart(key, 'application/octet-stream');
+      const ownerToken = newOwnerToken();
+      const manifest = newManifest({
+        id,
+        name: name.name,
+        size: input.size,
+        type: safeMimeType(input.type),
+        ...(input.sha256 ? { sha256: input.sha256.toLowerCase() } : {}),
+        ownerTokenHash: hashOwnerToken(ownerToken),
+        upload: { mode: plan.mode, ...(uploadId ? { uploadId } : {}), partSize: plan.partSize, partCount: plan.partCount },
+        source: input.source ?? 'ticket',
+        ...(input.maxDownloads ? { maxDownloads: input.maxDownloads } : {}),
+        now: created,
+        expiresAt,
+      });
+      await manifests.create(manifest);
+      written = true;
+      const batch = Math.min(plan.partCount, config.DROPSHIP_TICKET_PARTS, config.DROPSHIP_PARTS_PER_BATCH);
+      const first = input.signFirstBatch === false ? [] : Array.from({ length: batch }, (_, i) => i + 1);
+      return { manifest, ownerToken, parts: await signPartUrls(signer, manifest, first, config.DROPSHIP_PART_URL_TTL, created) };
+    } catch (e) {
+      tickets.release(id);
+      if (uploadId) await store.abortMultipart(key, uploadId).catch(() => {});
+      if (written) await manifests.applyEvent(id, { type: 'cancel', at: clock() }).catch(() => {});
+      if (e instanceof PreconditionFailed) throw fail('INTERNAL', 'drop id collision');
+      throw e;
+    }
+  };
+}

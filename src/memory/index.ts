@@ -1,0 +1,18 @@
+/** Every port in memory, wired together: what unit tests (and a storage-less demo) build the app and worker on. */
+import { memoryQueue, type MemoryQueue } from './queue.js';
+import { memorySigner, type MemorySigner } from './signer.js';
+import { memoryStore, type MemoryStore } from './store.js';
+
+export { memoryQueue, memorySigner, memoryStore, type MemoryQueue, type MemorySigner, type MemoryStore };
+export { s3Error } from './store.js';
+
+export interface MemoryAdapters {
+  store: MemoryStore;
+  signer: MemorySigner;
+  queue: MemoryQueue;
+}
+
+export function memoryAdapters(bucket = 'memory'): MemoryAdapters {
+  const store = memoryStore(bucket);
+  return { store, signer: memorySigner(store), queue: memoryQueue() };
+}

@@ -1,0 +1,31 @@
+/** The port contracts (test/contract/) against the AWS adapters on the emulator: S3 and SQS as the product uses them. */
+import { randomUUID } from 'node:crypto';
+import { afterAll } from 'vitest';
+import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createAwsAdapters } from '../../src/aws/adapters.js';
+import { createQueue } from '../../src/aws/queue.js';
+import { objectStoreContract } from '../contract/object-store.js';
+import { queueContract } from '../contract/queue.js';
+import { testConfig } from '../support/env.js';
+
+const config = testConfig();
+const aws = createAwsAdapters(config);
+const queues: string[] = [];
+afterAll(async () => {
+  for (const QueueUrl of queues) await aws.clients.sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => {});
+  aws.close();
+});
+
+objectStoreContract('S3 (emulator)', { store: () => aws.store, prefix: `contract/${randomUUID()}/` });
+
+queueContract('SQS (emulator)', {
+  async queue() {
+    const name = `dropship-contract-${randomUUID()}`;
+    const { QueueUrl } = await aws.clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+    queues.push(QueueUrl!);
+    return {
+      queue: createQueue(aws.clients.sqs, { url: QueueUrl!, name }),
+      send: async (body) => void (await aws.clients.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }))),
+    };
+  },
+});
