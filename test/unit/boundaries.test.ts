@@ -108,7 +108,7 @@ const ALLOWED_LAYERS: Record<string, string[]> = {
   api: ['core', 'ports', 'config', 'api', 'aws'],
   worker: ['core', 'ports', 'config', 'worker', 'aws'],
   client: ['client', 'core'],
-  cli: ['cli', 'client', 'core'],
+  cli: ['cli', 'client'],
   web: ['web', 'client', 'core'],
   config: ['config'],
 };
