@@ -62,7 +62,7 @@ function putWithXhr(url: string, body: PartBody, opts: PutOptions): Promise<PutR
     xhr.onload = () => {
       cleanup();
       const ok = xhr.status >= 200 && xhr.status < 300;
-      // ETag is readable only if the bucket's CORS rules expose it (DESIGN: ExposeHeaders: ETag).
+      // ETag is readable only if the bucket's CORS rules expose it (ExposeHeaders: ETag, see docs/architecture.md).
       resolve({ status: xhr.status, etag: xhr.getResponseHeader('etag') ?? undefined, ...(ok ? {} : { body: xhr.responseText }) });
     };
     xhr.onerror = () => {

@@ -22,7 +22,7 @@ import { provision, provisionOptions } from '../../src/aws/provision.js';
 import { BENCH_ROOT, benchAws, benchConfig, benchEnv, type BenchContext } from './lib/env.js';
 import { killAllChildren } from './lib/proc.js';
 import { collectEnvironment } from './lib/machine.js';
-import { writeReport, type AllResults } from './lib/report.js';
+import { writeReport, type AllResults } from './lib/report/index.js';
 import { runUpload } from './suites/upload.js';
 import { runSigning } from './suites/signing.js';
 import { runStatus } from './suites/status.js';

@@ -1,6 +1,7 @@
 /**
  * TypeBox schemas of the drops API: validation at the edge and the OpenAPI document
- * (/openapi.json) come from these, so the contract in DESIGN.md lives in one place.
+ * (/openapi.json) come from these, so the wire contract (docs/api.md, docs/architecture.md)
+ * lives in one place.
  */
 import { Type, type Static } from 'typebox';
 import { DROP_STATUSES, THUMBNAIL_STATES } from '../../core/manifest.js';
