@@ -13,7 +13,7 @@
  *   deleted and the manifest marked cancelled — the caller only ever gets a share link
  *   after S3 holds every byte.
  *
- * Why our own pipeline rather than @aws-sdk/lib-storage: the manifest must carry the final
+ * Why our own pipeline rather than the SDK's lib-storage Upload: the manifest must carry the final
  * size before the object is published (the worker checks it on the S3 event), and a
  * chunked body's size is only known at its end; lib-storage completes the upload itself.
  */
