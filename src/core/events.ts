@@ -27,7 +27,9 @@ export type S3EventMessage =
 export function decodeS3Key(encoded: string): string | undefined {
   try {
     return decodeURIComponent(encoded.replace(/\+/g, ' '));
-  } catch {
+  }
+  // Stryker disable next-line BlockStatement: an empty catch block returns undefined just the same
+  catch {
     return undefined;
   }
 }
@@ -65,13 +67,13 @@ export function parseS3EventMessage(body: string): S3EventMessage {
     }
     // A key we cannot decode is not one we wrote: ours are plain ASCII.
     const key = decodeS3Key(rawKey);
-    const dropId = key === undefined ? undefined : dropIdFromKey(key);
-    if (key === undefined || dropId === undefined || !isOriginalKey(key)) {
+    if (key === undefined || !isOriginalKey(key)) {
       ignored += 1;
       continue;
     }
     objects.push({
-      dropId,
+      // An original key is always under a drop's prefix.
+      dropId: dropIdFromKey(key)!,
       key,
       size: size as number,
       eventName,

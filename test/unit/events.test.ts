@@ -58,6 +58,25 @@ describe('parseS3EventMessage', () => {
     expect(result).toEqual({ kind: 'objects', objects: [{ dropId: ID, key: ORIGINAL, size: 20_971_520, eventName: 'ObjectCreated:CompleteMultipartUpload' }], ignored: 0 });
   });
 
+  it.each([
+    ['absent', { eTag: undefined, sequencer: undefined }],
+    ['not strings', { eTag: 42, sequencer: null }],
+  ])('has no eTag or sequencer field at all when they are %s', (_label, object) => {
+    const result = parseS3EventMessage(body(record(ORIGINAL, { object })));
+    if (result.kind !== 'objects') throw new Error(`unexpected ${result.kind}`);
+    expect(result.objects).toHaveLength(1);
+    expect(Object.keys(result.objects[0]!).sort()).toEqual(['dropId', 'eventName', 'key', 'size']);
+  });
+
+  it('keeps an eTag and a sequencer independently of each other', () => {
+    const onlyETag = parseS3EventMessage(body(record(ORIGINAL, { object: { sequencer: 7 } })));
+    const onlySequencer = parseS3EventMessage(body(record(ORIGINAL, { object: { eTag: 7 } })));
+    expect(onlyETag).toMatchObject({ objects: [{ eTag: 'd41d8cd98f00b204e9800998ecf8427e-3' }] });
+    expect(onlyETag).not.toMatchObject({ objects: [{ sequencer: expect.anything() }] });
+    expect(onlySequencer).toMatchObject({ objects: [{ sequencer: '0055AED6DCD90281E5' }] });
+    expect(onlySequencer).not.toMatchObject({ objects: [{ eTag: expect.anything() }] });
+  });
+
   it('accepts an empty object', () => {
     const result = parseS3EventMessage(body(record(ORIGINAL, { eventName: 'ObjectCreated:Put', object: { size: 0 } })));
     expect(result).toMatchObject({ kind: 'objects', objects: [{ size: 0, eventName: 'ObjectCreated:Put' }] });
@@ -117,6 +136,42 @@ describe('parseS3EventMessage', () => {
     ['a test event spelled differently', '{"Event":"s3:testevent"}'],
   ])('reports %s as invalid', (_label, message) => {
     expect(parseS3EventMessage(message)).toMatchObject({ kind: 'invalid' });
+  });
+
+  // The reason is what the worker logs when it drops a message ("invalid message dropped"):
+  // it must tell an operator which record and which field was wrong.
+  const good = record(ORIGINAL);
+  it.each([
+    ['a record that is not an object', [good, 'x'], 'Records[1]'],
+    ['a record without eventName', [good, good, { s3: good.s3 }], 'Records[2].eventName'],
+    ['a record without s3', [{ eventName: 'ObjectCreated:Put' }], 'Records[0].s3.object'],
+    ['a record without s3.object', [good, { eventName: 'ObjectCreated:Put', s3: {} }], 'Records[1].s3.object'],
+    ['a record with a non-string key', [record(ORIGINAL, { object: { key: 42 } })], 'Records[0].s3.object.key'],
+    ['a record with a bad size', [good, record(ORIGINAL, { object: { size: -1 } })], 'Records[1].s3.object.size'],
+  ])('names the field at fault for %s', (_label, records, path) => {
+    const result = parseS3EventMessage(body(...records));
+    expect(result.kind).toBe('invalid');
+    const reason = result.kind === 'invalid' ? result.reason : '';
+    expect(reason.startsWith(`${path} `)).toBe(true);
+  });
+
+  it('gives each kind of malformed message its own reason', () => {
+    const messages = [
+      'hello',
+      '42',
+      '{}',
+      body('x'),
+      body({ s3: good.s3 }),
+      body({ eventName: 'ObjectCreated:Put' }),
+      body(record(ORIGINAL, { object: { key: 42 } })),
+      body(record(ORIGINAL, { object: { size: -1 } })),
+    ];
+    const reasons = messages.map((m) => {
+      const result = parseS3EventMessage(m);
+      return result.kind === 'invalid' ? result.reason : `not invalid: ${result.kind}`;
+    });
+    for (const reason of reasons) expect(reason).toMatch(/^[\w[\]. ]{8,}$/);
+    expect(new Set(reasons).size).toBe(messages.length);
   });
 
   it('never throws, whatever the body', () => {

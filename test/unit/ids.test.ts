@@ -55,6 +55,16 @@ describe('isDropId', () => {
     expect(isDropId(v)).toBe(false);
   });
 
+  // Values whose string form is 21 id characters: a repeated query parameter parses to an
+  // array, and a 21-digit number prints as 21 digits. Neither is an id.
+  it.each([
+    ['an array holding an id', ['V1StGXR8_Z5jdHi6B-myT']],
+    ['a 21-digit number', 123456789012345680000],
+    ['an object that prints as an id', { toString: () => 'V1StGXR8_Z5jdHi6B-myT' }],
+  ])('rejects %s', (_label, v) => {
+    expect(isDropId(v)).toBe(false);
+  });
+
   it('accepts every alphabet character', () => {
     expect(isDropId('ABCXYZabcxyz0189_-Aa0')).toBe(true);
   });
@@ -77,6 +87,8 @@ describe('owner tokens', () => {
     expect(hashOwnerToken(token)).toBe(hash);
     // Known vector: SHA-256("abc").
     expect(hashOwnerToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    // Non-ASCII is hashed as UTF-8 (`printf 'naïve 😀' | sha256sum`).
+    expect(hashOwnerToken('naïve 😀')).toBe('53c2bbca83e9f8b55d56a8687056c5027b4245348977848d28fb3aaa01abccff');
   });
 
   it('match their own hash', () => {
@@ -101,6 +113,10 @@ describe('owner tokens', () => {
     const token = newOwnerToken();
     const hash = hashOwnerToken(token);
     expect(ownerTokenMatches(wrong(token, hash), hash)).toBe(false);
+  });
+
+  it('never let an empty token in, even against the hash of the empty string', () => {
+    expect(ownerTokenMatches('', hashOwnerToken(''))).toBe(false);
   });
 
   it.each([

@@ -44,6 +44,7 @@ describe('dropIdFromKey and isOriginalKey', () => {
     ['drops/short/original', undefined, false],
     [`Drops/${ID}/original`, undefined, false],
     [`drops/${ID}/original `, ID, false],
+    ['drops/undefined/original', undefined, false], // "undefined" is not an id, however the key is built
     ['', undefined, false],
   ])('%j -> id %s, original %s', (key, id, original) => {
     expect(dropIdFromKey(key)).toBe(id);

@@ -68,6 +68,11 @@ describe('sanitizeName', () => {
     expect(sanitizeName(raw)).toEqual({ ok: false, reason });
   });
 
+  // JavaScript callers and unvalidated JSON can hand over anything: it is refused, not thrown on.
+  it.each([undefined, null, 42, ['a.txt'], { name: 'a.txt' }])('rejects the non-string %j as EMPTY', (raw) => {
+    expect(sanitizeName(raw as unknown as string)).toEqual({ ok: false, reason: 'EMPTY' });
+  });
+
   it('only ever returns a safe, normalised, trimmed display name', () => {
     fc.assert(
       fc.property(anyName, (raw) => {
