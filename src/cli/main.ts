@@ -1,7 +1,13 @@
 /** `dropship` — entry point: dispatch, exit codes, signals. bin/dropship.js loads this. */
 import { readFileSync } from 'node:fs';
-import { download, help, remove, status, upload, wait, USAGE, type Io } from './commands.js';
+import { remove } from './commands/delete.js';
+import { download } from './commands/download.js';
+import { help, USAGE } from './commands/help.js';
+import { status } from './commands/status.js';
+import { upload } from './commands/upload.js';
+import { wait } from './commands/wait.js';
 import { EXIT, EXIT_HELP, UsageError, exitCodeOf, messageOf } from './exit.js';
+import type { Io } from './io.js';
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   upload,
