@@ -22,7 +22,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 1 },
-          globalSetup: ['test/setup/global.ts'],
+          // build.ts: the CLI and process tests run the compiled code, dist/.
+          globalSetup: ['test/setup/global.ts', 'test/setup/build.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

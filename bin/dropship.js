@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `dropship` from a checkout: runs src/cli/main.ts through tsx (no build step).
+// `dropship`: runs the compiled CLI, dist/src/cli/main.js (`npm run build` makes it), with
+// plain node: no tsx, so what users run is what the tests run (the integration tests build
+// dist/ first). Without dist/ it says so and stops rather than running the sources another way.
 // The project targets Node >= 22; under an older node this re-runs itself with the Node 24
 // that scripts/node.sh keeps in .tools/ when it is there, and otherwise tries the node it has.
 /* global process, URL */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const major = Number(process.versions.node.split('.')[0]);
@@ -30,8 +32,11 @@ if (major < 22 && !process.env.DROPSHIP_NO_REEXEC && existsSync(newer)) {
     process.channel.unref();
     process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   }
-  const { register } = await import('tsx/esm/api');
-  register();
-  const { run } = await import('../src/cli/main.ts');
+  const main = `${root}dist/src/cli/main.js`;
+  if (!existsSync(main)) {
+    process.stderr.write(`dropship: ${main} is missing: run "npm run build" in ${root} first\n`);
+    process.exit(1);
+  }
+  const { run } = await import(pathToFileURL(main).href);
   await run();
 }

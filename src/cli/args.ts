@@ -19,16 +19,35 @@ const DROP_ID_ARG = /^[A-Za-z0-9_-]{21}$/;
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
   const all = { ...GLOBAL_OPTIONS, ...options };
   const known = new Set(Object.entries(all).flatMap(([name, o]) => [`--${name}`, ...('short' in o && o.short ? [`-${o.short}`] : [])]));
+  // The options that take a value, by both spellings: "-o" and "--output" → "--output".
+  const takesValue = new Map<string, string>();
+  for (const [name, o] of Object.entries(all)) {
+    if (o.type !== 'string') continue;
+    takesValue.set(`--${name}`, `--${name}`);
+    if ('short' in o && o.short) takesValue.set(`-${o.short}`, `--${name}`);
+  }
   // An argument shaped like a drop id is the id, even when it begins with '-': after '--'
   // parseArgs takes it as a positional instead of an unknown option.
   const ids: string[] = [];
-  const rest = args.filter((a) => {
-    if (a.startsWith('-') && DROP_ID_ARG.test(a) && !known.has(a)) {
-      ids.push(a);
-      return false;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (a === '--') {
+      rest.push(...args.slice(i));
+      break;
     }
-    return true;
-  });
+    if (takesValue.has(a) && next !== undefined && next.startsWith('-') && !known.has(next) && next !== '--') {
+      // A value that begins with '-' is still the value (parseArgs calls it ambiguous): owner
+      // tokens are base64url, and 1 in 64 begins with '-'. One of the options is not a value.
+      rest.push(`${takesValue.get(a)!}=${next}`);
+      i++;
+    } else if (a.startsWith('-') && DROP_ID_ARG.test(a) && !known.has(a)) {
+      ids.push(a);
+    } else {
+      rest.push(a);
+    }
+  }
   try {
     const tail = ids.length && !rest.includes('--') ? ['--', ...ids] : ids;
     return parseArgs({ args: [...rest, ...tail], options: all, allowPositionals: true, strict: true });

@@ -39,13 +39,13 @@ export class UsageError extends Error {
 
 /** A failure with a chosen exit code and a message for people. */
 export class CliError extends Error {
+  readonly exitCode: number;
+  readonly code: string;
   override readonly name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode: number,
-    readonly code = 'CLI_ERROR',
-  ) {
+  constructor(message: string, exitCode: number, code = 'CLI_ERROR') {
     super(message);
+    this.exitCode = exitCode;
+    this.code = code;
   }
 }
 

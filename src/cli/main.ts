@@ -1,7 +1,13 @@
 /** `dropship` — entry point: dispatch, exit codes, signals. bin/dropship.js loads this. */
-import { readFileSync } from 'node:fs';
-import { download, help, remove, status, upload, wait, USAGE, type Io } from './commands.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { remove } from './commands/delete.js';
+import { download } from './commands/download.js';
+import { help, USAGE } from './commands/help.js';
+import { status } from './commands/status.js';
+import { upload } from './commands/upload.js';
+import { wait } from './commands/wait.js';
 import { EXIT, EXIT_HELP, UsageError, exitCodeOf, messageOf } from './exit.js';
+import type { Io } from './io.js';
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   upload,
@@ -21,8 +27,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return command === undefined ? EXIT.USAGE : EXIT.OK;
     }
     if (command === '--version' || command === '-V') {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-      io.stdout.write(`${pkg.version}\n`);
+      io.stdout.write(`${version()}\n`);
       return EXIT.OK;
     }
     const run = COMMANDS[command];
@@ -34,6 +39,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (e instanceof UsageError) io.stderr.write(`Run "dropship --help" for usage.\n`);
     return code;
   }
+}
+
+/** package.json is two folders up from the sources (src/cli) and three from the compiled code (dist/src/cli). */
+function version(): string {
+  const file = ['../../package.json', '../../../package.json'].map((p) => new URL(p, import.meta.url)).find((u) => existsSync(u));
+  if (!file) throw new Error('package.json not found next to the CLI');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 /** Runs the CLI in this process: wires signals and exits with main's code. */

@@ -54,8 +54,11 @@ export function fileKey(absPath: string, size: number, mtimeMs: number): string 
 export class StateStore {
   /** Updates from parallel uploads in this process run one at a time (read-modify-write). */
   private chain: Promise<void> = Promise.resolve();
+  readonly path: string;
 
-  constructor(readonly path: string) {}
+  constructor(path: string) {
+    this.path = path;
+  }
 
   private async read(): Promise<StateFile> {
     try {

@@ -22,3 +22,9 @@ export function parseTarget(arg: string): Target {
   if (!m || !ID.test(decodeURIComponent(m[2]!))) throw new UsageError(`no drop id in ${arg} (expected …/d/<id>)`);
   return { id: decodeURIComponent(m[2]!), server: `${url.origin}${m[1]}` };
 }
+
+/** The one drop a status, wait, download or delete command acts on. */
+export function onlyTarget(positionals: string[], command: string) {
+  if (positionals.length !== 1) throw new UsageError(`${command} needs exactly one drop id or URL`);
+  return parseTarget(positionals[0]!);
+}

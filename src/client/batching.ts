@@ -31,8 +31,11 @@ export function planSignBatch(
 
 /** Signed URLs by part number, with their expiry. */
 export class UrlCache {
+  private readonly now: () => number;
   private readonly urls = new Map<number, { url: string; size: number; expiresAt: number }>();
-  constructor(private readonly now: () => number = () => Date.now()) {}
+  constructor(now: () => number = () => Date.now()) {
+    this.now = now;
+  }
 
   add(parts: SignedPart[]) {
     for (const p of parts) this.urls.set(p.partNumber, { url: p.url, size: p.size, expiresAt: Date.parse(p.expiresAt) });

@@ -2,30 +2,31 @@
 
 /** An error answer from the dropship api: `{ error: { code, message, details } }` plus Retry-After. */
 export class DropshipApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: Record<string, unknown> | undefined;
+  /** Seconds the server asked us to wait (Retry-After on 429/503). */
+  readonly retryAfter: number | undefined;
   override readonly name = 'DropshipApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-    /** Seconds the server asked us to wait (Retry-After on 429/503). */
-    readonly retryAfter?: number,
-  ) {
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>, retryAfter?: number) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
   }
 }
 
 /** A part PUT to S3 failed for good (after retries, or with an answer that retrying cannot fix). */
 export class DropshipTransferError extends Error {
+  readonly partNumber: number;
+  /** HTTP status from S3, undefined for network errors. */
+  readonly status: number | undefined;
   override readonly name = 'DropshipTransferError';
-  constructor(
-    message: string,
-    readonly partNumber: number,
-    /** HTTP status from S3, undefined for network errors. */
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
+  constructor(message: string, partNumber: number, status?: number, options?: { cause?: unknown }) {
     super(message, options);
+    this.partNumber = partNumber;
+    this.status = status;
   }
 }
 

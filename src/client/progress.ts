@@ -20,6 +20,11 @@ export interface UploadProgress {
 }
 
 export class ProgressMeter {
+  readonly bytesTotal: number;
+  readonly partCount: number;
+  private readonly now: () => number;
+  /** How far back the speed looks, in ms: long enough to smooth bursts of whole parts. */
+  private readonly windowMs: number;
   private done = 0;
   private partsDone = 0;
   private resumed = 0;
@@ -27,13 +32,11 @@ export class ProgressMeter {
   private readonly inFlight = new Map<number, number>();
   private samples: { t: number; bytes: number }[] = [];
 
-  constructor(
-    readonly bytesTotal: number,
-    readonly partCount: number,
-    private readonly now: () => number = () => Date.now(),
-    /** How far back the speed looks, in ms: long enough to smooth bursts of whole parts. */
-    private readonly windowMs = 5_000,
-  ) {
+  constructor(bytesTotal: number, partCount: number, now: () => number = () => Date.now(), windowMs = 5_000) {
+    this.bytesTotal = bytesTotal;
+    this.partCount = partCount;
+    this.now = now;
+    this.windowMs = windowMs;
     this.samples.push({ t: now(), bytes: 0 });
   }
 

@@ -61,12 +61,11 @@ export interface UploadOptions {
 
 /** Raised when resuming with a source that cannot be the file the drop was created for. */
 export class DropshipResumeError extends Error {
+  readonly code: 'RESUME_SIZE_MISMATCH' | 'RESUME_PLAN_MISMATCH';
   override readonly name = 'DropshipResumeError';
-  constructor(
-    message: string,
-    readonly code: 'RESUME_SIZE_MISMATCH' | 'RESUME_PLAN_MISMATCH',
-  ) {
+  constructor(message: string, code: 'RESUME_SIZE_MISMATCH' | 'RESUME_PLAN_MISMATCH') {
     super(message);
+    this.code = code;
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -13,7 +14,7 @@ import { MIB } from '../../src/core/parts.js';
 import type { RunningWorker } from '../../src/worker/worker.js';
 import { api, sha256, startApi, type TestApi } from '../support/app.js';
 import { queueUrl, eventually } from '../support/env.js';
-import { runCli, startCli, type CliOptions } from '../support/cli.js';
+import { DROPSHIP_BIN, runCli, startCli, type CliOptions } from '../support/cli.js';
 
 let s: TestApi;
 let dir: string;
@@ -245,5 +246,28 @@ describe('usage errors exit 2', () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     for (const code of ['0', '1', '2', '3', '4', '5', '6', '7']) expect(r.stdout).toMatch(new RegExp(`^\\s+${code}\\s+\\S`, 'm'));
+  });
+});
+
+describe('the compiled CLI', () => {
+  // The integration setup (test/setup/build.ts) compiles dist/ from the current sources first.
+  it('bin/dropship.js runs dist/src/cli/main.js: --version finds package.json from there', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it('without dist/ it stops with exit 1 and says to run npm run build', async () => {
+    const checkout = join(dir, 'unbuilt');
+    await mkdir(join(checkout, 'bin'), { recursive: true });
+    await copyFile(DROPSHIP_BIN, join(checkout, 'bin', 'dropship.js'));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [join(checkout, 'bin', 'dropship.js'), '--help'], (_e, _out, stderr) =>
+        resolve({ code: child.exitCode, stderr }),
+      );
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/dist\/src\/cli\/main\.js is missing: run "npm run build"/);
   });
 });

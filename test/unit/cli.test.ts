@@ -79,6 +79,18 @@ describe('arguments', () => {
     expect(parse(['--', old], {}).positionals).toEqual([old]);
   });
 
+  it('an option value that begins with "-" is the value, unless it is an option', () => {
+    const token = '-Xy9mQ2vB8sT0aLkP3nR7wE1zC5uJ4hG6dF_iOqWc2x';
+    const opts = { 'owner-token': { type: 'string' }, output: { type: 'string', short: 'o' }, force: { type: 'boolean', short: 'f' } } as const;
+    expect(parse(['--owner-token', token, ID], opts).values['owner-token']).toBe(token);
+    expect(parse([ID, '--owner-token', token], opts).positionals).toEqual([ID]);
+    expect(parse(['-o', '-', ID], opts).values.output).toBe('-');
+    expect(parse(['-o', '-out.bin', ID], opts).values.output).toBe('-out.bin');
+    expect(() => parse(['-o', '--force', ID], opts)).toThrow(UsageError);
+    expect(() => parse(['-o', '-f', ID], opts)).toThrow(UsageError);
+    expect(parse(['--', '--owner-token', token], opts).positionals).toEqual(['--owner-token', token]);
+  });
+
   it('an unknown option is still a usage error', () => {
     expect(() => parse(['--nope', ID], {})).toThrow(UsageError);
     expect(() => parse(['-x'], {})).toThrow(UsageError);

@@ -25,10 +25,13 @@ export interface FileIdentity {
 }
 
 export class ResumeStore {
-  constructor(
-    private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined = defaultStorage(),
-    private readonly now: () => number = () => Date.now(),
-  ) {}
+  private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined;
+  private readonly now: () => number;
+
+  constructor(storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined = defaultStorage(), now: () => number = () => Date.now()) {
+    this.storage = storage;
+    this.now = now;
+  }
 
   /** Called after every change (the page lists unfinished uploads). */
   onChange: (() => void) | undefined;

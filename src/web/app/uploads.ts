@@ -39,6 +39,8 @@ function cannotResume(e: unknown): boolean {
 const MAX_AUTO_RETRIES = 8;
 
 export class Upload {
+  readonly file: File;
+  private readonly owner: Uploads;
   state: RowState = 'queued';
   readonly row: UploadRow;
   private ctrl: AbortController | undefined;
@@ -49,10 +51,9 @@ export class Upload {
   private autoRetries = 0;
   private milestone = 0;
 
-  constructor(
-    readonly file: File,
-    private readonly owner: Uploads,
-  ) {
+  constructor(file: File, owner: Uploads) {
+    this.file = file;
+    this.owner = owner;
     this.row = new UploadRow(file.name, file.size, {
       cancel: () => void this.cancel(),
       retry: () => this.retryNow(),
@@ -211,11 +212,14 @@ export class Upload {
 }
 
 export class Uploads {
+  readonly opts: UploadsOptions;
   private readonly queue: Upload[] = [];
   private active = 0;
   readonly items: Upload[] = [];
 
-  constructor(readonly opts: UploadsOptions) {}
+  constructor(opts: UploadsOptions) {
+    this.opts = opts;
+  }
 
   add(files: Iterable<File>): Upload[] {
     const added: Upload[] = [];

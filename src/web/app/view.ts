@@ -20,6 +20,8 @@ export interface RowActions {
 }
 
 export class UploadRow {
+  readonly name: string;
+  readonly size: number;
   readonly el: HTMLLIElement;
   private readonly bar: HTMLProgressElement;
   private readonly meta: HTMLParagraphElement;
@@ -34,11 +36,9 @@ export class UploadRow {
   private readonly dismissBtn: HTMLButtonElement;
   private shownUrl: string | undefined;
 
-  constructor(
-    readonly name: string,
-    readonly size: number,
-    actions: RowActions,
-  ) {
+  constructor(name: string, size: number, actions: RowActions) {
+    this.name = name;
+    this.size = size;
     const id = `u${++seq}`;
     this.bar = h('progress', { id: `${id}-progress`, max: 100, value: 0, 'aria-labelledby': `${id}-label` });
     this.meta = h('p', { class: 'upload-meta', id: `${id}-meta` }, 'Waiting to start…');

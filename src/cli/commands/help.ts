@@ -1,0 +1,75 @@
+/** The usage text and each command's --help. */
+import { EXIT } from '../exit.js';
+import type { Io } from '../io.js';
+
+export const USAGE = `dropship — instant file sharing: upload files straight to S3, get share links.
+
+Usage:
+  dropship upload <files...>      upload; prints one share link per file (in argument order)
+  dropship status <id|url>        show a drop's status
+  dropship wait <id|url>          wait until the drop is ready
+  dropship download <id|url>      download a drop's file
+  dropship delete <id|url>        delete a drop (needs its owner token)
+  dropship <command> --help       options of one command
+
+Global options:
+  --server <url>     api base URL (env DROPSHIP_URL; default ${'http://127.0.0.1:8080'});
+                     a drop URL given as argument names its own server
+  --api-key <key>    API key for uploads (env DROPSHIP_API_KEY)
+  --json             machine-readable output on stdout
+  -q, --quiet        no progress or status messages on stderr
+  -h, --help         this help;  --version  the version
+
+Results go to stdout, progress and messages to stderr.
+`;
+
+const COMMAND_HELP: Record<string, string> = {
+  upload: `dropship upload <files...> [options]
+
+Uploads each file straight to S3 in parallel parts and prints its share link on stdout, one
+line per file in argument order. An interrupted upload (Ctrl-C, a crash, a lost connection)
+is remembered by path, size and modification time and resumes when the same file is
+uploaded again.
+
+Options:
+  -c, --concurrency <n>   parts in flight per file (default 4)
+  -p, --parallel <n>      files at a time (default 2)
+      --retries <n>       retries per part after transient errors (default 5)
+      --expires-in <dur>  how long the upload may take, e.g. 2h (server caps it)
+      --max-downloads <n> the drop stops downloading after n downloads
+      --no-resume         start over even if an earlier upload of the file is unfinished
+      --wait              after uploading, wait until each drop is ready
+      --timeout <dur>     with --wait: give up after this long (exit 7)
+      --json              one JSON object per line per file:
+                          {file, ok, id, ownerToken, name, size, status, shareUrl,
+                           downloadUrl, resumed, bytesSent, exitCode} or
+                          {file, ok: false, error: {code, message}, exitCode}
+`,
+  status: `dropship status <id|url> [--json]
+
+Prints the drop's status (uploading, processing, ready, failed, cancelled, expired), size,
+type, thumbnails and links. Exits 0 whenever the drop exists, 3 when it does not.
+`,
+  wait: `dropship wait <id|url> [--timeout <dur>] [--interval <dur>] [--json]
+
+Waits until the drop is ready and prints its share link. Exits 4 if it ends failed, expired
+or cancelled instead, 7 when --timeout runs out.
+`,
+  download: `dropship download <id|url> [-o <file|dir|->] [--force]
+
+Saves the file under the name it was uploaded with (made safe: no paths, no hidden names)
+in the current directory, or where -o says ("-" for stdout). Written to a temporary file
+and renamed when complete. Refuses to replace an existing file unless -o names it or
+--force is given.
+`,
+  delete: `dropship delete <id|url> [--owner-token <token>]
+
+Deletes the drop (or cancels its upload). The owner token comes from --owner-token, env
+DROPSHIP_OWNER_TOKEN, or this machine's record of its own uploads.
+`,
+};
+
+export function help(io: Io, command?: string): number {
+  io.stdout.write(command ? COMMAND_HELP[command]! : USAGE);
+  return EXIT.OK;
+}

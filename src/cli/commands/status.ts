@@ -1,0 +1,38 @@
+/** `dropship status`: one drop's status, size, type, thumbnails and links. */
+import type { DropView } from '../../client/index.js';
+import { parse, serverOf } from '../args.js';
+import { EXIT } from '../exit.js';
+import { clientFor, json, print, type Io } from '../io.js';
+import { formatBytes } from '../render.js';
+import { onlyTarget } from '../target.js';
+import { help } from './help.js';
+
+function describe(v: DropView): string {
+  const rows: [string, string | undefined][] = [
+    ['id', v.id],
+    ['name', v.name],
+    ['status', v.failureReason ? `${v.status} (${v.failureReason})` : v.status],
+    ['size', `${formatBytes(v.size)} (${v.size} bytes)`],
+    ['type', v.type],
+    ['created', v.createdAt],
+    ['completed', v.completedAt],
+    ['ready', v.readyAt],
+    ['thumbnail', v.thumbnails.length ? `${v.thumbnail} (${v.thumbnails.map((t) => `${t.width}px`).join(', ')})` : v.thumbnail],
+    ['share', v.shareUrl],
+    ['download', v.downloadUrl],
+  ];
+  return rows
+    .filter((r): r is [string, string] => r[1] !== undefined)
+    .map(([k, val]) => `${k.padEnd(10)} ${val}`)
+    .join('\n');
+}
+
+export async function status(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (values.help) return help(io, 'status');
+  const target = onlyTarget(positionals, 'status');
+  const v = await clientFor(serverOf(values.server, target.server, io.env), values['api-key'] ?? io.env.DROPSHIP_API_KEY).status(target.id, io.signal);
+  if (values.json) json(io, v);
+  else print(io, describe(v));
+  return EXIT.OK;
+}

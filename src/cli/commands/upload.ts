@@ -1,0 +1,217 @@
+/** `dropship upload`: files straight to S3 in parallel parts, resumable, one result line per file in argument order. */
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { DropshipApiError, DropshipClient, DropshipResumeError, type DropView, type UploadProgress } from '../../client/index.js';
+import { fileSource } from '../../client/node.js';
+import { parse, parseDuration, parsePositiveInt, serverOf } from '../args.js';
+import { CliError, EXIT, UsageError, errorCodeOf, exitCodeOf, messageOf } from '../exit.js';
+import { clientFor, json, print, type Io } from '../io.js';
+import { createReporter, formatBytes } from '../render.js';
+import { StateStore, fileKey, stateFilePath } from '../state.js';
+import { help } from './help.js';
+
+export interface UploadResult {
+  file: string;
+  ok: boolean;
+  id?: string;
+  ownerToken?: string;
+  name?: string;
+  size?: number;
+  status?: string;
+  shareUrl?: string;
+  downloadUrl?: string;
+  /** Whether an earlier, interrupted upload of this file was continued. */
+  resumed?: boolean;
+  /** Bytes this run sent (less than size when resuming). */
+  bytesSent?: number;
+  error?: { code: string; message: string };
+  exitCode: number;
+}
+
+/** Errors after which an earlier upload cannot be continued and a fresh one is the fix. */
+function cannotResume(e: unknown): boolean {
+  if (e instanceof DropshipResumeError) return true;
+  return (
+    e instanceof DropshipApiError &&
+    ['DROP_NOT_FOUND', 'DROP_NOT_UPLOADING', 'DROP_EXPIRED', 'OWNER_TOKEN_INVALID', 'UNAUTHORIZED'].includes(e.code)
+  );
+}
+
+export async function upload(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    concurrency: { type: 'string', short: 'c' },
+    parallel: { type: 'string', short: 'p' },
+    retries: { type: 'string' },
+    'expires-in': { type: 'string' },
+    'max-downloads': { type: 'string' },
+    'no-resume': { type: 'boolean' },
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
+  });
+  if (values.help) return help(io, 'upload');
+  if (positionals.length === 0) throw new UsageError('upload needs at least one file');
+  const server = serverOf(values.server, undefined, io.env);
+  const apiKey = values['api-key'] ?? io.env.DROPSHIP_API_KEY;
+  const concurrency = parsePositiveInt(values.concurrency, '--concurrency', 4, 64);
+  const parallel = parsePositiveInt(values.parallel, '--parallel', 2, 16);
+  const retries = values.retries === undefined ? 5 : parsePositiveInt(values.retries, '--retries', 5, 100);
+  const expiresIn = values['expires-in'] ? Math.round(parseDuration(values['expires-in'], '--expires-in')) : undefined;
+  const maxDownloads = values['max-downloads'] ? parsePositiveInt(values['max-downloads'], '--max-downloads', 1, 1_000_000) : undefined;
+  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') * 1000 : undefined;
+
+  const client = clientFor(server, apiKey);
+  const state = new StateStore(stateFilePath(io.env));
+  const reporter = createReporter(io.stderr, {
+    quiet: values.quiet ?? false,
+    plainEveryMs: Number(io.env.DROPSHIP_PROGRESS_EVERY_MS ?? 5000),
+  });
+
+  // The state file only enables resuming and token-less delete: if it cannot be written
+  // (read-only home, full disk), say so once and upload anyway.
+  let stateWarned = false;
+  const remember = async (write: () => Promise<void>) => {
+    try {
+      await write();
+    } catch (e) {
+      if (!stateWarned) reporter.log(`warning: cannot write ${state.path} (${messageOf(e)}); uploads will not resume`);
+      stateWarned = true;
+    }
+  };
+
+  const one = async (file: string): Promise<UploadResult> => {
+    const abs = resolve(io.cwd, file);
+    let handle: number | undefined;
+    let last: UploadProgress | undefined;
+    try {
+      const st = await stat(abs).catch((e: NodeJS.ErrnoException) => {
+        throw new CliError(`${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, EXIT.FAILURE, e.code ?? 'FILE_UNREADABLE');
+      });
+      if (!st.isFile()) throw new CliError(`${file}: not a regular file`, EXIT.FAILURE, 'NOT_A_FILE');
+      const source = await fileSource(abs);
+      const key = fileKey(abs, st.size, st.mtimeMs);
+      handle = reporter.start(source.name, st.size);
+      const h = handle;
+      const pending = values['no-resume'] ? undefined : await state.pending(key).catch(() => undefined);
+      let ticketToken: string | undefined;
+      const resume = pending && pending.server === server ? { id: pending.id, ownerToken: pending.ownerToken } : undefined;
+
+      const run = (resumeFrom?: { id: string; ownerToken: string }) =>
+        client.upload(source, {
+          concurrency,
+          retries,
+          signal: io.signal,
+          // Ctrl-C keeps the drop so the next run resumes it; `dropship delete` discards it.
+          deleteOnAbort: false,
+          ...(resumeFrom ? { resume: resumeFrom } : {}),
+          ...(expiresIn !== undefined ? { expiresIn } : {}),
+          ...(maxDownloads !== undefined ? { maxDownloads } : {}),
+          onTicket: async (t) => {
+            ticketToken = t.ownerToken;
+            if (!resumeFrom) {
+              await remember(() =>
+                state.started(key, {
+                  id: t.id,
+                  ownerToken: t.ownerToken,
+                  server,
+                  shareUrl: t.shareUrl,
+                  name: source.name,
+                  startedAt: new Date().toISOString(),
+                }),
+              );
+            }
+            reporter.log(`${source.name}: ${resumeFrom ? 'resuming' : 'uploading'} ${formatBytes(st.size)} → ${t.shareUrl}`);
+          },
+          onProgress: (p) => {
+            last = p;
+            reporter.progress(h, p);
+          },
+        });
+
+      let view: DropView;
+      let resumed = false;
+      if (resume) {
+        try {
+          view = await run(resume);
+          resumed = true;
+        } catch (e) {
+          if (!cannotResume(e)) throw e;
+          reporter.log(`${source.name}: the earlier upload cannot be continued (${errorCodeOf(e)}); starting over`);
+          await remember(() => state.forget(key));
+          view = await run();
+        }
+      } else {
+        view = await run();
+      }
+      const token = ticketToken ?? resume?.ownerToken;
+      await remember(() =>
+        state.finished(key, view.id, {
+          ownerToken: token ?? '',
+          server,
+          name: view.name,
+          shareUrl: view.shareUrl,
+          completedAt: new Date().toISOString(),
+        }),
+      );
+      if (values.wait) view = await waitForReady(client, view.id, timeoutMs, io);
+      reporter.end(handle, `${source.name}: ${view.status} ${view.shareUrl}`);
+      const exitCode = view.status === 'ready' || view.status === 'processing' ? EXIT.OK : EXIT.DROP_GONE;
+      return {
+        file,
+        ok: exitCode === EXIT.OK,
+        id: view.id,
+        ...(token ? { ownerToken: token } : {}),
+        name: view.name,
+        size: view.size,
+        status: view.status,
+        shareUrl: view.shareUrl,
+        downloadUrl: view.downloadUrl,
+        resumed,
+        bytesSent: last?.bytesTransferred ?? 0,
+        exitCode,
+      };
+    } catch (e) {
+      const interrupted = io.signal.aborted;
+      const message = interrupted ? 'interrupted; run the same command again to resume' : messageOf(e);
+      if (handle !== undefined) reporter.end(handle, `${basename(file)}: failed: ${message}`);
+      else reporter.log(`${file}: ${message}`);
+      return {
+        file,
+        ok: false,
+        error: { code: interrupted ? 'INTERRUPTED' : errorCodeOf(e), message },
+        exitCode: interrupted ? EXIT.INTERRUPTED : exitCodeOf(e),
+      };
+    }
+  };
+
+  // Files run `parallel` at a time; results are printed in argument order as soon as every
+  // earlier file has finished, so line N of the output belongs to file N.
+  const results: (UploadResult | undefined)[] = new Array(positionals.length);
+  let printed = 0;
+  const flush = () => {
+    while (printed < results.length && results[printed]) {
+      const r = results[printed++]!;
+      reporter.around(() => {
+        if (values.json) json(io, r);
+        else if (r.ok) print(io, r.shareUrl!);
+      });
+    }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < positionals.length) {
+      const i = next++;
+      results[i] = await one(positionals[i]!);
+      flush();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(parallel, positionals.length) }, worker));
+  } finally {
+    reporter.stop();
+  }
+  return results.find((r) => r && r.exitCode !== EXIT.OK)?.exitCode ?? EXIT.OK;
+}
+
+async function waitForReady(client: DropshipClient, id: string, timeoutMs: number | undefined, io: Io): Promise<DropView> {
+  return client.waitUntil(id, { statuses: ['ready'], signal: io.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}), pollMs: 1000 });
+}
