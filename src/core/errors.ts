@@ -38,17 +38,18 @@ export const ERRORS = {
 export type ErrorCode = keyof typeof ERRORS;
 
 export class DropshipError extends Error {
+  readonly code: ErrorCode;
   readonly status: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-    /** Seconds, sent as Retry-After on 429/503. */
-    readonly retryAfter?: number,
-  ) {
+  readonly details?: Record<string, unknown>;
+  /** Seconds, sent as Retry-After on 429/503. */
+  readonly retryAfter?: number;
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, retryAfter?: number) {
     super(message);
     this.name = 'DropshipError';
+    this.code = code;
     this.status = ERRORS[code];
+    if (details !== undefined) this.details = details;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
   }
 }
 
