@@ -154,7 +154,8 @@ export const CHUNKED_PART_SIZE = 16 * MIB;
 /** The streaming route's part size: the plan's for a known length (at least 8 MiB), else CHUNKED_PART_SIZE. */
 export function streamPartSize(length: number | undefined): number {
   if (length === undefined) return CHUNKED_PART_SIZE;
-  return planUpload(length, { singlePutMax: 0 }).partSize;
+  // An empty body plans as a 0-byte single PUT; its "part size" must still be a real one.
+  return Math.max(DEFAULT_MIN_PART_SIZE, planUpload(length, { singlePutMax: 0 }).partSize);
 }
 
 export interface ClaimedPart {
