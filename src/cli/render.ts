@@ -4,19 +4,10 @@
  * pipes): plain lines — when a file starts, as parts complete (at most every few seconds per
  * file), and when it ends.
  */
-import type { UploadProgress } from '../client/index.js';
+import { formatBytes, type UploadProgress } from '../client/index.js';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-export function formatBytes(n: number): string {
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[u]}`;
-}
+// The same sizes as the share page and the upload page show (src/core/format.ts).
+export { formatBytes };
 
 export function formatDuration(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return '--';

@@ -21,3 +21,6 @@ export {
   type Ticket,
   type UploadedParts,
 } from './types.js';
+
+/** Sizes as people read them ("1.50 KiB", "30.0 MiB"): the same text the share page shows. */
+export { formatBytes } from '../core/format.js';

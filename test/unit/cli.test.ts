@@ -150,7 +150,7 @@ describe('progress text', () => {
   });
 
   it('formats sizes and durations for people', () => {
-    expect([0, 1023, 1024, 1536, 27 * 1024 ** 2, 3 * 1024 ** 4].map(formatBytes)).toEqual(['0 B', '1023 B', '1.0 KiB', '1.5 KiB', '27.0 MiB', '3.0 TiB']);
+    expect([0, 1023, 1024, 1536, 27 * 1024 ** 2, 3 * 1024 ** 4].map(formatBytes)).toEqual(['0 B', '1023 B', '1.00 KiB', '1.50 KiB', '27.0 MiB', '3.00 TiB']);
     expect([0, 59, 65, 3725, undefined].map(formatDuration)).toEqual(['0s', '59s', '1m05s', '1h02m', '--']);
     expect(bar(0.5, 10)).toBe('█████░░░░░');
     expect(bar(2, 4)).toBe('████');
@@ -160,13 +160,13 @@ describe('progress text', () => {
     const line = barLine('a-very-long-file-name-that-goes-on-and-on.bin', p(8 * 1024 ** 2, 64 * 1024 ** 2), 80);
     expect(line.length).toBeLessThan(80);
     expect(line).toContain(' 12%');
-    expect(line).toContain('8.0 MiB/64.0 MiB');
-    expect(line).toContain('5.0 MiB/s');
+    expect(line).toContain('8.00 MiB/64.0 MiB');
+    expect(line).toContain('5.00 MiB/s');
     expect(line).toContain('ETA 12s');
   });
 
   it('a plain line says how many parts are done', () => {
-    expect(plainLine('f.bin', p(8 * 1024 ** 2, 64 * 1024 ** 2))).toBe('f.bin: 12% 8.0 MiB/64.0 MiB, parts 1/8, 5.0 MiB/s, ETA 12s');
+    expect(plainLine('f.bin', p(8 * 1024 ** 2, 64 * 1024 ** 2))).toBe('f.bin: 12% 8.00 MiB/64.0 MiB, parts 1/8, 5.00 MiB/s, ETA 12s');
   });
 
   it('the total adds files up; an empty file counts as complete', () => {
