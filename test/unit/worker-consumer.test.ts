@@ -77,11 +77,17 @@ describe('consumer', () => {
   it('a job longer than the visibility timeout is kept hidden by the heartbeat and handled once', async () => {
     const queue = memoryQueue();
     let calls = 0;
-    run(queue, async () => {
-      calls++;
-      await sleep(4500); // visibility timeout 3 s: without the heartbeat a second lane would take it
-      return { outcome: 'done', reason: 'slow' };
-    });
+    // Two lanes: while one works, the other keeps polling and would take the message the
+    // moment its 3 s visibility ran out without the heartbeat.
+    run(
+      queue,
+      async () => {
+        calls++;
+        await sleep(4500);
+        return { outcome: 'done', reason: 'slow' };
+      },
+      { DROPSHIP_WORKER_CONCURRENCY: 20 },
+    );
     queue.send('slow');
     await until(() => queue.depth() === 0, 8000);
     expect(calls).toBe(1);
@@ -101,14 +107,15 @@ describe('consumer', () => {
   it('stop lets in-flight jobs finish and deletes them, then polls no more', async () => {
     const queue = memoryQueue();
     const done: string[] = [];
+    let started = false;
     run(queue, async (body) => {
+      started = true;
       await sleep(300);
       done.push(body);
       return { outcome: 'done', reason: 'ok' };
     });
     queue.send('a');
-    await until(() => queue.depth() === 1 && done.length === 0);
-    await sleep(50);
+    await until(() => started);
     await worker!.stop();
     expect(done).toEqual(['a']);
     expect(queue.depth()).toBe(0);
