@@ -51,7 +51,12 @@ async function send(tk: Ticket, data: Buffer) {
   return etags;
 }
 
-const code = (r: { json(): { error?: { code: string } } }) => r.json().error?.code;
+/** The error code of an answer; every error also carries a message for people (never empty). */
+const code = (r: { json(): { error?: { code: string; message: string } } }) => {
+  const e = r.json().error;
+  if (e) expect(e.message.trim().length, `${e.code} without a message`).toBeGreaterThan(5);
+  return e?.code;
+};
 
 describe('POST /v1/drops', () => {
   it('a small file gets one signed PUT, a large one multipart parts of the plan', async () => {

@@ -17,7 +17,12 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const code = (r: { json(): { error?: { code: string } } }) => r.json().error?.code;
+/** The error code of an answer; every error also carries a message for people (never empty). */
+const code = (r: { json(): { error?: { code: string; message: string } } }) => {
+  const e = r.json().error;
+  if (e) expect(e.message.trim().length, `${e.code} without a message`).toBeGreaterThan(5);
+  return e?.code;
+};
 const manifestOf = (id: string) => JSON.parse(t.store.objects.get(dropKeys(id).manifest)!.body.toString());
 
 describe('Uppy: /s3/multipart', () => {
