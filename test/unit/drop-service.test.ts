@@ -1,0 +1,220 @@
+/**
+ * The drop service's finer rules, through the routes on the in-memory adapters: what a
+ * ticket records, how long URLs live, the signing cache, the errors' details, what each
+ * terminal transition releases. routes-drops.test.ts covers the flows; this file the edges.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dropKeys } from '../../src/core/layout.js';
+import { memoryApp, type MemoryApp } from '../support/memory-app.js';
+
+const MIB = 1024 * 1024;
+let t: MemoryApp;
+afterEach(() => t?.close());
+
+const err = (r: { json(): { error: { code: string; details?: unknown } } }) => r.json().error;
+const ttlOf = (url: string, now: Date) => (Number(new URL(url).searchParams.get('x-expires')) - now.getTime()) / 1000;
+
+describe('tickets', () => {
+  it('record the plan, the source, a lower-case sha256, maxDownloads and the declared type', async () => {
+    t = await memoryApp();
+    const sha = 'AB'.repeat(32);
+    const r = await t.call('POST', '/v1/drops', { body: { name: 'a b.txt', size: 10, type: 'text/plain', sha256: sha, maxDownloads: 3 } });
+    const m = (await t.manifests.get(r.json().id))!.manifest;
+    expect(m).toMatchObject({ name: 'a b.txt', size: 10, type: 'text/plain', sha256: sha.toLowerCase(), maxDownloads: 3, source: 'ticket', status: 'uploading' });
+    expect(m.upload).toEqual({ mode: 'single', partSize: 10, partCount: 1 });
+  });
+
+  it('FILE_TOO_LARGE names the limit; exactly the limit is accepted', async () => {
+    t = await memoryApp({ DROPSHIP_MAX_FILE_SIZE: '100' });
+    expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 100 } })).statusCode).toBe(201);
+    const r = await t.call('POST', '/v1/drops', { body: { name: 'x', size: 101 } });
+    expect(err(r)).toMatchObject({ code: 'FILE_TOO_LARGE', details: { maxSize: 100 } });
+  });
+
+  it('NAME_INVALID says why', async () => {
+    t = await memoryApp();
+    expect(err(await t.call('POST', '/v1/drops', { body: { name: '..', size: 1 } }))).toMatchObject({ code: 'NAME_INVALID', details: { reason: expect.any(String) } });
+  });
+
+  it('the ticket lives expiresIn seconds, at most DROPSHIP_TICKET_TTL; the slots answer says 503 with Retry-After', async () => {
+    t = await memoryApp({ DROPSHIP_TICKET_TTL: '3600', DROPSHIP_UPLOAD_SLOTS: '2' });
+    const short = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 1, expiresIn: 600 } })).json();
+    expect(Date.parse(short.upload.expiresAt) - t.now().getTime()).toBe(600_000);
+    const long = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 1, expiresIn: 7200 } })).json();
+    expect(Date.parse(long.upload.expiresAt) - t.now().getTime()).toBe(3_600_000);
+    const full = await t.call('POST', '/v1/drops', { body: { name: 'x', size: 1 } });
+    expect([full.statusCode, err(full).code, full.headers['retry-after']]).toEqual([503, 'UPLOAD_SLOTS_FULL', '30']);
+  });
+
+  it('the first batch is min(parts, DROPSHIP_TICKET_PARTS, DROPSHIP_PARTS_PER_BATCH) URLs', async () => {
+    t = await memoryApp({ DROPSHIP_TICKET_PARTS: '2' });
+    expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 40 * MIB } })).json().parts.map((p: { partNumber: number }) => p.partNumber)).toEqual([1, 2]);
+    await t.close();
+    t = await memoryApp({ DROPSHIP_PARTS_PER_BATCH: '3' });
+    expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 40 * MIB } })).json().parts).toHaveLength(3);
+  });
+});
+
+describe('part URLs', () => {
+  it('live DROPSHIP_PART_URL_TTL seconds, never past the ticket, and at least one second', async () => {
+    t = await memoryApp({ DROPSHIP_PART_URL_TTL: '900' });
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB, expiresIn: 1000 } })).json();
+    expect(ttlOf(tk.parts[0].url, t.now())).toBe(900);
+    expect(Date.parse(tk.parts[0].expiresAt) - t.now().getTime()).toBe(900_000);
+    t.advance(400);
+    const later = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [2] }, owner: tk.ownerToken });
+    expect(ttlOf(later.json().parts[0].url, t.now())).toBe(600);
+    t.advance(599.5);
+    const last = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [3] }, owner: tk.ownerToken });
+    expect(ttlOf(last.json().parts[0].url, t.now())).toBe(1);
+  });
+
+  it('numbers outside the plan are listed in the error; a batch larger than allowed is refused, one of that size is not', async () => {
+    t = await memoryApp({ DROPSHIP_PARTS_PER_BATCH: '2' });
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const sign = (partNumbers: number[]) => t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers }, owner: tk.ownerToken });
+    expect(err(await sign([4, 5, 2]))).toMatchObject({ code: 'PART_NUMBER_INVALID', details: { invalid: [4, 5] } });
+    expect(err(await sign([1, 2, 3])).code).toBe('PART_NUMBER_INVALID');
+    expect((await sign([1, 2])).statusCode).toBe(200);
+  });
+
+  it('signing reads a copy of the manifest at most 10 s old: a change made by another replica shows after that', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const sign = () => t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken });
+    expect((await sign()).statusCode).toBe(200);
+    // Another replica cancels the drop: this process has not seen it.
+    await t.manifests.applyEvent(tk.id, { type: 'cancel', at: t.now() });
+    t.advance(9);
+    expect((await sign()).statusCode).toBe(200);
+    t.advance(1);
+    expect(err(await sign()).code).toBe('DROP_NOT_UPLOADING');
+  });
+
+  it('the cache holds each drop once and forgets the oldest past 10,000 drops', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken });
+    const reads = () => t.store.calls.filter((c) => c.op === 'getText' && c.key === dropKeys(tk.id).manifest).length;
+    const before = reads();
+    await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [2] }, owner: tk.ownerToken });
+    expect(reads()).toBe(before);
+  });
+});
+
+describe('complete and status', () => {
+  it('a single upload whose object is missing is PART_MISSING [1]; one of another size says both sizes', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 10 } })).json();
+    expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken }))).toMatchObject({ code: 'PART_MISSING', details: { missing: [1] } });
+    await t.store.put(dropKeys(tk.id).original, Buffer.alloc(4), { contentType: 'x' });
+    expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken }))).toMatchObject({ code: 'PART_SIZE_MISMATCH', details: { expected: 10, actual: 4 } });
+  });
+
+  it('a multipart upload gone with no object (or the wrong one) is DROP_NOT_UPLOADING, not a success', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const m = (await t.manifests.get(tk.id))!.manifest;
+    await t.store.abortMultipart(dropKeys(tk.id).original, m.upload.uploadId!);
+    expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).code).toBe('DROP_NOT_UPLOADING');
+    await t.store.put(dropKeys(tk.id).original, Buffer.alloc(5), { contentType: 'x' });
+    expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).code).toBe('DROP_NOT_UPLOADING');
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
+  });
+
+  it('a complete losing to a concurrent one still answers processing when the object is whole', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const data = randomBytes(20 * MIB);
+    const signed = (await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1, 2, 3] }, owner: tk.ownerToken })).json().parts;
+    const parts = [];
+    for (const p of signed) parts.push({ partNumber: p.partNumber, etag: (await t.put(p.url, data.subarray((p.partNumber - 1) * 8 * MIB, (p.partNumber - 1) * 8 * MIB + p.size))).etag! });
+    const complete = t.store.completeMultipart;
+    t.store.completeMultipart = async (k, id, ps) => {
+      await complete(k, id, ps); // the other request publishes first…
+      throw Object.assign(new Error('NoSuchUpload'), { name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } });
+    };
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { body: { parts }, owner: tk.ownerToken });
+    expect([r.statusCode, r.json().status]).toEqual([200, 'processing']);
+  });
+
+  it('completing releases the ticket slot; so do cancel and expiry', async () => {
+    t = await memoryApp({ DROPSHIP_MAX_OPEN_TICKETS: '1' });
+    const open = async () => (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    const a = await open();
+    expect(err(await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).code).toBe('TOO_MANY_OPEN_TICKETS');
+    await t.call('DELETE', `/v1/drops/${a.id}`, { owner: a.ownerToken });
+    const b = await open();
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    expect((await t.call('GET', `/v1/drops/${b.id}`)).json().status).toBe('expired');
+    const c = await open();
+    await t.put(c.parts[0].url, Buffer.from('abc'));
+    await t.call('POST', `/v1/drops/${c.id}/complete`, { owner: c.ownerToken });
+    expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).statusCode).toBe(201);
+  });
+
+  it('resume of a single upload lists the stored object as part 1', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    expect((await t.call('GET', `/v1/drops/${tk.id}/parts`, { owner: tk.ownerToken })).json().parts).toEqual([]);
+    const put = await t.put(tk.parts[0].url, Buffer.from('abc'));
+    expect((await t.call('GET', `/v1/drops/${tk.id}/parts`, { owner: tk.ownerToken })).json().parts).toEqual([{ partNumber: 1, size: 3, etag: put.etag }]);
+  });
+});
+
+describe('downloads and thumbnails', () => {
+  async function ready(extra: Record<string, unknown> = {}, thumbs = true) {
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'p.png', size: 3, ...extra } })).json();
+    await t.put(tk.parts[0].url, Buffer.from('abc'));
+    await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    return tk;
+  }
+
+  it('a processing drop can already be downloaded; the URL lives DROPSHIP_DOWNLOAD_URL_TTL seconds, typed octet-stream until sniffed', async () => {
+    t = await memoryApp({ DROPSHIP_DOWNLOAD_URL_TTL: '120' });
+    const tk = await ready();
+    const r = await t.call('GET', `/d/${tk.id}/download`);
+    const url = r.headers.location as string;
+    expect(ttlOf(url, t.now())).toBe(120);
+    expect(new URL(url).searchParams.get('response-content-type')).toBe('application/octet-stream');
+  });
+
+  it('an expired upload answers DROP_EXPIRED (410); a cancelled one DROP_NOT_READY with its status', async () => {
+    t = await memoryApp();
+    const late = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    const gone = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    await t.call('DELETE', `/v1/drops/${gone.id}`, { owner: gone.ownerToken });
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    const e = await t.call('GET', `/d/${late.id}/download`);
+    expect([e.statusCode, err(e).code]).toEqual([410, 'DROP_EXPIRED']);
+    expect(err(await t.call('GET', `/d/${gone.id}/download`))).toMatchObject({ code: 'DROP_NOT_READY', details: { status: 'cancelled' } });
+  });
+
+  it('a ready drop serves each listed thumbnail width as a WebP GET, and no other width', async () => {
+    t = await memoryApp();
+    const tk = await ready();
+    await t.manifests.applyEvent(tk.id, {
+      type: 'processed',
+      at: t.now(),
+      sniffedType: 'image/png',
+      thumbnail: 'ready',
+      thumbnails: [
+        { width: 256, height: 128, key: dropKeys(tk.id).thumb(256) },
+        { width: 1024, height: 512, key: dropKeys(tk.id).thumb(1024) },
+      ],
+    });
+    const r = await t.call('GET', `/d/${tk.id}/thumb/1024`);
+    expect(r.statusCode).toBe(302);
+    const url = new URL(r.headers.location as string);
+    expect(url.pathname).toBe(`/memory/${dropKeys(tk.id).thumb(1024)}`);
+    expect(url.searchParams.get('response-content-type')).toBe('image/webp');
+    expect((await t.call('GET', `/d/${tk.id}/thumb/512`)).statusCode).toBe(404);
+  });
+
+  it('a drop that is not ready has no thumbnails to serve', async () => {
+    t = await memoryApp();
+    const tk = await ready();
+    expect(err(await t.call('GET', `/d/${tk.id}/thumb/256`)).code).toBe('THUMBNAIL_NOT_FOUND');
+  });
+});
