@@ -164,7 +164,7 @@ describe('complete and status', () => {
 });
 
 describe('downloads and thumbnails', () => {
-  async function ready(extra: Record<string, unknown> = {}, thumbs = true) {
+  async function ready(extra: Record<string, unknown> = {}) {
     const tk = (await t.call('POST', '/v1/drops', { body: { name: 'p.png', size: 3, ...extra } })).json();
     await t.put(tk.parts[0].url, Buffer.from('abc'));
     await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
