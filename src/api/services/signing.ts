@@ -21,6 +21,8 @@ export interface SignedPart {
   url: string;
   size: number;
   expiresAt: string;
+  /** Headers the client must send with the PUT (signed into the URL); `{}` when none. */
+  headers: Record<string, string>;
 }
 
 export const SIGNING_CACHE_MS = 10_000;
@@ -65,11 +67,13 @@ export async function signPartUrls(signer: Signer, m: Manifest, partNumbers: num
           key,
           contentLength: size,
           expiresIn,
-          ...(m.upload.mode === 'multipart' ? { part: { uploadId: m.upload.uploadId!, partNumber } } : {}),
+          // A single PUT may only create the object: once it is published, S3 refuses the
+          // same URL (412), so the bytes behind a verified drop never change.
+          ...(m.upload.mode === 'multipart' ? { part: { uploadId: m.upload.uploadId!, partNumber } } : { createOnly: true }),
         },
         now,
       );
-      return { partNumber, url: signed.url, size, expiresAt: signed.expiresAt.toISOString() };
+      return { partNumber, url: signed.url, size, expiresAt: signed.expiresAt.toISOString(), headers: signed.headers };
     }),
   );
 }
