@@ -315,6 +315,23 @@ describe('a published single-PUT object never changes (default DROPSHIP_SINGLE_P
   });
 });
 
+describe('a stale signing cache cannot sign a single PUT', () => {
+  it('a single-PUT drop finished elsewhere within the cache window gets no new URL; an old URL is refused (412)', async () => {
+    const tk = await ticket({ name: 'a.txt', size: 3 });
+    // Warm this process's signing cache.
+    expect((await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken })).statusCode).toBe(200);
+    const p = tk.parts[0]!;
+    await t.put(p.url, Buffer.from('abc'), p.headers);
+    // Completed and processed by another replica and the worker: this process never heard.
+    await t.manifests.applyEvent(tk.id, { type: 'complete', at: t.now() });
+    await t.manifests.applyEvent(tk.id, { type: 'processed', at: t.now(), sniffedType: 'text/plain', thumbnail: 'none', thumbnails: [] });
+    const again = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken });
+    expect([again.statusCode, code(again)]).toEqual([409, 'DROP_NOT_UPLOADING']);
+    expect((await t.put(p.url, Buffer.from('xyz'), p.headers)).status).toBe(412);
+    expect(t.store.objects.get(dropKeys(tk.id).original)!.body.toString()).toBe('abc');
+  });
+});
+
 describe('DELETE /v1/drops/:id', () => {
   it('is idempotent and finishes a cleanup that failed half-way', async () => {
     const tk = await ticket({ name: 'b.bin', size: 20 * MIB });

@@ -78,7 +78,11 @@ export function createDropService(deps: DropServiceDeps) {
     complete,
 
     async signParts(id: string, ownerToken: string | undefined, partNumbers: number[]): Promise<SignedPart[]> {
-      const rec = await records.loadOwned(id, ownerToken, signing.get);
+      let rec = await records.loadOwned(id, ownerToken, signing.get);
+      // A single PUT's URL creates the object, so it is never signed from a copy that may be
+      // stale (another replica completed or cancelled the drop in the last seconds): one GET.
+      // Multipart copies are safe: a finished drop has no upload left for a part to land in.
+      if (rec.manifest.upload.mode === 'single') rec = await records.loadOwned(id, ownerToken);
       const m = await records.expireIfDue(rec.manifest);
       records.requireUploading(m);
       checkPartNumbers(m, partNumbers, config.DROPSHIP_PARTS_PER_BATCH);

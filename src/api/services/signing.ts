@@ -6,7 +6,9 @@
  * manifest through a copy at most SIGNING_CACHE_MS old instead of from S3 on every batch. The
  * owner-token hash and the plan never change; a drop this process completes, cancels or
  * expires is evicted at once (DropRecords.onTerminal), and one another replica finished
- * meanwhile has no multipart upload left, so S3 refuses any part sent with such a URL.
+ * meanwhile has no multipart upload left, so S3 refuses any part sent with such a URL. A
+ * single-PUT drop is always read fresh before signing (DropService.signParts), and its URL is
+ * create-only anyway.
  */
 import { fail } from '../../core/errors.js';
 import { dropKeys } from '../../core/layout.js';
