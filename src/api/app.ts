@@ -80,7 +80,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('probes', { store: (signal?: AbortSignal) => store.probe(signal), queue: (signal?: AbortSignal) => deps.queue.probe(signal) });
 
   const manifests = createManifestRepo(store);
-  const tickets = new OpenTickets({ perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }, clock);
+  // Uploads the worker finished (uploading → ready without the api) free their slot when
+  // admission rechecks them (services/tickets.ts).
+  const tickets = new OpenTickets({ perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }, clock, async (id) => {
+    const rec = await manifests.get(id);
+    return rec !== undefined && rec.manifest.status === 'uploading';
+  });
   const drops = createDropService({ config, store, manifests, signer, tickets, clock });
   app.decorate('drops', drops);
   const stream = createStreamService({ config, store, manifests, clock });

@@ -2,7 +2,7 @@
  * Idempotent provisioning of everything dropship needs in AWS (or an emulator):
  *
  *   bucket            private (public access blocked), CORS for the SPA's origins
- *                     (PUT/POST/GET/HEAD, ExposeHeaders ETag), lifecycle rule aborting
+ *                     (PUT/POST/GET/HEAD, If-None-Match allowed, ExposeHeaders ETag), lifecycle rule aborting
  *                     incomplete multipart uploads after 1 day
  *   queue + DLQ       redrive after 5 receives; a queue policy letting this bucket send
  *   notification      s3:ObjectCreated:* for drops/ ... /original only, so thumbnails and
@@ -107,7 +107,9 @@ export function corsRules(origins: string[]): CORSRule[] {
     {
       AllowedOrigins: origins.length ? origins : ['*'],
       AllowedMethods: ['PUT', 'POST', 'GET', 'HEAD'],
-      AllowedHeaders: ['content-type', 'content-length', 'content-md5', 'x-amz-checksum-*', 'x-amz-content-sha256', 'x-amz-date'],
+      // if-none-match: the single-PUT URL signs `If-None-Match: *` (create only), so the
+      // browser sends it and its preflight must be allowed.
+      AllowedHeaders: ['content-type', 'content-length', 'content-md5', 'if-none-match', 'x-amz-checksum-*', 'x-amz-content-sha256', 'x-amz-date'],
       ExposeHeaders: ['ETag'],
       MaxAgeSeconds: 3600,
     },

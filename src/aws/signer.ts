@@ -15,7 +15,7 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { hostOf, s3Address } from '../core/s3-address.js';
-import type { SignedUrl, Signer } from '../ports/signer.js';
+import { responseOverrides, type SignedUrl, type Signer } from '../ports/signer.js';
 
 /** S3 keys are encoded segment by segment; our keys are server-made and URL-safe anyway. */
 const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
@@ -57,15 +57,19 @@ export function createSigner(opts: {
     const signed = await presigner.presign(req, {
       expiresIn,
       signingDate: now,
-      // content-length stays a signed header, never hoisted into the query.
-      unhoistableHeaders: new Set(['content-length']),
+      // content-length and if-none-match stay signed headers, never hoisted into the query.
+      unhoistableHeaders: new Set(['content-length', 'if-none-match']),
     });
     const qs = Object.entries(signed.query ?? {})
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
       .join('&');
+    // What the client must send itself: the signed headers other than host and
+    // content-length (which every HTTP client sets from the body).
+    const toSend = Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'content-length'));
     return {
       url: `${t.protocol}//${host}${signed.path}?${qs}`,
       expiresAt: new Date(now.getTime() + expiresIn * 1000),
+      headers: toSend,
     };
   }
 
@@ -74,13 +78,12 @@ export function createSigner(opts: {
       const query: Record<string, string> = req.part
         ? { partNumber: String(req.part.partNumber), uploadId: req.part.uploadId }
         : {};
-      return sign('PUT', req.key, query, { 'content-length': String(req.contentLength) }, req.expiresIn, now);
+      const headers: Record<string, string> = { 'content-length': String(req.contentLength) };
+      if (req.createOnly && !req.part) headers['if-none-match'] = '*';
+      return sign('PUT', req.key, query, headers, req.expiresIn, now);
     },
     signGet(req, now) {
-      const query: Record<string, string> = {};
-      if (req.responseContentDisposition) query['response-content-disposition'] = req.responseContentDisposition;
-      if (req.responseContentType) query['response-content-type'] = req.responseContentType;
-      return sign('GET', req.key, query, {}, req.expiresIn, now);
+      return sign('GET', req.key, responseOverrides(req), {}, req.expiresIn, now);
     },
     async signPost(req) {
       // S3 checks the policy: this key, exactly `size` bytes.

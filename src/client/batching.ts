@@ -32,17 +32,20 @@ export function planSignBatch(
 /** Signed URLs by part number, with their expiry. */
 export class UrlCache {
   private readonly now: () => number;
-  private readonly urls = new Map<number, { url: string; size: number; expiresAt: number }>();
+  private readonly urls = new Map<number, { url: string; size: number; expiresAt: number; headers: Record<string, string> }>();
   constructor(now: () => number = () => Date.now()) {
     this.now = now;
   }
 
   add(parts: SignedPart[]) {
-    for (const p of parts) this.urls.set(p.partNumber, { url: p.url, size: p.size, expiresAt: Date.parse(p.expiresAt) });
+    for (const p of parts) {
+      // An older server sends no headers: nothing extra to send then.
+      this.urls.set(p.partNumber, { url: p.url, size: p.size, expiresAt: Date.parse(p.expiresAt), headers: { ...(p.headers ?? {}) } });
+    }
   }
 
   /** The URL if it will still be valid when the request reaches S3. */
-  usable(partNumber: number): { url: string; size: number; expiresAt: number } | undefined {
+  usable(partNumber: number): { url: string; size: number; expiresAt: number; headers: Record<string, string> } | undefined {
     const u = this.urls.get(partNumber);
     return u && u.expiresAt - this.now() > EXPIRY_MARGIN_MS ? u : undefined;
   }

@@ -21,6 +21,8 @@ export class NetworkError extends Error {
 
 export interface PutOptions {
   signal: AbortSignal;
+  /** The part entry's `headers`: signed into the URL, so S3 refuses the PUT without them. */
+  headers?: Record<string, string>;
   onProgress?: (loaded: number) => void;
   fetch: typeof fetch;
   useXhr: boolean;
@@ -33,7 +35,7 @@ export function putPart(url: string, body: PartBody, opts: PutOptions): Promise<
 async function putWithFetch(url: string, body: PartBody, opts: PutOptions): Promise<PutResult> {
   let res: Response;
   try {
-    res = await opts.fetch(url, { method: 'PUT', body: body as BodyInit, signal: opts.signal });
+    res = await opts.fetch(url, { method: 'PUT', body: body as BodyInit, headers: { ...opts.headers }, signal: opts.signal });
   } catch (e) {
     if (opts.signal.aborted) throw abortError(opts.signal);
     throw new NetworkError(e instanceof Error ? e.message : String(e), { cause: e });
@@ -58,6 +60,7 @@ function putWithXhr(url: string, body: PartBody, opts: PutOptions): Promise<PutR
     const onAbort = () => xhr.abort();
     const cleanup = () => opts.signal.removeEventListener('abort', onAbort);
     xhr.open('PUT', url);
+    for (const [name, value] of Object.entries(opts.headers ?? {})) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded);
     xhr.onload = () => {
       cleanup();

@@ -162,7 +162,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
 
     // Part number → the sign request that covers it, so concurrent workers share one batch.
     const signing = new Map<number, Promise<Map<number, SignedPart>>>();
-    async function urlFor(n: number): Promise<{ url: string; size: number }> {
+    async function urlFor(n: number): Promise<{ url: string; size: number; headers?: Record<string, string> }> {
       const cached = urls.usable(n);
       if (cached) return cached;
       const pending = signing.get(n);
@@ -202,6 +202,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
         try {
           const r = await putPart(u.url, data, {
             signal,
+            headers: u.headers ?? {},
             fetch: client.fetchImpl,
             useXhr,
             onProgress: (loaded) => {

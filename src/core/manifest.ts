@@ -4,6 +4,7 @@
 //   uploading ──processed──▶ ready                 (the S3 event beat the API)
 //   uploading | processing ──verify_failed──▶ failed
 //   uploading ──expire──▶ expired
+//   ready ──replaced──▶ failed                     (the stored object is not the one verified)
 //   any other status ──cancel──▶ cancelled         (the owner aborts or deletes the drop)
 //
 // Events that keep the status: `upload_started` (the streaming route records its multipart
@@ -77,6 +78,8 @@ export type DropEvent =
       etag?: string;
     }
   | { type: 'verify_failed'; at: Date; reason: string }
+  /** The worker found other bytes under a ready drop's key than the ones it verified. */
+  | { type: 'replaced'; at: Date; reason: string }
   | { type: 'cancel'; at: Date }
   | { type: 'expire'; at: Date }
   | { type: 'upload_started'; at: Date; uploadId: string }
@@ -88,6 +91,7 @@ export const DROP_EVENT_TYPES = [
   'complete',
   'processed',
   'verify_failed',
+  'replaced',
   'cancel',
   'expire',
   'upload_started',
@@ -196,6 +200,13 @@ export function apply(m: Manifest, e: DropEvent): ApplyResult {
       if (from === 'failed') return unchanged;
       if (from !== 'uploading' && from !== 'processing') return invalid;
       return changed(m, e.at, 'failed', { failureReason: e.reason });
+
+    case 'replaced':
+      // Defence in depth: S3 should never let a published object change (create-only
+      // URLs), but if it did, the new bytes must not be served under the old verification.
+      if (from === 'failed') return unchanged;
+      if (from !== 'ready') return invalid;
+      return changed(m, e.at, 'failed', { failureReason: e.reason, thumbnail: 'none', thumbnails: [] });
 
     case 'cancel':
       return from === 'cancelled' ? unchanged : changed(m, e.at, 'cancelled', {});

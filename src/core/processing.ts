@@ -23,21 +23,45 @@ export const retry = (reason: string): Outcome => ({ outcome: 'retry', reason })
 
 /**
  * uploading/processing: the object is there, verify and process it (the S3 event may beat
- * the api's `complete`, hence uploading too). ready/failed: a duplicate event, nothing to
- * do. cancelled/expired: the bytes must not stay; remove them.
+ * the api's `complete`, hence uploading too). ready/failed: a duplicate event, or bytes that
+ * must not be there — `checkPublished` decides. cancelled/expired: the bytes must not stay;
+ * remove them.
  */
-export function planForStatus(status: DropStatus): 'process' | 'skip' | 'remove' {
+export function planForStatus(status: DropStatus): 'process' | 'check' | 'remove' {
   switch (status) {
     case 'uploading':
     case 'processing':
       return 'process';
     case 'ready':
     case 'failed':
-      return 'skip';
+      return 'check';
     case 'cancelled':
     case 'expired':
       return 'remove';
   }
+}
+
+const unquote = (etag: string) => etag.replace(/^(W\/)?"|"$/g, '');
+
+/**
+ * An event for a drop the worker already settled. ready: the object it verified (same size
+ * and, when recorded, same ETag) is a duplicate event — skip; anything else is bytes nobody
+ * verified — `replaced` (fail the drop, then delete them). failed: a failed drop keeps no
+ * bytes, so whatever is there is removed. Nothing stored: skip.
+ */
+export function checkPublished(
+  m: Pick<Manifest, 'status' | 'size' | 'etag'>,
+  head: StoredObject | undefined,
+): { action: 'skip'; reason: string } | { action: 'replaced'; reason: string } | { action: 'remove'; reason: string } {
+  if (!head) return { action: 'skip', reason: `drop is already ${m.status}` };
+  if (m.status === 'failed') return { action: 'remove', reason: 'drop is failed: the object stored since was removed' };
+  if (head.size !== m.size) {
+    return { action: 'replaced', reason: `object replaced after verification: ${m.size} bytes verified, ${head.size} stored` };
+  }
+  if (m.etag !== undefined && unquote(head.etag) !== unquote(m.etag)) {
+    return { action: 'replaced', reason: 'object replaced after verification: its ETag is not the one verified' };
+  }
+  return { action: 'skip', reason: `drop is already ${m.status}` };
 }
 
 export function verifyObject(m: Manifest, head: StoredObject | undefined): { ok: true } | { ok: false; reason: string } {

@@ -4,8 +4,10 @@
  * and AWS Lambda (lambda.ts).
  *
  * Delivery is at-least-once, so every step is idempotent:
- *   1. read the manifest; ready/failed → skip (a duplicate event writes nothing at all),
- *      cancelled/expired → delete the bytes, no manifest → skip;
+ *   1. read the manifest; ready/failed → HEAD the object: the one verified (a duplicate
+ *      event) → skip, writing nothing; other bytes under a ready drop → mark it failed
+ *      (`replaced`) and then delete them with the thumbnails; any bytes under a failed drop
+ *      → delete them. cancelled/expired → delete the bytes, no manifest → skip;
  *   2. HEAD the object; a size other than the manifest's → delete it and mark the drop failed
  *      (in that order: if the worker dies in between, the redelivered message finds the
  *      object missing and still ends in failed, where the other order would leave the bytes);
@@ -26,6 +28,7 @@ import { parseS3EventMessage, type S3CreatedObject } from '../core/events.js';
 import { dropKeys } from '../core/layout.js';
 import type { DropEvent, Manifest, Thumb } from '../core/manifest.js';
 import {
+  checkPublished,
   combineOutcomes,
   done,
   planForStatus,
@@ -75,6 +78,30 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
     await store.deleteKeys([keys.original, ...thumbs]);
   }
 
+  /**
+   * Defence in depth for a settled drop: S3 refuses to overwrite a published object (the
+   * single-PUT URL is create-only), but should other bytes land under the key anyway (a POST
+   * policy replayed, a bucket writer outside dropship), they are never served under the old
+   * verification: the drop is marked failed first — downloads stop at once — and then the
+   * bytes go. A redelivered message then finds a failed drop and deletes whatever is left.
+   */
+  async function checkSettled(m: Manifest): Promise<Outcome> {
+    const head = await store.head(dropKeys(m.id).original);
+    const check = checkPublished(m, head);
+    if (check.action === 'skip') return skipped(check.reason);
+    if (check.action === 'replaced') {
+      log.warn({ dropId: m.id, reason: check.reason }, 'published object replaced; failing the drop');
+      const r = await record(m.id, { type: 'replaced', at: now(), reason: check.reason });
+      // Whatever the manifest says now (failed, or cancelled meanwhile), these bytes go, with
+      // the thumbnails of the verified ones.
+      await removeObjects(m);
+      if (!r) return done('manifest disappeared; the unverified object was removed');
+      return done(`failed: ${check.reason}`);
+    }
+    await removeObjects(m);
+    return done(check.reason);
+  }
+
   async function handleObject(object: S3CreatedObject): Promise<Outcome> {
     const id = object.dropId;
     const keys = dropKeys(id);
@@ -83,7 +110,7 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
     const m = current.manifest;
 
     const plan = planForStatus(m.status);
-    if (plan === 'skip') return skipped(`drop is already ${m.status}`);
+    if (plan === 'check') return checkSettled(m);
     if (plan === 'remove') {
       await removeObjects(m);
       return done(`drop is ${m.status}: its objects were removed`);

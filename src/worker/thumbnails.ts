@@ -9,7 +9,8 @@
  *     (not 'warning', which also refuses harmless oddities phone cameras write);
  *   - every pipeline has a time limit.
  * The image is decoded ONCE: oriented by its EXIF tag, shrunk to the largest width into raw
- * pixels; every width is encoded from that raw buffer. Animated GIF/WebP and multi-page TIFF
+ * pixels; every width is encoded from that raw buffer, and each resulting width once (an
+ * image narrower than a width is not enlarged, so it gets one thumbnail of its own size). Animated GIF/WebP and multi-page TIFF
  * give their first frame. Thumbnails are sRGB, without metadata (no EXIF/GPS leaks).
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
@@ -88,11 +89,16 @@ export async function makeThumbnails(input: Buffer, opts: ThumbnailOptions): Pro
   const thumbs: EncodedThumbnail[] = [];
   try {
     for (const w of widths) {
+      // Never enlarged: once a thumbnail has the decoded image's own size, every larger width
+      // would be the same picture again (and list the same width twice). One per width.
+      const last = thumbs.at(-1);
+      if (last && last.width === raw.width && last.height === raw.height) break;
       const { data, info } = await sharp(decoded.data, { raw })
         .resize(box(w))
         .webp({ quality: WEBP_QUALITY, effort: WEBP_EFFORT })
         .timeout({ seconds: PIPELINE_TIMEOUT_SECONDS })
         .toBuffer({ resolveWithObject: true });
+      if (thumbs.some((t) => t.width === info.width)) continue;
       thumbs.push({ requestedWidth: w, width: info.width, height: info.height, data });
     }
   } catch (e) {

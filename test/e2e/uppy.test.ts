@@ -1,7 +1,8 @@
 /**
  * Uppy 6 (@uppy/core + @uppy/aws-s3, bundled by Vite from test/e2e/uppy-page with the
  * configuration docs/uppy.md gives) uploads to dropship through the Companion-compatible
- * routes, multipart, and the result is a real drop that the worker makes ready.
+ * routes, multipart and one-request (/s3/params), and the result is a real drop that the
+ * worker makes ready.
  *
  * The page lives on its own origin — "your app" — which forwards /s3/* to dropship and adds
  * the API key there, as docs/uppy.md recommends: the key never reaches the browser, and the
@@ -40,6 +41,11 @@ function startAppServer(dropship: string): Promise<Server> {
             authorization: `Bearer ${API_KEY}`,
             ...(req.headers.cookie ? { cookie: req.headers.cookie } : {}),
             ...(req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {}),
+            // What the browser said about the request, as a reverse proxy passes it on:
+            // dropship refuses /s3/params unless it is a script's fetch.
+            ...Object.fromEntries(
+              ['sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-site', 'origin'].flatMap((h) => (typeof req.headers[h] === 'string' ? [[h, req.headers[h]]] : [])),
+            ),
           },
           ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
         });
@@ -106,4 +112,51 @@ describe('Uppy with dropship as its Companion endpoint', () => {
     expect(seen.problems).toEqual([]);
     await context.close();
   });
+
+  it('a file below the threshold goes through /s3/params (a script\'s fetch) and becomes ready; an <img> of the same URL is refused', async () => {
+    const f = randomFile('uppy-small.txt', 100 * 1024);
+    const { context, page } = await newPage(browser);
+    const params: { status: number; mode?: string; dest?: string }[] = [];
+    page.on('response', async (r) => {
+      if (!r.url().includes('/s3/params')) return;
+      const h = await r.request().allHeaders();
+      params.push({ status: r.status(), mode: h['sec-fetch-mode'], dest: h['sec-fetch-dest'] });
+    });
+    // Uppy 6.3's Companion client sends the /s3/params answer as a form POST whatever its
+    // `method` says: why dropship answers a POST policy there (docs/uppy.md).
+    const toS3: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(stack.s3) && r.method() !== 'OPTIONS') toS3.push(r.method());
+    });
+    await page.goto(`${appBase}/uppy/index.html`);
+    await page.setInputFiles('#file', f.path);
+    await page.locator('#result').filter({ hasText: /\S/ }).waitFor({ timeout: 60_000 });
+    const result = JSON.parse((await page.locator('#result').textContent())!) as UppyResult;
+    expect(result.failed).toEqual([]);
+    expect(params).toEqual([{ status: 200, mode: 'cors', dest: 'empty' }]);
+    expect(toS3).toEqual(['POST']);
+    const id = result.successful[0]!.body.key.split('/')[1]!;
+    await eventually(async () => {
+      const r = await api<{ status: string }>(stack.base, 'GET', `/v1/drops/${id}`);
+      return r.body.status === 'ready' ? r.body : undefined;
+    }, 30_000);
+    expect(sha256((await download(stack.base, id)).data!)).toBe(f.sha256);
+
+    // The same URL as an image, as a page on another site would embed it: refused, no drop.
+    const before = (await stack.api.store.listKeys('drops/')).length;
+    const status = await page.evaluate(async (u) => {
+      const img = new Image();
+      const done = new Promise((r) => ((img.onerror = r), (img.onload = r)));
+      img.src = u;
+      await done;
+      return 'loaded';
+    }, `${appBase}/s3/params?filename=x.txt&type=text%2Fplain&metadata%5Bsize%5D=3`);
+    expect(status).toBe('loaded');
+    // The response listener reads the request headers asynchronously: wait for its entry.
+    await eventually(async () => (params.length >= 2 ? true : undefined), 10_000);
+    expect(params[1]).toEqual({ status: 403, mode: 'no-cors', dest: 'image' });
+    expect((await stack.api.store.listKeys('drops/')).length).toBe(before);
+    await context.close();
+  });
 });
+

@@ -6,6 +6,7 @@ import { createAwsAdapters } from '../../src/aws/adapters.js';
 import { createQueue } from '../../src/aws/queue.js';
 import { objectStoreContract } from '../contract/object-store.js';
 import { queueContract } from '../contract/queue.js';
+import { signerContract } from '../contract/signer.js';
 import { testConfig } from '../support/env.js';
 
 const config = testConfig();
@@ -27,5 +28,15 @@ queueContract('SQS (emulator)', {
       queue: createQueue(aws.clients.sqs, { url: QueueUrl!, name }),
       send: async (body) => void (await aws.clients.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }))),
     };
+  },
+});
+
+signerContract('SigV4 on S3 (emulator)', {
+  signer: () => aws.signer,
+  key: () => `contract/${randomUUID()}/original`,
+  async send(method, url, body, headers = {}) {
+    const r = await fetch(url, { method, headers, ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}) });
+    const bytes = Buffer.from(await r.arrayBuffer());
+    return { status: r.status, body: bytes, headers: Object.fromEntries(r.headers) };
   },
 });

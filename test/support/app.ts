@@ -76,7 +76,7 @@ export interface Ticket {
   ownerToken: string;
   status: string;
   upload: { mode: 'single' | 'multipart'; partSize: number; partCount: number; expiresAt: string };
-  parts: { partNumber: number; url: string; size: number; expiresAt: string }[];
+  parts: { partNumber: number; url: string; size: number; expiresAt: string; headers: Record<string, string> }[];
 }
 
 export async function createTicket(base: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -98,8 +98,15 @@ export async function signAll(base: string, t: Ticket): Promise<Ticket['parts']>
   return [...have.values()].sort((a, b) => a.partNumber - b.partNumber);
 }
 
-export async function putPart(url: string, data: Uint8Array): Promise<{ status: number; etag: string }> {
-  const r = await fetch(url, { method: 'PUT', body: data as Uint8Array<ArrayBuffer> });
+/**
+ * PUTs bytes to a signed URL with the part entry's `headers`. Without them, sends what the
+ * URL signed (`if-none-match: *` for a single PUT), as a client following the entry would;
+ * pass `{}` to send nothing extra.
+ */
+export async function putPart(url: string, data: Uint8Array, headers?: Record<string, string>): Promise<{ status: number; etag: string }> {
+  const signed = new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';') ?? [];
+  const send = headers ?? (signed.includes('if-none-match') ? { 'if-none-match': '*' } : {});
+  const r = await fetch(url, { method: 'PUT', body: data as Uint8Array<ArrayBuffer>, headers: send });
   await r.arrayBuffer();
   return { status: r.status, etag: r.headers.get('etag') ?? '' };
 }
@@ -119,7 +126,7 @@ export async function uploadViaTickets(
     for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
       const p = parts[n - 1]!;
       const start = (n - 1) * t.upload.partSize;
-      const r = await putPart(p.url, data.subarray(start, start + p.size));
+      const r = await putPart(p.url, data.subarray(start, start + p.size), p.headers);
       if (r.status !== 200) throw new Error(`part ${n}: ${r.status}`);
       etags.push({ partNumber: n, etag: r.etag });
     }

@@ -18,8 +18,8 @@ export interface MemoryApp extends MemoryAdapters {
   advance(seconds: number): void;
   /** A JSON request; `owner` sends X-Owner-Token. */
   call(method: string, url: string, opts?: { body?: unknown; owner?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse & { json<T = Json>(): T }>;
-  /** PUTs bytes to a signed URL as a client would. */
-  put(url: string, bytes: Buffer): Promise<{ status: number; etag?: string }>;
+  /** PUTs bytes to a signed URL as a client would, with the part entry's `headers`. */
+  put(url: string, bytes: Buffer, headers?: Record<string, string>): Promise<{ status: number; etag?: string }>;
   close(): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export async function memoryApp(env: Record<string, string> = {}): Promise<Memor
         ...(opts.body !== undefined ? { payload: opts.body as object } : {}),
       }) as never;
     },
-    put: (url, bytes) => adapters.signer.present('PUT', url, bytes, now()),
+    put: (url, bytes, headers) => adapters.signer.present('PUT', url, bytes, now(), headers),
     close: () => app.close(),
   };
 }

@@ -136,7 +136,8 @@ describe('lazy signing', () => {
   it('treats a URL about to expire as unusable and an expired one as expired', () => {
     let now = Date.parse('2025-01-01T00:00:00Z');
     const urls = new UrlCache(() => now);
-    urls.add([{ partNumber: 1, url: 'u', size: 5, expiresAt: '2025-01-01T00:00:10Z' }]);
+    urls.add([{ partNumber: 1, url: 'u', size: 5, expiresAt: '2025-01-01T00:00:10Z', headers: { 'if-none-match': '*' } }]);
+    expect(urls.usable(1)?.headers).toEqual({ 'if-none-match': '*' });
     expect(urls.usable(1)?.url).toBe('u');
     now += 6_000;
     expect(urls.usable(1)).toBeUndefined();

@@ -45,6 +45,7 @@ const events: { [K in DropEventType]: Extract<DropEvent, { type: K }> } = {
     thumbnails: [{ width: 256, height: 192, key: 'drops/V1StGXR8_Z5jdHi6B-myT/thumb-256.webp' }],
   },
   verify_failed: { type: 'verify_failed', at: at(20), reason: 'size mismatch' },
+  replaced: { type: 'replaced', at: at(50), reason: 'object replaced after verification' },
   cancel: { type: 'cancel', at: at(30) },
   expire: { type: 'expire', at: at(4000) },
   upload_started: { type: 'upload_started', at: at(5), uploadId: 'upload-1' },
@@ -56,12 +57,12 @@ type Outcome = DropStatus | 'no-op' | 'invalid';
 
 // Rows: current status; columns: event. The whole state machine in one place.
 const TABLE: Record<DropStatus, Record<DropEventType, Outcome>> = {
-  uploading: { complete: 'processing', processed: 'ready', verify_failed: 'failed', cancel: 'cancelled', expire: 'expired', upload_started: 'no-op', measured: 'uploading', downloaded: 'invalid' },
-  processing: { complete: 'no-op', processed: 'ready', verify_failed: 'failed', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op' },
-  ready: { complete: 'no-op', processed: 'no-op', verify_failed: 'invalid', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op' },
-  failed: { complete: 'invalid', processed: 'invalid', verify_failed: 'no-op', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
-  cancelled: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', cancel: 'no-op', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
-  expired: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', cancel: 'cancelled', expire: 'no-op', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
+  uploading: { complete: 'processing', processed: 'ready', verify_failed: 'failed', replaced: 'invalid', cancel: 'cancelled', expire: 'expired', upload_started: 'no-op', measured: 'uploading', downloaded: 'invalid' },
+  processing: { complete: 'no-op', processed: 'ready', verify_failed: 'failed', replaced: 'invalid', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op' },
+  ready: { complete: 'no-op', processed: 'no-op', verify_failed: 'invalid', replaced: 'failed', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op' },
+  failed: { complete: 'invalid', processed: 'invalid', verify_failed: 'no-op', replaced: 'no-op', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
+  cancelled: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', replaced: 'invalid', cancel: 'no-op', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
+  expired: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', replaced: 'invalid', cancel: 'cancelled', expire: 'no-op', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
 };
 
 function deepFreeze<T>(value: T): T {
@@ -76,7 +77,7 @@ describe('apply: transition table', () => {
   const rows = DROP_STATUSES.flatMap((from) => DROP_EVENT_TYPES.map((event) => [from, event, TABLE[from][event]] as const));
 
   it('covers every status and event', () => {
-    expect(rows).toHaveLength(48);
+    expect(rows).toHaveLength(54);
   });
 
   it.each(rows)('%s + %s -> %s', (from, eventType, outcome) => {
@@ -174,6 +175,12 @@ describe('apply: what each transition records', () => {
     expect(result).toMatchObject({ ok: true, manifest: { status: 'failed', failureReason: 'size mismatch', thumbnail: 'none' } });
   });
 
+  it('replaced fails a ready drop with the reason and forgets its thumbnails', () => {
+    const ready = base({ status: 'ready', thumbnail: 'ready', thumbnails: [{ width: 256, height: 192, key: 'k' }], etag: '"a"' });
+    const r = apply(ready, events.replaced);
+    expect(r.ok && r.manifest).toMatchObject({ status: 'failed', failureReason: 'object replaced after verification', thumbnail: 'none', thumbnails: [] });
+  });
+
   it.each(['cancel', 'expire'] as const)('%s from uploading stops the thumbnail spinner', (type) => {
     const result = apply(base(), events[type]);
     expect(result).toMatchObject({ ok: true, manifest: { thumbnail: 'none' } });
@@ -268,7 +275,7 @@ describe('apply: random event sequences', () => {
           // A `measured` repeating the size already recorded changes nothing.
           const repeat = e.type === 'measured' && m.size === e.size;
           expect(result.changed).toBe(expected !== 'no-op' && !repeat);
-          if (isTerminal(from) && next.status !== from) expect(e.type).toBe('cancel');
+          if (isTerminal(from) && next.status !== from) expect(['cancel', 'replaced']).toContain(e.type);
           expect(Date.parse(next.updatedAt)).toBeGreaterThanOrEqual(Date.parse(m.updatedAt));
           m = deepFreeze(next);
         }

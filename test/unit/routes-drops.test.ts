@@ -4,9 +4,12 @@
  * answer. test/integration/drops.test.ts proves the same flows against S3 on the emulator.
  */
 import { randomBytes } from 'node:crypto';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dropKeys } from '../../src/core/layout.js';
 import { s3Error } from '../../src/memory/index.js';
+import { createMessageHandler } from '../../src/worker/handler.js';
+import { solid } from '../support/images.js';
 import { memoryApp, type MemoryApp } from '../support/memory-app.js';
 
 const MIB = 1024 * 1024;
@@ -16,7 +19,7 @@ interface Ticket {
   ownerToken: string;
   status: string;
   upload: { mode: 'single' | 'multipart'; partSize: number; partCount: number; expiresAt: string };
-  parts: { partNumber: number; url: string; size: number; expiresAt: string }[];
+  parts: { partNumber: number; url: string; size: number; expiresAt: string; headers: Record<string, string> }[];
 }
 
 let t: MemoryApp;
@@ -44,7 +47,7 @@ async function send(tk: Ticket, data: Buffer) {
   for (const n of numbers) {
     const p = signed.get(n)!;
     const start = (n - 1) * tk.upload.partSize;
-    const put = await t.put(p.url, data.subarray(start, start + p.size));
+    const put = await t.put(p.url, data.subarray(start, start + p.size), p.headers);
     expect(put.status).toBe(200);
     etags.push({ partNumber: n, etag: put.etag! });
   }
@@ -104,12 +107,28 @@ describe('POST /v1/drops', () => {
     await limited.call('POST', '/v1/drops', { body: { name: 'b', size: 1 } });
     const third = await limited.call('POST', '/v1/drops', { body: { name: 'c', size: 1 } });
     expect([third.statusCode, code(third), third.headers['retry-after']]).toEqual([429, 'TOO_MANY_OPEN_TICKETS', '60']);
-    await limited.put(a.parts[0]!.url, Buffer.from('x'));
+    await limited.put(a.parts[0]!.url, Buffer.from('x'), a.parts[0]!.headers);
     expect((await limited.call('POST', `/v1/drops/${a.id}/complete`, { owner: a.ownerToken })).statusCode).toBe(200);
     expect((await limited.call('POST', '/v1/drops', { body: { name: 'c', size: 1 } })).statusCode).toBe(201);
     const other = await limited.call('POST', '/v1/drops', { body: { name: 'd', size: 1 }, headers: { 'x-forwarded-for': '1' }, });
     expect(other.statusCode).toBe(429);
     await limited.close();
+  });
+
+  it('105 small uploads finished by the worker (never completed through the api) do not exhaust the uploader\'s slots', async () => {
+    expect(t.config.DROPSHIP_MAX_OPEN_TICKETS).toBe(100);
+    for (let i = 0; i < 105; i++) {
+      const r = await t.call('POST', '/v1/drops', { body: { name: `f${i}.txt`, size: 3 } });
+      expect([i, r.statusCode, code(r)]).toEqual([i, 201, undefined]);
+      const tk = r.json<Ticket>();
+      expect((await t.put(tk.parts[0]!.url, Buffer.from('abc'), tk.parts[0]!.headers)).status).toBe(200);
+      // What the worker does on the S3 event: uploading → ready, the api never told.
+      await t.manifests.applyEvent(tk.id, { type: 'processed', at: t.now(), sniffedType: 'text/plain', thumbnail: 'none', thumbnails: [] });
+    }
+    // Uploads still open keep counting: 100 more that nobody finishes fill the slots again.
+    for (let i = 0; i < 100; i++) expect((await t.call('POST', '/v1/drops', { body: { name: `o${i}`, size: 3 } })).statusCode).toBe(201);
+    const over = await t.call('POST', '/v1/drops', { body: { name: 'over', size: 3 } });
+    expect([over.statusCode, code(over)]).toEqual([429, 'TOO_MANY_OPEN_TICKETS']);
   });
 
   it('a storage outage while creating answers 503 STORAGE_UNAVAILABLE and leaves nothing behind', async () => {
@@ -211,7 +230,10 @@ describe('complete', () => {
     await t.store.put(dropKeys(tk.id).original, Buffer.alloc(9), { contentType: 'x' });
     const wrong = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
     expect([wrong.statusCode, code(wrong)]).toEqual([409, 'PART_SIZE_MISMATCH']);
-    await t.put(tk.parts[0]!.url, Buffer.alloc(10));
+    // The wrong object stands in the way: the create-only URL cannot replace it (412).
+    expect((await t.put(tk.parts[0]!.url, Buffer.alloc(10), tk.parts[0]!.headers)).status).toBe(412);
+    await t.store.deleteKeys([dropKeys(tk.id).original]);
+    await t.put(tk.parts[0]!.url, Buffer.alloc(10), tk.parts[0]!.headers);
     expect((await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).json().status).toBe('processing');
   });
 
@@ -250,7 +272,7 @@ describe('complete', () => {
     expect(t.store.objects.has(dropKeys(a.id).original)).toBe(false);
 
     const b = await ticket({ name: 'b.txt', size: 3 });
-    await t.put(b.parts[0]!.url, Buffer.from('abc'));
+    await t.put(b.parts[0]!.url, Buffer.from('abc'), b.parts[0]!.headers);
     await t.call('POST', `/v1/drops/${b.id}/complete`, { owner: b.ownerToken });
     expect((await t.call('DELETE', `/v1/drops/${b.id}`, { owner: b.ownerToken })).json().status).toBe('cancelled');
     expect([...t.store.objects.keys()].filter((k) => k.includes(b.id))).toEqual([dropKeys(b.id).manifest]);
@@ -271,6 +293,50 @@ describe('complete', () => {
   });
 });
 
+describe('a published single-PUT object never changes (default DROPSHIP_SINGLE_PUT_MAX)', () => {
+  it('the part entry carries the If-None-Match header; without it storage refuses the PUT (403)', async () => {
+    const tk = await ticket({ name: 'a.txt', size: 3 });
+    expect(tk.upload.mode).toBe('single');
+    expect(tk.parts[0]!.headers).toEqual({ 'if-none-match': '*' });
+    expect((await t.put(tk.parts[0]!.url, Buffer.from('abc'))).status).toBe(403);
+    expect((await t.put(tk.parts[0]!.url, Buffer.from('abc'), { 'if-none-match': 'x' })).status).toBe(403);
+    const resigned = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken });
+    expect(resigned.json().parts[0].headers).toEqual({ 'if-none-match': '*' });
+    // Multipart parts have no conditional form: nothing extra to send.
+    const big = await ticket({ name: 'b.bin', size: 20 * MIB });
+    expect(big.parts.map((p) => p.headers)).toEqual([{}, {}, {}]);
+  });
+
+  it('after the drop is ready the same URL (or a fresh one) cannot replace the bytes: 412, download unchanged', async () => {
+    const tk = await ticket({ name: 'a.txt', size: 3 });
+    const p = tk.parts[0]!;
+    expect((await t.put(p.url, Buffer.from('abc'), p.headers)).status).toBe(200);
+    await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    await t.manifests.applyEvent(tk.id, { type: 'processed', at: t.now(), sniffedType: 'text/plain', thumbnail: 'none', thumbnails: [] });
+    expect((await t.put(p.url, Buffer.from('<b>'), p.headers)).status).toBe(412);
+    const download = await t.call('GET', `/d/${tk.id}/download`);
+    const got = await t.signer.present('GET', download.headers.location as string, undefined, t.now());
+    expect(got.body?.toString()).toBe('abc');
+  });
+});
+
+describe('a stale signing cache cannot sign a single PUT', () => {
+  it('a single-PUT drop finished elsewhere within the cache window gets no new URL; an old URL is refused (412)', async () => {
+    const tk = await ticket({ name: 'a.txt', size: 3 });
+    // Warm this process's signing cache.
+    expect((await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken })).statusCode).toBe(200);
+    const p = tk.parts[0]!;
+    await t.put(p.url, Buffer.from('abc'), p.headers);
+    // Completed and processed by another replica and the worker: this process never heard.
+    await t.manifests.applyEvent(tk.id, { type: 'complete', at: t.now() });
+    await t.manifests.applyEvent(tk.id, { type: 'processed', at: t.now(), sniffedType: 'text/plain', thumbnail: 'none', thumbnails: [] });
+    const again = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken });
+    expect([again.statusCode, code(again)]).toEqual([409, 'DROP_NOT_UPLOADING']);
+    expect((await t.put(p.url, Buffer.from('xyz'), p.headers)).status).toBe(412);
+    expect(t.store.objects.get(dropKeys(tk.id).original)!.body.toString()).toBe('abc');
+  });
+});
+
 describe('DELETE /v1/drops/:id', () => {
   it('is idempotent and finishes a cleanup that failed half-way', async () => {
     const tk = await ticket({ name: 'b.bin', size: 20 * MIB });
@@ -288,7 +354,7 @@ describe('DELETE /v1/drops/:id', () => {
 describe('downloads and thumbnails', () => {
   async function ready(body: Record<string, unknown> = {}) {
     const tk = await ticket({ name: 'report "final".pdf', size: 3, ...body });
-    await t.put(tk.parts[0]!.url, Buffer.from('abc'));
+    await t.put(tk.parts[0]!.url, Buffer.from('abc'), tk.parts[0]!.headers);
     await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
     await t.manifests.applyEvent(tk.id, { type: 'processed', at: t.now(), sniffedType: 'application/pdf', thumbnail: 'none', thumbnails: [] });
     return tk;
@@ -302,6 +368,32 @@ describe('downloads and thumbnails', () => {
     expect(url.searchParams.get('response-content-type')).toBe('application/pdf');
     expect(url.searchParams.get('response-content-disposition')).toMatch(/^attachment; filename=.*filename\*=UTF-8''report%20%22final%22\.pdf$/);
     expect((await t.signer.present('GET', url.href, undefined, t.now())).body?.toString()).toBe('abc');
+  });
+
+  it('every header of the download and the thumbnail is pinned by the signed URL, none left to the uploader', async () => {
+    const tk = await ready();
+    const params = (u: string) => Object.fromEntries([...new URL(u).searchParams].filter(([k]) => k.startsWith('response-')));
+    const file = params((await t.call('GET', `/d/${tk.id}/download`)).headers.location as string);
+    expect(file).toEqual({
+      'response-content-type': 'application/pdf',
+      'response-content-disposition': expect.stringMatching(/^attachment; /),
+      'response-content-encoding': 'identity',
+      'response-cache-control': 'private, no-store',
+      'response-expires': 'Thu, 01 Jan 1970 00:00:00 GMT',
+      'response-content-language': 'und',
+    });
+    const img = await ticket({ name: 'p.png', size: 3 });
+    await t.put(img.parts[0]!.url, Buffer.from('png'), img.parts[0]!.headers);
+    const thumb = { key: dropKeys(img.id).thumb(256), width: 256, height: 100 };
+    await t.manifests.applyEvent(img.id, { type: 'processed', at: t.now(), sniffedType: 'image/png', thumbnail: 'ready', thumbnails: [thumb] });
+    const ttl = t.config.DROPSHIP_DOWNLOAD_URL_TTL;
+    expect(params((await t.call('GET', `/d/${img.id}/thumb/256`)).headers.location as string)).toEqual({
+      'response-content-type': 'image/webp',
+      'response-content-encoding': 'identity',
+      'response-cache-control': `private, max-age=${ttl}`,
+      'response-expires': new Date(t.now().getTime() + ttl * 1000).toUTCString(),
+      'response-content-language': 'und',
+    });
   });
 
   it('an uploading drop is 409 DROP_NOT_READY; an unknown one 404; a thumbnail that does not exist 404', async () => {
@@ -334,6 +426,24 @@ describe('downloads and thumbnails', () => {
     const r = await t.call('GET', `/d/${tk.id}/download`);
     t.store.beforeCall = undefined;
     expect([r.statusCode, code(r), r.headers['retry-after']]).toEqual([503, 'STORAGE_BUSY', '1']);
+  });
+});
+
+describe('thumbnails of an image smaller than the smallest width', () => {
+  it('the drop lists one thumbnail per width and /thumb/:w answers for each listed width', async () => {
+    const png = await solid(100, 80, '#123456').png().toBuffer();
+    const tk = await ticket({ name: 'icon.png', size: png.length });
+    await t.put(tk.parts[0]!.url, png, tk.parts[0]!.headers);
+    const handle = createMessageHandler({ store: t.store, manifests: t.manifests, config: t.config, log: pino({ level: 'silent' }), clock: t.now });
+    const key = dropKeys(tk.id).original;
+    const outcome = await handle(JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { object: { key, size: png.length } } }] }));
+    expect(outcome.outcome).toBe('done');
+    const view = (await t.call('GET', `/v1/drops/${tk.id}`)).json();
+    expect(view.thumbnails).toEqual([{ width: 100, height: 80, url: `http://drops.test/d/${tk.id}/thumb/100` }]);
+    for (const th of view.thumbnails) {
+      const r = await t.call('GET', new URL(th.url).pathname);
+      expect(r.statusCode).toBe(302);
+    }
   });
 });
 

@@ -93,6 +93,33 @@ describe('Uppy: /s3/params', () => {
     expect(manifestOf(body.id)).toMatchObject({ source: 'uppy', size: 3, upload: { mode: 'single' } });
   });
 
+  it('a cross-site <img src>, a link or a frame creates no drop and spends no slot; Uppy\'s fetch works', async () => {
+    const small = await memoryApp({ DROPSHIP_MAX_OPEN_TICKETS: '1' });
+    const url = '/s3/params?filename=a.txt&type=text/plain&metadata[size]=3';
+    for (const headers of [
+      { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe', 'sec-fetch-site': 'cross-site' },
+    ]) {
+      const r = await small.call('GET', url, { headers });
+      expect([r.statusCode, code(r)]).toEqual([403, 'CROSS_SITE_REFUSED']);
+    }
+    expect(small.store.objects.size).toBe(0);
+    // What Chromium sends for Uppy's same-origin fetch: admitted, and it takes the one slot.
+    const uppy = await small.call('GET', url, { headers: { 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' } });
+    expect(uppy.statusCode).toBe(200);
+    await small.close();
+  });
+
+  it('a cross-origin fetch is refused unless DROPSHIP_CORS_ORIGINS allows its origin', async () => {
+    const strict = await memoryApp({ DROPSHIP_CORS_ORIGINS: 'https://app.example' });
+    const url = '/s3/params?filename=a.txt&metadata[size]=3';
+    const fetchFrom = (origin: string) => ({ 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'cross-site', origin });
+    expect(code(await strict.call('GET', url, { headers: fetchFrom('https://evil.example') }))).toBe('CROSS_SITE_REFUSED');
+    expect((await strict.call('GET', url, { headers: fetchFrom('https://app.example') })).statusCode).toBe(200);
+    await strict.close();
+  });
+
   it('over 5 GiB is refused: a single upload cannot hold it', async () => {
     const r = await t.call('GET', `/s3/params?filename=a.bin&metadata[size]=${5 * 1024 ** 3 + 1}`);
     expect([r.statusCode, code(r)]).toEqual([400, 'SIZE_INVALID']);

@@ -31,12 +31,16 @@ describe('makeThumbnails', () => {
     expect(topLeft.r).toBeLessThan(150);
   });
 
-  it('never enlarges: a small image keeps its size at every width', async () => {
+  it('never enlarges, and each width once: an image narrower than the smallest width gets one thumbnail of its size', async () => {
     const r = await ok(await solid(100, 80, '#123456').png().toBuffer());
-    expect(r.thumbs.map((t) => [t.width, t.height])).toEqual([
-      [100, 80],
-      [100, 80],
+    expect(r.thumbs.map((t) => [t.requestedWidth, t.width, t.height])).toEqual([[256, 100, 80]]);
+    const mid = await ok(await solid(600, 300, '#123456').png().toBuffer());
+    expect(mid.thumbs.map((t) => [t.requestedWidth, t.width, t.height])).toEqual([
+      [256, 256, 128],
+      [1024, 600, 300],
     ]);
+    const exact = await ok(await solid(256, 100, '#123456').png().toBuffer());
+    expect(exact.thumbs.map((t) => [t.requestedWidth, t.width])).toEqual([[256, 256]]);
   });
 
   it('fits very tall images into width × 4·width', async () => {

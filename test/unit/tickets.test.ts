@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { admit, isOpen, RETRY_AFTER_OWNER, RETRY_AFTER_TOTAL } from '../../src/core/admission.js';
-import { OpenTickets } from '../../src/api/services/tickets.js';
+import { OpenTickets, RECHECK_EVERY_MS, RECHECK_MAX } from '../../src/api/services/tickets.js';
 
 const at = (ms: number) => () => new Date(ms);
 
@@ -26,38 +26,77 @@ describe('admit', () => {
 });
 
 describe('OpenTickets', () => {
-  it('limits tickets per owner and releases them', () => {
+  it('limits tickets per owner and releases them', async () => {
     const t = new OpenTickets({ perOwner: 2, total: 10 }, at(0));
-    expect(t.admit('a', 'k1', 100).ok).toBe(true);
-    expect(t.admit('b', 'k1', 100).ok).toBe(true);
-    expect(t.admit('c', 'k1', 100)).toMatchObject({ ok: false, reason: 'owner' });
-    expect(t.admit('c', 'k2', 100).ok).toBe(true);
+    expect((await t.admit('a', 'k1', 100)).ok).toBe(true);
+    expect((await t.admit('b', 'k1', 100)).ok).toBe(true);
+    expect(await t.admit('c', 'k1', 100)).toMatchObject({ ok: false, reason: 'owner' });
+    expect((await t.admit('c', 'k2', 100)).ok).toBe(true);
     t.release('a');
     t.release('a');
     expect(t.countFor('k1')).toBe(1);
     expect(t.countFor('k2')).toBe(1);
     expect(t.size).toBe(2);
-    expect(t.admit('d', 'k1', 100).ok).toBe(true);
+    expect((await t.admit('d', 'k1', 100)).ok).toBe(true);
     t.release('c');
     expect(t.countFor('k2')).toBe(0);
   });
 
-  it('answers total when the process is full', () => {
+  it('answers total when the process is full', async () => {
     const t = new OpenTickets({ perOwner: 10, total: 2 }, at(0));
-    t.admit('a', 'x', 100);
-    t.admit('b', 'y', 100);
-    expect(t.admit('c', 'z', 100)).toEqual({ ok: false, reason: 'total', retryAfter: RETRY_AFTER_TOTAL });
+    await t.admit('a', 'x', 100);
+    await t.admit('b', 'y', 100);
+    expect(await t.admit('c', 'z', 100)).toEqual({ ok: false, reason: 'total', retryAfter: RETRY_AFTER_TOTAL });
     expect(t.size).toBe(2);
   });
 
-  it('forgets expired tickets', () => {
+  it('forgets expired tickets', async () => {
     let now = 0;
     const t = new OpenTickets({ perOwner: 1, total: 1 }, () => new Date(now));
-    t.admit('a', 'k', 50);
-    expect(t.admit('b', 'k', 100).ok).toBe(false);
+    await t.admit('a', 'k', 50);
+    expect((await t.admit('b', 'k', 100)).ok).toBe(false);
     now = 60;
     expect(t.countFor('k')).toBe(0);
-    expect(t.admit('b', 'k', 100).ok).toBe(true);
+    expect((await t.admit('b', 'k', 100)).ok).toBe(true);
     expect(t.size).toBe(1);
   });
+
+  it('before refusing, rereads the tickets in the way and frees those the worker finished', async () => {
+    let now = 0;
+    const open = new Set<string>();
+    const reads: string[] = [];
+    const t = new OpenTickets({ perOwner: 3, total: 5 }, () => new Date(now), async (id) => {
+      reads.push(id);
+      return open.has(id);
+    });
+    for (const id of ['a', 'b', 'c']) {
+      open.add(id);
+      expect((await t.admit(id, 'k', 1e9)).ok).toBe(true);
+    }
+    open.delete('b'); // finished by the worker: uploading → ready without the api
+    expect((await t.admit('d', 'k', 1e9)).ok).toBe(true);
+    expect(reads.sort()).toEqual(['a', 'b', 'c']);
+    expect(t.countFor('k')).toBe(3);
+    // The ones still open are not read again within RECHECK_EVERY_MS: refused without a read.
+    reads.length = 0;
+    open.add('d');
+    expect(await t.admit('e', 'k', 1e9)).toMatchObject({ ok: false, reason: 'owner' });
+    expect(reads).toEqual(['d']);
+    now += RECHECK_EVERY_MS;
+    reads.length = 0;
+    expect(await t.admit('e', 'k', 1e9)).toMatchObject({ ok: false, reason: 'owner' });
+    expect(reads.sort()).toEqual(['a', 'c', 'd']);
+  });
+
+  it('a full process rechecks every ticket (at most RECHECK_MAX); a failed read keeps the ticket', async () => {
+    const t = new OpenTickets({ perOwner: 1000, total: RECHECK_MAX + 10 }, at(0), async (id) => {
+      if (id === 'x0') throw new Error('S3 down');
+      return false;
+    });
+    for (let i = 0; i < RECHECK_MAX + 10; i++) expect((await t.admit(`x${i}`, `o${i}`, 1e9)).ok).toBe(true);
+    expect((await t.admit('new', 'o-new', 1e9)).ok).toBe(true);
+    // Read: the RECHECK_MAX oldest; released: those but x0. Left: x0, the 10 not read, the new one.
+    expect(t.size).toBe(1 + 10 + 1);
+  });
 });
+

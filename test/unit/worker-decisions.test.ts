@@ -5,6 +5,7 @@ import {
   combineOutcomes,
   done,
   looksLikeText,
+  checkPublished,
   planForStatus,
   retry,
   retryDelaySeconds,
@@ -31,8 +32,8 @@ describe('planForStatus', () => {
   it.each([
     ['uploading', 'process'],
     ['processing', 'process'],
-    ['ready', 'skip'],
-    ['failed', 'skip'],
+    ['ready', 'check'],
+    ['failed', 'check'],
     ['cancelled', 'remove'],
     ['expired', 'remove'],
   ] as const)('%s → %s', (status, plan) => {
@@ -40,7 +41,22 @@ describe('planForStatus', () => {
   });
 
   it('covers every status', () => {
-    for (const s of DROP_STATUSES) expect(['process', 'skip', 'remove']).toContain(planForStatus(s));
+    for (const s of DROP_STATUSES) expect(['process', 'check', 'remove']).toContain(planForStatus(s));
+  });
+});
+
+describe('checkPublished', () => {
+  const ready = { status: 'ready' as const, size: 1000, etag: '"abc"' };
+  it.each([
+    ['ready, the verified object again (quotes aside)', ready, { size: 1000, etag: 'abc' }, 'skip'],
+    ['ready, nothing stored', ready, undefined, 'skip'],
+    ['ready, same size, other ETag', ready, { size: 1000, etag: '"def"' }, 'replaced'],
+    ['ready, other size', ready, { size: 999, etag: '"abc"' }, 'replaced'],
+    ['ready without a recorded ETag, same size', { status: 'ready' as const, size: 1000 }, { size: 1000, etag: '"x"' }, 'skip'],
+    ['failed, bytes stored', { status: 'failed' as const, size: 1000 }, { size: 1000, etag: '"x"' }, 'remove'],
+    ['failed, nothing stored', { status: 'failed' as const, size: 1000 }, undefined, 'skip'],
+  ] as const)('%s → %s', (_, m, head, action) => {
+    expect(checkPublished(m, head).action).toBe(action);
   });
 });
 

@@ -139,6 +139,33 @@ describe('handler: idempotence and statuses', () => {
     expect(writes()).toEqual([]);
   });
 
+  it.each([
+    ['same length, other bytes', (b: Buffer) => Buffer.alloc(b.length, 0x41)],
+    ['another length', (b: Buffer) => Buffer.concat([b, Buffer.from('<script>')])],
+  ])('a ready drop whose object is replaced (%s) is failed, and the new bytes and the thumbnails are deleted', async (_, other) => {
+    const png = await solid(300, 200, '#fff').png().toBuffer();
+    await seed(png);
+    await handle(event());
+    expect(await manifest()).toMatchObject({ status: 'ready', thumbnail: 'ready' });
+    await store.put(keys.original, other(png), { contentType: 'text/html' });
+    expect(await handle(event())).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/replaced after verification/) });
+    expect(await manifest()).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/replaced after verification/), thumbnails: [] });
+    expect([...store.objects.keys()]).toEqual([keys.manifest]);
+    // A redelivery changes nothing more.
+    store.calls.length = 0;
+    expect(await handle(event())).toMatchObject({ outcome: 'skipped' });
+    expect(writes()).toEqual([]);
+  });
+
+  it('bytes stored under a failed drop are deleted; the drop stays failed', async () => {
+    await seed(Buffer.from('x'), { size: 2 });
+    await handle(event());
+    await store.put(keys.original, Buffer.from('xy'), { contentType: 'text/plain' });
+    expect(await handle(event())).toMatchObject({ outcome: 'done' });
+    expect(store.objects.has(keys.original)).toBe(false);
+    expect((await manifest()).status).toBe('failed');
+  });
+
   it.each(['cancelled', 'expired'] as const)('deletes the bytes of a %s drop and keeps its manifest', async (status) => {
     await seed(Buffer.from('bytes'), { status });
     await store.put(keys.thumb(256), Buffer.from('old thumb'), { contentType: 'image/webp' });

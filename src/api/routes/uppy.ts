@@ -27,6 +27,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { fail } from '../../core/errors.js';
+import { refuseCrossSite } from '../../core/fetch-metadata.js';
 import { ownerTokenMatches } from '../../core/ids.js';
 import { dropIdFromKey, dropKeys, isOriginalKey } from '../../core/layout.js';
 import { MAX_PART_SIZE, MAX_SINGLE_PUT_SIZE, uppyPartSize } from '../../core/parts.js';
@@ -276,11 +277,26 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         querystring: ParamsQuery,
         response: {
           200: ParamsResponse,
-          ...errors(400, 401, 413, 429, 503),
+          ...errors(400, 401, 403, 413, 429, 503),
         },
       },
     },
     async (req, reply) => {
+      // A GET anyone's page can make a visitor's browser send (<img src>): only a script's
+      // fetch, from this origin or an allowed one, may spend the visitor's quota here.
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return typeof v === 'string' ? v : undefined;
+      };
+      const site = refuseCrossSite(
+        {
+          ...(header('sec-fetch-mode') !== undefined && { secFetchMode: header('sec-fetch-mode') }),
+          ...(header('sec-fetch-dest') !== undefined && { secFetchDest: header('sec-fetch-dest') }),
+          ...(header('origin') !== undefined && { origin: header('origin') }),
+        },
+        { ownOrigin: new URL(base).origin, corsOrigins: config.corsOrigins },
+      );
+      if (!site.ok) throw fail('CROSS_SITE_REFUSED', site.reason);
       const raw = req.query['metadata[size]'];
       if (raw === undefined) {
         throw fail('VALIDATION_FAILED', 'metadata[size] is required: add the file size to Uppy\'s meta (see docs/uppy.md)', {

@@ -38,6 +38,9 @@ export const SignedPart = Type.Object({
   url: Type.String({ description: 'PUT exactly `size` bytes here; the response ETag identifies the part.' }),
   size: Type.Integer(),
   expiresAt: Type.String({ format: 'date-time' }),
+  headers: Type.Record(Type.String(), Type.String(), {
+    description: 'Request headers (name → value) to send with the PUT: they are signed into the URL and S3 refuses the PUT without them. A single PUT carries `if-none-match: *`.',
+  }),
 });
 
 export const CreateDropResponse = Type.Object({

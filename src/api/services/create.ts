@@ -60,8 +60,8 @@ function planFor(input: CreateDropInput, config: Config): UploadPlan {
 export function createDropCreator(deps: CreateDeps) {
   const { config, store, manifests, signer, tickets, clock } = deps;
 
-  function admit(id: string, owner: string, expiresAt: Date): void {
-    const admission = tickets.admit(id, owner, expiresAt.getTime());
+  async function admit(id: string, owner: string, expiresAt: Date): Promise<void> {
+    const admission = await tickets.admit(id, owner, expiresAt.getTime());
     if (admission.ok) return;
     throw admission.reason === 'total'
       ? fail('UPLOAD_SLOTS_FULL', 'the server is at its upload capacity; retry shortly', {}, admission.retryAfter)
@@ -86,7 +86,7 @@ export function createDropCreator(deps: CreateDeps) {
     const created = clock();
     const expiresAt = new Date(created.getTime() + ttl * 1000);
     const id = newDropId();
-    admit(id, input.owner, expiresAt);
+    await admit(id, input.owner, expiresAt);
 
     const key = dropKeys(id).original;
     let uploadId: string | undefined;

@@ -45,8 +45,30 @@ export function createDropService(deps: DropServiceDeps) {
   const create = createDropCreator(deps);
   const complete = createCompleter({ store, records, clock });
 
-  async function signGet(key: string, extra: { responseContentDisposition?: string; responseContentType: string }) {
-    const signed = await signer.signGet({ key, expiresIn: config.DROPSHIP_DOWNLOAD_URL_TTL, ...extra }, clock());
+  /**
+   * Every header of the response is ours (S3's response-* overrides), none the uploader's: a
+   * PUT with `Content-Encoding: gzip` (a bomb once decoded), `Cache-Control: public,
+   * max-age=31536000`, `Expires` or `Content-Language` changes nothing on the download.
+   * The file is never cached (`no-store`, `Expires` in the past); a thumbnail may be kept
+   * privately for as long as its URL lives.
+   */
+  async function signGet(key: string, extra: { responseContentDisposition?: string; responseContentType: string; cache: 'none' | 'url' }) {
+    const now = clock();
+    const ttl = config.DROPSHIP_DOWNLOAD_URL_TTL;
+    const { cache, ...response } = extra;
+    const signed = await signer.signGet(
+      {
+        key,
+        expiresIn: ttl,
+        ...response,
+        responseContentEncoding: 'identity',
+        responseCacheControl: cache === 'none' ? 'private, no-store' : `private, max-age=${ttl}`,
+        responseExpires: cache === 'none' ? new Date(0) : new Date(now.getTime() + ttl * 1000),
+        // S3 cannot drop the header; `und` (undetermined, BCP 47) replaces the uploader's.
+        responseContentLanguage: 'und',
+      },
+      now,
+    );
     return signed.url;
   }
 
@@ -56,7 +78,11 @@ export function createDropService(deps: DropServiceDeps) {
     complete,
 
     async signParts(id: string, ownerToken: string | undefined, partNumbers: number[]): Promise<SignedPart[]> {
-      const rec = await records.loadOwned(id, ownerToken, signing.get);
+      let rec = await records.loadOwned(id, ownerToken, signing.get);
+      // A single PUT's URL creates the object, so it is never signed from a copy that may be
+      // stale (another replica completed or cancelled the drop in the last seconds): one GET.
+      // Multipart copies are safe: a finished drop has no upload left for a part to land in.
+      if (rec.manifest.upload.mode === 'single') rec = await records.loadOwned(id, ownerToken);
       const m = await records.expireIfDue(rec.manifest);
       records.requireUploading(m);
       checkPartNumbers(m, partNumbers, config.DROPSHIP_PARTS_PER_BATCH);
@@ -104,6 +130,7 @@ export function createDropService(deps: DropServiceDeps) {
       return signGet(dropKeys(id).original, {
         responseContentDisposition: contentDisposition(m.name, 'attachment'),
         responseContentType: m.sniffedType ?? 'application/octet-stream',
+        cache: 'none',
       });
     },
 
@@ -119,7 +146,7 @@ export function createDropService(deps: DropServiceDeps) {
       const rec: ManifestRecord = await records.load(id);
       const t = rec.manifest.status === 'ready' ? rec.manifest.thumbnails.find((x) => x.width === width) : undefined;
       if (!t) throw fail('THUMBNAIL_NOT_FOUND', `no ${width}px thumbnail for this drop`);
-      return signGet(t.key, { responseContentType: 'image/webp' });
+      return signGet(t.key, { responseContentType: 'image/webp', cache: 'url' });
     },
   };
 }

@@ -6,7 +6,9 @@
  * manifest through a copy at most SIGNING_CACHE_MS old instead of from S3 on every batch. The
  * owner-token hash and the plan never change; a drop this process completes, cancels or
  * expires is evicted at once (DropRecords.onTerminal), and one another replica finished
- * meanwhile has no multipart upload left, so S3 refuses any part sent with such a URL.
+ * meanwhile has no multipart upload left, so S3 refuses any part sent with such a URL. A
+ * single-PUT drop is always read fresh before signing (DropService.signParts), and its URL is
+ * create-only anyway.
  */
 import { fail } from '../../core/errors.js';
 import { dropKeys } from '../../core/layout.js';
@@ -21,6 +23,8 @@ export interface SignedPart {
   url: string;
   size: number;
   expiresAt: string;
+  /** Headers the client must send with the PUT (signed into the URL); `{}` when none. */
+  headers: Record<string, string>;
 }
 
 export const SIGNING_CACHE_MS = 10_000;
@@ -65,11 +69,13 @@ export async function signPartUrls(signer: Signer, m: Manifest, partNumbers: num
           key,
           contentLength: size,
           expiresIn,
-          ...(m.upload.mode === 'multipart' ? { part: { uploadId: m.upload.uploadId!, partNumber } } : {}),
+          // A single PUT may only create the object: once it is published, S3 refuses the
+          // same URL (412), so the bytes behind a verified drop never change.
+          ...(m.upload.mode === 'multipart' ? { part: { uploadId: m.upload.uploadId!, partNumber } } : { createOnly: true }),
         },
         now,
       );
-      return { partNumber, url: signed.url, size, expiresAt: signed.expiresAt.toISOString() };
+      return { partNumber, url: signed.url, size, expiresAt: signed.expiresAt.toISOString(), headers: signed.headers };
     }),
   );
 }
