@@ -149,7 +149,7 @@ describe('complete and status', () => {
     t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
     expect((await t.call('GET', `/v1/drops/${b.id}`)).json().status).toBe('expired');
     const c = await open();
-    await t.put(c.parts[0].url, Buffer.from('abc'));
+    await t.put(c.parts[0].url, Buffer.from('abc'), c.parts[0].headers);
     await t.call('POST', `/v1/drops/${c.id}/complete`, { owner: c.ownerToken });
     expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).statusCode).toBe(201);
   });
@@ -158,7 +158,7 @@ describe('complete and status', () => {
     t = await memoryApp();
     const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
     expect((await t.call('GET', `/v1/drops/${tk.id}/parts`, { owner: tk.ownerToken })).json().parts).toEqual([]);
-    const put = await t.put(tk.parts[0].url, Buffer.from('abc'));
+    const put = await t.put(tk.parts[0].url, Buffer.from('abc'), tk.parts[0].headers);
     expect((await t.call('GET', `/v1/drops/${tk.id}/parts`, { owner: tk.ownerToken })).json().parts).toEqual([{ partNumber: 1, size: 3, etag: put.etag }]);
   });
 });
@@ -166,7 +166,7 @@ describe('complete and status', () => {
 describe('downloads and thumbnails', () => {
   async function ready(extra: Record<string, unknown> = {}) {
     const tk = (await t.call('POST', '/v1/drops', { body: { name: 'p.png', size: 3, ...extra } })).json();
-    await t.put(tk.parts[0].url, Buffer.from('abc'));
+    await t.put(tk.parts[0].url, Buffer.from('abc'), tk.parts[0].headers);
     await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
     return tk;
   }
