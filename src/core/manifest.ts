@@ -261,7 +261,13 @@ export function apply(m: Manifest, e: DropEvent): ApplyResult {
       const same =
         m.size === e.size && m.upload.mode === mode && m.upload.partSize === partSize && m.upload.partCount === partCount;
       if (same) return unchanged;
-      const upload = { mode, ...(mode === 'multipart' && m.upload.uploadId !== undefined && { uploadId: m.upload.uploadId }), partSize, partCount };
+      const upload: ManifestUpload = {
+        mode,
+        ...(mode === 'multipart' && m.upload.uploadId !== undefined && { uploadId: m.upload.uploadId }),
+        partSize,
+        partCount,
+        ...(m.upload.expiresAt !== undefined && { expiresAt: m.upload.expiresAt }),
+      };
       return changed(m, e.at, from, { size: e.size, upload });
     }
 

@@ -392,6 +392,17 @@ describe('effectiveStatus', () => {
   });
 });
 
+describe('apply: the deadlines', () => {
+  it.each(DROP_EVENT_TYPES)('%s keeps the drop expiry and the upload deadline', (type) => {
+    for (const status of DROP_STATUSES) {
+      const m = base({ status });
+      const r = apply(m, events[type]);
+      if (!r.ok) continue;
+      expect([r.manifest.expiresAt, r.manifest.upload.expiresAt], `${status} + ${type}`).toEqual([m.expiresAt, m.upload.expiresAt]);
+    }
+  });
+});
+
 describe('apply: past the lifetime', () => {
   const late = at(LIFETIME + 5);
   it.each(DROP_STATUSES)('%s + expire -> expired (any state, once the lifetime has passed)', (status) => {

@@ -9,6 +9,7 @@ import { dropKeys } from '../../src/core/layout.js';
 import { createManifestRepo } from '../../src/ports/manifests.js';
 import { createSweep } from '../../src/worker/sweeper.js';
 import { createMessageHandler } from '../../src/worker/handler.js';
+import { createLambdaHandler } from '../../src/worker/lambda.js';
 import { memoryApp, T0, type MemoryApp } from '../support/memory-app.js';
 import { solid } from '../support/images.js';
 
@@ -79,6 +80,19 @@ describe('expiresIn is the drop lifetime', () => {
       expect(r.json().error.details).toMatchObject({ field: 'body/expiresIn', max: 30 * DAY });
     }
     expect([...t.store.objects.keys()]).toEqual([]);
+  });
+
+  it('the streaming route and Uppy give their drops the default lifetime and an index marker', async () => {
+    t = await memoryApp({ DROPSHIP_DEFAULT_EXPIRES_IN: '3600' });
+    const put = await t.app.inject({ method: 'PUT', url: '/v1/stream/a.txt', payload: Buffer.from('abc'), headers: { 'content-type': 'application/octet-stream' } });
+    expect(put.statusCode, put.body).toBe(201);
+    const streamed = put.headers['x-drop-id'] as string;
+    const uppy = await t.call('POST', '/s3/multipart', { body: { filename: 'b.bin', type: 'application/octet-stream', metadata: { size: 20 * 1024 * 1024 } } });
+    expect(uppy.statusCode, uppy.body).toBe(200);
+    for (const id of [streamed, uppy.json().id as string]) {
+      expect((await t.call('GET', `/v1/drops/${id}`)).json().expiresAt, id).toBe(iso(3600));
+      expect(t.store.objects.has(`index/expiry/${iso(3600).slice(0, 16).replace(/[-T:]/g, '')}/${id}`), id).toBe(true);
+    }
   });
 
   it('DROPSHIP_MAX_EXPIRES_IN=0 permits any lifetime, and expiresIn 0 a drop that never expires', async () => {
@@ -198,6 +212,15 @@ describe('the sweep deletes expired drops through the expiry index', () => {
     expect((await sweep()()).purged).toBe(0);
     expect(keysOf(tk.id).some((k) => k.startsWith('index/'))).toBe(true);
     expect((await sweep()()).purged).toBe(1);
+    expect(keysOf(tk.id)).toEqual([]);
+  });
+
+  it('the Lambda entry sweeps when a schedule invokes it', async () => {
+    t = await memoryApp();
+    const tk = await readyDrop({ expiresIn: 60 });
+    t.advance(120);
+    const lambda = createLambdaHandler({ handle: handler(), log, concurrency: 1, sweep: sweep() });
+    expect(await lambda({ source: 'aws.events', 'detail-type': 'Scheduled Event' })).toEqual({ purged: 1, unindexed: 0, waiting: 0 });
     expect(keysOf(tk.id)).toEqual([]);
   });
 
