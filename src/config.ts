@@ -40,7 +40,9 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_PUBLIC_UPLOADS: Bool(false, 'Allow anonymous upload tickets (on in `npm run dev`).'),
   DROPSHIP_MAX_FILE_SIZE: Int(5 * 1024 ** 4, 0, 'Largest file accepted, in bytes (413 above).', 5 * 1024 ** 4),
   DROPSHIP_SINGLE_PUT_MAX: Int(16 * 1024 ** 2, 0, 'Files up to this size get a single-PUT ticket.', 5 * 1024 ** 3),
-  DROPSHIP_TICKET_TTL: Int(24 * 3600, 60, 'Seconds an upload ticket lives before the drop expires.', 7 * 24 * 3600),
+  DROPSHIP_TICKET_TTL: Int(24 * 3600, 60, 'Seconds an upload ticket lives (never past the drop\'s lifetime): an upload not completed by then expires.', 7 * 24 * 3600),
+  DROPSHIP_DEFAULT_EXPIRES_IN: Int(7 * 24 * 3600, 0, 'Seconds a drop lives when the client sends no expiresIn (0 = never expires; needs DROPSHIP_MAX_EXPIRES_IN=0).'),
+  DROPSHIP_MAX_EXPIRES_IN: Int(30 * 24 * 3600, 0, 'Longest lifetime, in seconds, a client may ask for (0 = no maximum: clients may also send expiresIn 0 for a drop that never expires).'),
   DROPSHIP_PART_URL_TTL: Int(15 * 60, 10, 'Seconds a signed part URL lives.', 7 * 24 * 3600),
   DROPSHIP_DOWNLOAD_URL_TTL: Int(5 * 60, 10, 'Seconds a download redirect URL lives.', 7 * 24 * 3600),
   DROPSHIP_PARTS_PER_BATCH: Int(100, 1, 'Most part URLs signed in one request.', 10_000),
@@ -55,6 +57,7 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_STREAM_MAX_SIZE: Int(50 * 1024 ** 3, 0, 'Largest body the curl streaming route accepts (413 above).', 5 * 1024 ** 4),
   DROPSHIP_STREAM_PARTS_IN_FLIGHT: Int(2, 1, 'Parts one streaming upload sends to S3 at once (memory is about (this + 1) × part size).', 16),
 
+  DROPSHIP_SWEEP_INTERVAL: Int(30, 0, 'Seconds between retention sweeps in each worker process (deletes expired drops; 0 = off).', 86_400),
   DROPSHIP_WORKER_CONCURRENCY: Int(2, 1, 'Messages one worker handles at once.', 100),
   DROPSHIP_THUMB_WIDTHS: Str('256,1024', 'Thumbnail widths in pixels, comma-separated.', 1),
   DROPSHIP_MAX_PIXELS: Int(100_000_000, 1, 'Images above this many pixels get no thumbnail (decompression-bomb guard).'),
@@ -125,6 +128,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const thumbWidths = list(c.DROPSHIP_THUMB_WIDTHS ?? '').map(Number);
   if (thumbWidths.some((w) => !Number.isInteger(w) || w < 16 || w > 8192)) {
     problems.push(`DROPSHIP_THUMB_WIDTHS=${JSON.stringify(c.DROPSHIP_THUMB_WIDTHS)}: widths must be integers 16..8192`);
+  }
+  const max = c.DROPSHIP_MAX_EXPIRES_IN;
+  const def = c.DROPSHIP_DEFAULT_EXPIRES_IN;
+  if (typeof max === 'number' && max > 0 && max < 60) problems.push(`DROPSHIP_MAX_EXPIRES_IN=${max}: must be 0 (no maximum) or at least 60`);
+  if (typeof def === 'number' && typeof max === 'number') {
+    if (def > 0 && def < 60) problems.push(`DROPSHIP_DEFAULT_EXPIRES_IN=${def}: must be 0 (never) or at least 60`);
+    else if (def === 0 && max !== 0) problems.push('DROPSHIP_DEFAULT_EXPIRES_IN=0: drops that never expire need DROPSHIP_MAX_EXPIRES_IN=0');
+    else if (max > 0 && def > max) problems.push(`DROPSHIP_DEFAULT_EXPIRES_IN=${def}: more than DROPSHIP_MAX_EXPIRES_IN (${max})`);
   }
   if (c.AWS_ENDPOINT_URL && !/^https?:\/\/[^/]+/.test(c.AWS_ENDPOINT_URL)) {
     problems.push(`AWS_ENDPOINT_URL=${JSON.stringify(c.AWS_ENDPOINT_URL)}: must be an http(s) URL`);

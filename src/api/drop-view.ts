@@ -1,8 +1,9 @@
 /** The public view of a drop (GET /v1/drops/:id, the share page, SSE): what readers may see of a manifest. */
-import type { Manifest } from '../core/manifest.js';
+import { dropExpiry, type Manifest } from '../core/manifest.js';
 import type { DropView } from './schemas/drops.js';
 
 export function dropView(m: Manifest, base: string): DropView {
+  const expiry = dropExpiry(m);
   return {
     id: m.id,
     status: m.status,
@@ -10,7 +11,8 @@ export function dropView(m: Manifest, base: string): DropView {
     size: m.size,
     type: m.sniffedType ?? m.type,
     createdAt: m.createdAt,
-    expiresAt: m.expiresAt,
+    // The drop's expiry; absent when it never expires (and for manifests from before drop lifetimes).
+    ...(expiry !== undefined ? { expiresAt: new Date(expiry).toISOString() } : {}),
     ...(m.completedAt ? { completedAt: m.completedAt } : {}),
     ...(m.readyAt ? { readyAt: m.readyAt } : {}),
     ...(m.width !== undefined ? { width: m.width } : {}),

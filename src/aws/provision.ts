@@ -2,8 +2,9 @@
  * Idempotent provisioning of everything dropship needs in AWS (or an emulator):
  *
  *   bucket            private (public access blocked), CORS for the SPA's origins
- *                     (PUT/POST/GET/HEAD, If-None-Match allowed, ExposeHeaders ETag), lifecycle rule aborting
- *                     incomplete multipart uploads after 1 day
+ *                     (PUT/POST/GET/HEAD, If-None-Match allowed, ExposeHeaders ETag), lifecycle
+ *                     rules: abort incomplete multipart uploads (not before DROPSHIP_TICKET_TTL)
+ *                     and expire objects by their retention-class tag (lifecycleRules)
  *   queue + DLQ       redrive after 5 receives; a queue policy letting this bucket send
  *   notification      s3:ObjectCreated:* for drops/ ... /original only, so thumbnails and
  *                     manifests never wake the worker
@@ -43,6 +44,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { isDeepStrictEqual } from 'node:util';
+import { abortIncompleteDays, retentionRules } from '../core/retention.js';
 
 export interface ProvisionOptions {
   bucket: string;
@@ -52,6 +54,8 @@ export interface ProvisionOptions {
   corsOrigins: string[];
   maxReceiveCount?: number;
   visibilityTimeout?: number;
+  /** DROPSHIP_TICKET_TTL: incomplete multipart uploads are not aborted before it. */
+  ticketTtl?: number;
 }
 
 export interface ProvisionResult {
@@ -65,6 +69,7 @@ export interface ProvisionResult {
 
 export const NOTIFICATION_ID = 'dropship-original-created';
 export const ABORT_RULE_ID = 'dropship-abort-incomplete-multipart';
+export const RETENTION_RULE_PREFIX = 'dropship-retention-';
 
 const errName = (e: unknown) => (e as { name?: string; Code?: string }).name ?? (e as { Code?: string }).Code ?? '';
 const httpStatus = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -138,32 +143,63 @@ async function ensureCors(s3: S3Client, o: ProvisionOptions, changed: string[]) 
   changed.push('bucket CORS set');
 }
 
+/**
+ * The bucket's lifecycle rules: abort incomplete multipart uploads, never before an upload's
+ * deadline (DROPSHIP_TICKET_TTL, in S3's whole days), and one Expiration rule per retention
+ * class (src/core/retention.ts) — a day-granular backstop to the worker's sweep that only ever
+ * fires after the drops it matches have expired.
+ */
+export function lifecycleRules(ticketTtl: number): LifecycleRule[] {
+  return [
+    {
+      ID: ABORT_RULE_ID,
+      Status: 'Enabled',
+      Filter: { Prefix: 'drops/' },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: abortIncompleteDays(ticketTtl) },
+    },
+    ...retentionRules().map(
+      (r): LifecycleRule => ({
+        ID: r.id,
+        Status: 'Enabled',
+        Filter: { Tag: { Key: r.tag.key, Value: r.tag.value } },
+        Expiration: { Days: r.days },
+      }),
+    ),
+  ];
+}
+
+/** What a rule does, for comparing ours with what S3 echoes back (which may add empty fields). */
+const ruleShape = (r: LifecycleRule) => ({
+  id: r.ID,
+  status: r.Status,
+  prefix: r.Filter?.Prefix ?? '',
+  tag: r.Filter?.Tag ? `${r.Filter.Tag.Key}=${r.Filter.Tag.Value}` : '',
+  abortDays: r.AbortIncompleteMultipartUpload?.DaysAfterInitiation,
+  expirationDays: r.Expiration?.Days,
+});
+
+const ours = (r: LifecycleRule) => r.ID === ABORT_RULE_ID || (r.ID ?? '').startsWith(RETENTION_RULE_PREFIX);
+
 async function ensureLifecycle(s3: S3Client, o: ProvisionOptions, changed: string[]) {
-  const ours: LifecycleRule = {
-    ID: ABORT_RULE_ID,
-    Status: 'Enabled',
-    Filter: { Prefix: 'drops/' },
-    AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
-  };
+  const wanted = lifecycleRules(o.ticketTtl ?? 24 * 3600);
   let rules: LifecycleRule[] = [];
   try {
     rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: o.bucket }))).Rules ?? [];
   } catch (e) {
     if (errName(e) !== 'NoSuchLifecycleConfiguration' && httpStatus(e) !== 404) throw e;
   }
-  const existing = rules.find((r) => r.ID === ABORT_RULE_ID);
-  const same =
-    existing?.Status === 'Enabled' &&
-    existing.AbortIncompleteMultipartUpload?.DaysAfterInitiation === 1 &&
-    existing.Filter?.Prefix === 'drops/';
-  if (same) return;
+  const byId = (a: { id?: string | undefined }, b: { id?: string | undefined }) => ((a.id ?? '') < (b.id ?? '') ? -1 : 1);
+  const have = rules.filter(ours).map(ruleShape).sort(byId);
+  if (isDeepStrictEqual(have, wanted.map(ruleShape).sort(byId))) return;
   await s3.send(
     new PutBucketLifecycleConfigurationCommand({
       Bucket: o.bucket,
-      LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== ABORT_RULE_ID), ours] },
+      // Rules of others on the same bucket are kept.
+      LifecycleConfiguration: { Rules: [...rules.filter((r) => !ours(r)), ...wanted] },
     }),
   );
-  changed.push('lifecycle rule (abort incomplete multipart uploads after 1 day) set');
+  const days = wanted[0]!.AbortIncompleteMultipartUpload!.DaysAfterInitiation;
+  changed.push(`lifecycle rules set (abort incomplete multipart uploads after ${days} days; ${wanted.length - 1} retention classes)`);
 }
 
 /** SQS echoes JSON attributes back with numbers sometimes as strings: compare leaf values as text. */
@@ -292,6 +328,7 @@ export function provisionOptions(config: {
   DROPSHIP_QUEUE_NAME: string;
   DROPSHIP_DLQ_NAME: string;
   AWS_REGION: string;
+  DROPSHIP_TICKET_TTL: number;
   corsOrigins: string[];
 }): ProvisionOptions {
   return {
@@ -300,5 +337,6 @@ export function provisionOptions(config: {
     dlqName: config.DROPSHIP_DLQ_NAME,
     region: config.AWS_REGION,
     corsOrigins: config.corsOrigins,
+    ticketTtl: config.DROPSHIP_TICKET_TTL,
   };
 }

@@ -12,8 +12,9 @@
  *
  * IAM (api): s3:PutObject, s3:GetObject, s3:DeleteObject, s3:ListBucket,
  * s3:ListMultipartUploadParts, s3:AbortMultipartUpload (CreateMultipartUpload and
- * CompleteMultipartUpload are covered by s3:PutObject). Worker: s3:GetObject, s3:PutObject,
- * s3:DeleteObject.
+ * CompleteMultipartUpload are covered by s3:PutObject), s3:PutObjectTagging (a put with tags).
+ * Worker: s3:GetObject, s3:PutObject, s3:PutObjectTagging, s3:DeleteObject, s3:ListBucket,
+ * s3:AbortMultipartUpload (the retention sweep).
  */
 import {
   AbortMultipartUploadCommand,
@@ -21,12 +22,14 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -151,6 +154,7 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
             Body: body,
             ContentType: opts.contentType,
             ...(opts.cacheControl ? { CacheControl: opts.cacheControl } : {}),
+            ...(opts.tags && Object.keys(opts.tags).length ? { Tagging: new URLSearchParams(opts.tags).toString() } : {}),
             ...(opts.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
             ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}),
           }),
@@ -164,15 +168,42 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
       }
     },
 
-    async listKeys(prefix) {
+    async listKeys(prefix, opts = {}) {
       const keys: string[] = [];
+      const limit = opts.limit ?? Infinity;
       let token: string | undefined;
       do {
-        const r = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const o of r.Contents ?? []) keys.push(o.Key!);
+        const MaxKeys = Math.min(1000, limit - keys.length);
+        const r = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token, MaxKeys }));
+        for (const o of r.Contents ?? []) {
+          // Keys come in order: the first one past `before` ends the listing, later pages unread.
+          if (opts.before !== undefined && o.Key! >= opts.before) return keys;
+          keys.push(o.Key!);
+          if (keys.length >= limit) return keys;
+        }
         token = r.IsTruncated ? r.NextContinuationToken : undefined;
       } while (token);
       return keys;
+    },
+
+    async putTags(key, tags) {
+      await s3.send(
+        new PutObjectTaggingCommand({
+          Bucket,
+          Key: key,
+          Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+        }),
+      );
+    },
+
+    async getTags(key) {
+      try {
+        const r = await s3.send(new GetObjectTaggingCommand({ Bucket, Key: key }));
+        return Object.fromEntries((r.TagSet ?? []).map((t) => [t.Key!, t.Value!]));
+      } catch (e) {
+        if (status(e) === 404 || name(e) === 'NoSuchKey') return undefined;
+        throw e;
+      }
     },
 
     async probe(signal) {

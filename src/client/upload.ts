@@ -117,7 +117,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
           mode: listed.partCount === 1 && listed.partSize === source.size ? 'single' : 'multipart',
           partSize: listed.partSize,
           partCount: listed.partCount,
-          expiresAt: view.expiresAt,
+          expiresAt: view.expiresAt ?? '', // the upload deadline is not in the view; nothing here reads it
         },
         parts: [],
       };

@@ -3,9 +3,16 @@
 //   uploading ──complete──▶ processing ──processed──▶ ready
 //   uploading ──processed──▶ ready                 (the S3 event beat the API)
 //   uploading | processing ──verify_failed──▶ failed
-//   uploading ──expire──▶ expired
+//   uploading ──expire──▶ expired                  (the upload deadline passed before complete)
+//   any status ──expire──▶ expired                 (the drop's lifetime, expiresAt, has passed)
 //   ready ──replaced──▶ failed                     (the stored object is not the one verified)
 //   any other status ──cancel──▶ cancelled         (the owner aborts or deletes the drop)
+//
+// Two deadlines: `expiresAt` ends the drop's lifetime (absent: the drop never expires), and
+// `upload.expiresAt` (≤ expiresAt) ends the upload ticket. Manifests written before drops had
+// a lifetime carry no `upload.expiresAt`; their `expiresAt` is the upload deadline and the
+// drop never expires — `uploadDeadline` and `dropExpiry` read both shapes.
+// Past its lifetime a drop accepts only `expire` and `cancel`.
 //
 // Events that keep the status: `upload_started` (the streaming route records its multipart
 // upload id), `measured` (the streaming route records the size it counted, before the
@@ -45,11 +52,12 @@ export interface Manifest {
   sha256?: string;
   createdAt: string;
   updatedAt: string;
-  expiresAt: string;
+  /** End of the drop's lifetime; absent when it never expires (see dropExpiry for old manifests). */
+  expiresAt?: string;
   completedAt?: string;
   readyAt?: string;
   ownerTokenHash: string;
-  upload: { mode: UploadMode; uploadId?: string; partSize: number; partCount: number };
+  upload: ManifestUpload;
   source: DropSource;
   maxDownloads?: number;
   /** Downloads counted so far, when maxDownloads is set. */
@@ -62,6 +70,15 @@ export interface Manifest {
   height?: number;
   etag?: string;
   failureReason?: string;
+}
+
+export interface ManifestUpload {
+  mode: UploadMode;
+  uploadId?: string;
+  partSize: number;
+  partCount: number;
+  /** The upload deadline (≤ the drop's expiresAt); absent in manifests from before drop lifetimes. */
+  expiresAt?: string;
 }
 
 export type DropEvent =
@@ -117,12 +134,19 @@ export interface NewManifestArgs {
   source: DropSource;
   maxDownloads?: number;
   now: Date;
-  expiresAt: Date;
+  /** End of the drop's lifetime; null: never. */
+  expiresAt: Date | null;
+  /** The upload deadline; defaults to, and is capped at, expiresAt. */
+  uploadExpiresAt?: Date;
 }
 
 export function newManifest(args: NewManifestArgs): Manifest {
   const now = args.now.toISOString();
   const { mode, uploadId, partSize, partCount } = args.upload;
+  const uploadBy = args.expiresAt && args.uploadExpiresAt
+    ? new Date(Math.min(args.expiresAt.getTime(), args.uploadExpiresAt.getTime()))
+    : (args.uploadExpiresAt ?? args.expiresAt);
+  if (!uploadBy) throw new RangeError('a drop without a lifetime needs an upload deadline');
   return {
     version: 1,
     id: args.id,
@@ -133,9 +157,9 @@ export function newManifest(args: NewManifestArgs): Manifest {
     ...(args.sha256 !== undefined && { sha256: args.sha256 }),
     createdAt: now,
     updatedAt: now,
-    expiresAt: args.expiresAt.toISOString(),
+    ...(args.expiresAt && { expiresAt: args.expiresAt.toISOString() }),
     ownerTokenHash: args.ownerTokenHash,
-    upload: { mode, ...(uploadId !== undefined && { uploadId }), partSize, partCount },
+    upload: { mode, ...(uploadId !== undefined && { uploadId }), partSize, partCount, expiresAt: uploadBy.toISOString() },
     source: args.source,
     ...(args.maxDownloads !== undefined && { maxDownloads: args.maxDownloads }),
     thumbnail: 'pending',
@@ -148,12 +172,30 @@ export function isTerminal(s: DropStatus): boolean {
   return s === 'ready' || s === 'failed' || s === 'cancelled' || s === 'expired';
 }
 
+/** The upload deadline, in ms since the epoch (old manifests: their expiresAt). */
+export function uploadDeadline(m: Manifest): number {
+  return Date.parse(m.upload.expiresAt ?? m.expiresAt ?? '');
+}
+
+/** The end of the drop's lifetime in ms since the epoch; undefined when it never expires (and for old manifests). */
+export function dropExpiry(m: Manifest): number | undefined {
+  if (m.upload.expiresAt === undefined || m.expiresAt === undefined) return undefined;
+  return Date.parse(m.expiresAt);
+}
+
+/** Whether the drop's lifetime is over at `now` (at expiresAt itself it is). */
+export function lifetimeOver(m: Manifest, now: Date): boolean {
+  const end = dropExpiry(m);
+  return end !== undefined && now.getTime() >= end;
+}
+
 /**
- * The status readers should see. An upload whose ticket has run out is expired even before
- * anything rewrites its manifest (retention is left to lifecycle rules, not a scanner).
+ * The status readers should see. A drop past its lifetime, whatever its status, and an upload
+ * whose ticket has run out are expired even before anything rewrites the manifest.
  */
 export function effectiveStatus(m: Manifest, now: Date): DropStatus {
-  if (m.status === 'uploading' && now.getTime() > Date.parse(m.expiresAt)) return 'expired';
+  if (lifetimeOver(m, now)) return 'expired';
+  if (m.status === 'uploading' && now.getTime() > uploadDeadline(m)) return 'expired';
   return m.status;
 }
 
@@ -165,6 +207,8 @@ export function apply(m: Manifest, e: DropEvent): ApplyResult {
   const from = m.status;
   const invalid: ApplyResult = { ok: false, code: 'INVALID_TRANSITION', from, event: e.type };
   const unchanged: ApplyResult = { ok: true, manifest: m, changed: false };
+  // Past its lifetime a drop is only ever recorded as expired, or deleted by its owner.
+  if (lifetimeOver(m, e.at) && e.type !== 'expire' && e.type !== 'cancel') return invalid;
 
   switch (e.type) {
     case 'complete':
@@ -213,7 +257,7 @@ export function apply(m: Manifest, e: DropEvent): ApplyResult {
 
     case 'expire':
       if (from === 'expired') return unchanged;
-      return from === 'uploading' ? changed(m, e.at, 'expired', {}) : invalid;
+      return from === 'uploading' || lifetimeOver(m, e.at) ? changed(m, e.at, 'expired', {}) : invalid;
 
     case 'upload_started':
       if (from !== 'uploading') return invalid;
@@ -228,7 +272,13 @@ export function apply(m: Manifest, e: DropEvent): ApplyResult {
       const same =
         m.size === e.size && m.upload.mode === mode && m.upload.partSize === partSize && m.upload.partCount === partCount;
       if (same) return unchanged;
-      const upload = { mode, ...(mode === 'multipart' && m.upload.uploadId !== undefined && { uploadId: m.upload.uploadId }), partSize, partCount };
+      const upload: ManifestUpload = {
+        mode,
+        ...(mode === 'multipart' && m.upload.uploadId !== undefined && { uploadId: m.upload.uploadId }),
+        partSize,
+        partCount,
+        ...(m.upload.expiresAt !== undefined && { expiresAt: m.upload.expiresAt }),
+      };
       return changed(m, e.at, from, { size: e.size, upload });
     }
 

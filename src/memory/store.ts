@@ -19,6 +19,7 @@ interface StoredObject {
   etag: string;
   contentType: string;
   cacheControl?: string;
+  tags: Record<string, string>;
 }
 
 interface Upload {
@@ -122,7 +123,7 @@ export function memoryStore(bucket = 'memory'): MemoryStore {
       if (chosen.slice(0, -1).some((p) => p.body.length < MIN_COMPLETE_PART_SIZE)) throw s3Error(400, 'EntityTooSmall');
       const body = Buffer.concat(chosen.map((p) => p.body));
       const etag = quoted(`${md5(Buffer.concat(chosen.map((p) => Buffer.from(unquote(p.etag), 'hex')))).toString('hex')}-${chosen.length}`);
-      objects.set(key, { body, etag, contentType: u.contentType });
+      objects.set(key, { body, etag, contentType: u.contentType, tags: {} });
       uploads.delete(uploadId);
       return etag;
     },
@@ -173,13 +174,31 @@ export function memoryStore(bucket = 'memory'): MemoryStore {
       if (opts.ifMatch !== undefined && (!existing || unquote(existing.etag) !== unquote(opts.ifMatch))) throw new PreconditionFailed(key);
       const buf = Buffer.isBuffer(body) ? Buffer.from(body) : Buffer.from(body, 'utf8');
       const etag = quoted(md5(buf).toString('hex'));
-      objects.set(key, { body: buf, etag, contentType: opts.contentType, ...(opts.cacheControl ? { cacheControl: opts.cacheControl } : {}) });
+      objects.set(key, {
+        body: buf,
+        etag,
+        contentType: opts.contentType,
+        ...(opts.cacheControl ? { cacheControl: opts.cacheControl } : {}),
+        tags: { ...opts.tags },
+      });
       return etag;
     },
 
-    async listKeys(prefix) {
+    async listKeys(prefix, opts = {}) {
       await enter('listKeys', prefix);
-      return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix) && (opts.before === undefined || k < opts.before)).sort();
+      return opts.limit === undefined ? keys : keys.slice(0, opts.limit);
+    },
+
+    async putTags(key, tags) {
+      await enter('putTags', key);
+      object(key).tags = { ...tags };
+    },
+
+    async getTags(key) {
+      await enter('getTags', key);
+      const o = objects.get(key);
+      return o && { ...o.tags };
     },
 
     async deleteKeys(keys) {

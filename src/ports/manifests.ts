@@ -11,6 +11,7 @@
  */
 import { fail } from '../core/errors.js';
 import { dropKeys } from '../core/layout.js';
+import { retentionTags } from '../core/retention.js';
 import { apply, type DropEvent, type DropStatus, type Manifest, type RefusalCode } from '../core/manifest.js';
 import { PreconditionFailed, type ObjectStore } from './object-store.js';
 
@@ -47,6 +48,8 @@ export function createManifestRepo(
     store.put(dropKeys(m.id).manifest, JSON.stringify(m), {
       contentType: 'application/json',
       cacheControl: 'no-store',
+      // Every write replaces the object's tags: carry the retention class each time.
+      tags: retentionTags(m),
       ...cond,
     });
 

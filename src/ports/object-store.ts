@@ -31,7 +31,16 @@ export interface PutOptions {
   /** Replace only the object with this ETag: otherwise PreconditionFailed. */
   ifMatch?: string;
   cacheControl?: string;
+  /** Object tags (S3 lifecycle rules filter on them); a put replaces the object's tags. */
+  tags?: Record<string, string>;
   signal?: AbortSignal;
+}
+
+export interface ListOptions {
+  /** Stop before the first key ≥ this (keys are listed in order, so later pages are never read). */
+  before?: string;
+  /** At most this many keys. */
+  limit?: number;
 }
 
 /** A conditional write lost: the key exists (If-None-Match) or changed (If-Match). */
@@ -62,8 +71,12 @@ export interface ObjectStore {
   getStream(key: string): Promise<Readable>;
   /** Writes the object; returns its ETag. */
   put(key: string, body: Buffer | string, opts: PutOptions): Promise<string>;
-  /** Every key under the prefix (all pages), in lexicographic order. */
-  listKeys(prefix: string): Promise<string[]>;
+  /** Every key under the prefix (all pages), in lexicographic order; `opts` ends the listing early. */
+  listKeys(prefix: string, opts?: ListOptions): Promise<string[]>;
+  /** Replaces the object's tags; fails when the key does not exist. */
+  putTags(key: string, tags: Record<string, string>): Promise<void>;
+  /** The object's tags; undefined when the key does not exist. */
+  getTags(key: string): Promise<Record<string, string> | undefined>;
   /** Idempotent: keys that do not exist are not an error. */
   deleteKeys(keys: string[]): Promise<void>;
   /** Whether the bucket answers (readiness); throws when it does not. */

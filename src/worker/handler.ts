@@ -26,7 +26,8 @@ import type { ManifestRepo } from '../ports/manifests.js';
 import type { Clock } from '../ports/clock.js';
 import { parseS3EventMessage, type S3CreatedObject } from '../core/events.js';
 import { dropKeys } from '../core/layout.js';
-import type { DropEvent, Manifest, Thumb } from '../core/manifest.js';
+import { effectiveStatus, type DropEvent, type Manifest, type Thumb } from '../core/manifest.js';
+import { retentionTags } from '../core/retention.js';
 import {
   checkPublished,
   combineOutcomes,
@@ -109,11 +110,13 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
     if (!current) return skipped('no manifest for this drop');
     const m = current.manifest;
 
-    const plan = planForStatus(m.status);
+    // A drop past its lifetime is expired whatever its manifest still says.
+    const status = effectiveStatus(m, now());
+    const plan = planForStatus(status);
     if (plan === 'check') return checkSettled(m);
     if (plan === 'remove') {
       await removeObjects(m);
-      return done(`drop is ${m.status}: its objects were removed`);
+      return done(`drop is ${status}: its objects were removed`);
     }
 
     log.debug({ dropId: id, status: m.status }, 'processing drop');
@@ -125,6 +128,10 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
       return r?.changed ? done(`failed: ${verified.reason}`) : skipped(`not failed (drop is ${r?.manifest.status ?? 'gone'})`);
     }
     const size = head!.size;
+    // The lifecycle rule of the drop's retention class deletes the original on AWS (a backstop
+    // to the sweep); the uploader's PUT could not carry the tag, so the worker sets it.
+    const tags = retentionTags(m);
+    if (Object.keys(tags).length) await store.putTags(keys.original, tags);
 
     const first = size === 0 ? Buffer.alloc(0) : await store.getRange(keys.original, 0, Math.min(size, SNIFF_BYTES) - 1);
     const detected = await fileTypeFromBuffer(first);
@@ -147,7 +154,7 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
         const written: Thumb[] = await Promise.all(
           made.thumbs.map(async (t) => {
             const key = keys.thumb(t.requestedWidth);
-            await store.put(key, t.data, { contentType: 'image/webp', cacheControl: THUMB_CACHE_CONTROL });
+            await store.put(key, t.data, { contentType: 'image/webp', cacheControl: THUMB_CACHE_CONTROL, tags });
             return { key, width: t.width, height: t.height };
           }),
         );
@@ -156,7 +163,11 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
     }
 
     const r = await record(id, event);
-    if (!r) return skipped('manifest disappeared while processing');
+    if (!r) {
+      // Deleted (by the retention sweep) while we worked: take our thumbnails with it.
+      await removeObjects(m);
+      return skipped('manifest disappeared while processing');
+    }
     if (r.changed) return done(`ready (${sniffedType}, thumbnail ${event.thumbnail})`);
     // Cancelled or expired while we worked: what we just wrote must not outlive the drop.
     if (planForStatus(r.manifest.status) === 'remove') {

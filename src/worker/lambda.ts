@@ -6,6 +6,10 @@
  * Without ReportBatchItemFailures one failure would redeliver the whole batch — still
  * correct, since every step is idempotent, but wasteful. See docs/worker.md.
  *
+ * The retention sweep (sweeper.ts) runs when the function is invoked by a schedule instead
+ * (an EventBridge rule or EventBridge Scheduler with `source: "aws.events"`, e.g. every minute),
+ * since a Lambda has no loop of its own to run it in.
+ *
  * Lambda extends nothing: the queue's visibility timeout must exceed the function's timeout
  * (AWS recommends six times it), which takes the place of the consumer's heartbeat.
  */
@@ -15,6 +19,7 @@ import { createAwsAdapters } from '../aws/adapters.js';
 import { createManifestRepo } from '../ports/manifests.js';
 import { systemClock } from '../ports/clock.js';
 import { createMessageHandler, type MessageHandler } from './handler.js';
+import { createSweep, type Sweep, type SweepResult } from './sweeper.js';
 
 // The few fields of the Lambda SQS event this handler reads (a local type, not @types/aws-lambda).
 export interface SQSRecord {
@@ -30,9 +35,27 @@ export interface SQSEvent {
 export interface SQSBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }
+/** A scheduled invocation (EventBridge): runs the retention sweep. */
+export interface ScheduledEvent {
+  source: 'aws.events' | 'aws.scheduler';
+  'detail-type'?: string;
+}
+export type LambdaEvent = SQSEvent | ScheduledEvent;
 
-export function createLambdaHandler(opts: { handle: MessageHandler; log: Logger; concurrency: number }) {
-  return async function handleSqsEvent(event: SQSEvent): Promise<SQSBatchResponse> {
+const isScheduled = (e: LambdaEvent): e is ScheduledEvent =>
+  !('Records' in e) && ((e as ScheduledEvent).source === 'aws.events' || (e as ScheduledEvent).source === 'aws.scheduler');
+
+export function createLambdaHandler(opts: { handle: MessageHandler; log: Logger; concurrency: number; sweep?: Sweep }) {
+  async function handleEvent(event: ScheduledEvent): Promise<SweepResult>;
+  async function handleEvent(event: SQSEvent): Promise<SQSBatchResponse>;
+  async function handleEvent(event: LambdaEvent): Promise<SQSBatchResponse | SweepResult>;
+  async function handleEvent(event: LambdaEvent): Promise<SQSBatchResponse | SweepResult> {
+    if (isScheduled(event)) {
+      if (!opts.sweep) throw new Error('scheduled invocation, but this handler has no sweep');
+      const result = await opts.sweep();
+      opts.log.info(result, 'sweep done');
+      return result;
+    }
     const records = event.Records ?? [];
     const failures: { itemIdentifier: string }[] = [];
     let next = 0;
@@ -57,19 +80,22 @@ export function createLambdaHandler(opts: { handle: MessageHandler; log: Logger;
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, records.length)) }, lane));
     return { batchItemFailures: failures };
-  };
+  }
+  return handleEvent;
 }
 
-let fromEnvironment: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+let fromEnvironment: ReturnType<typeof createLambdaHandler> | undefined;
 
 /** Built on the first invocation and kept for the container's life (one set of clients). */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: LambdaEvent): Promise<SQSBatchResponse | SweepResult> {
   if (!fromEnvironment) {
     const config = loadConfig();
     const log = pino({ level: config.LOG_LEVEL, base: { proc: 'worker-lambda' } });
     const { store } = createAwsAdapters(config);
-    const handle = createMessageHandler({ store, manifests: createManifestRepo(store), config, log, clock: systemClock });
-    fromEnvironment = createLambdaHandler({ handle, log, concurrency: config.DROPSHIP_WORKER_CONCURRENCY });
+    const manifests = createManifestRepo(store);
+    const handle = createMessageHandler({ store, manifests, config, log, clock: systemClock });
+    const sweep = createSweep({ store, manifests, clock: systemClock, log: log.child({ part: 'sweep' }) });
+    fromEnvironment = createLambdaHandler({ handle, log, concurrency: config.DROPSHIP_WORKER_CONCURRENCY, sweep });
   }
   return fromEnvironment(event);
 }

@@ -73,6 +73,11 @@ export function objectStoreContract(name: string, h: StoreHarness): void {
       }
       await s.put(key('manyother'), '', { contentType: 'text/plain' });
       expect(await s.listKeys(key('many/'))).toEqual(keys);
+      // Ended early: before a key (exclusive, past the first page) or after a count.
+      expect(await s.listKeys(key('many/'), { before: key('many/1002') })).toEqual(keys.slice(0, 1002));
+      expect(await s.listKeys(key('many/'), { before: key('many/0003x') })).toEqual(keys.slice(0, 4));
+      expect(await s.listKeys(key('many/'), { limit: 3 })).toEqual(keys.slice(0, 3));
+      expect(await s.listKeys(key('many/'), { before: key('many/0500'), limit: 1001 })).toEqual(keys.slice(0, 500));
       await s.deleteKeys([...keys, key('never-was')]);
       await s.deleteKeys([keys[0]!]);
       expect(await s.listKeys(key('many/'))).toEqual([]);
@@ -134,6 +139,19 @@ export function objectStoreContract(name: string, h: StoreHarness): void {
       expect(await s.listParts(k, id)).toBeUndefined();
       await rejectsWith(s.uploadPart(k, id, 2, randomBytes(10)), (e) => statusOf(e) === 404);
       expect(await s.listMultipartUploads(key('ab/'))).toEqual([]);
+    });
+
+    it('tags: a put sets them (and replaces them), putTags replaces them, a missing key has none', async () => {
+      const s = h.store();
+      const k = key('tags/obj');
+      await s.put(k, 'x', { contentType: 'text/plain', tags: { 'dropship-retention': 'd7' } });
+      expect(await s.getTags(k)).toEqual({ 'dropship-retention': 'd7' });
+      await s.putTags(k, { 'dropship-retention': 'd30', other: 'a b' });
+      expect(await s.getTags(k)).toEqual({ 'dropship-retention': 'd30', other: 'a b' });
+      await s.put(k, 'y', { contentType: 'text/plain' });
+      expect(await s.getTags(k)).toEqual({});
+      expect(await s.getTags(key('tags/missing'))).toBeUndefined();
+      await rejectsWith(s.putTags(key('tags/missing'), { a: 'b' }), (e) => statusOf(e) === 404);
     });
 
     it('the bucket answers a probe', async () => {

@@ -42,6 +42,22 @@ async function file(name: string, size: number) {
   return { path, data };
 }
 
+describe('dropship upload --expires-in', () => {
+  it('sets the drop lifetime, not the upload deadline; beyond the server maximum is a usage error', async () => {
+    const f = await file('brief.txt', 100);
+    const before = Date.now();
+    const r = await cli(['upload', '--expires-in', '3d', f.path]);
+    expect(r.code, r.stderr).toBe(0);
+    const view = await api<{ expiresAt: string }>(s.base, 'GET', `/v1/drops/${idOf(lines(r.stdout)[0]!)}`);
+    const expiresAt = Date.parse(view.body.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 3 * 86_400_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 3 * 86_400_000);
+    const tooLong = await cli(['upload', '--expires-in', '31d', f.path, '--no-resume']);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toMatch(/expiresIn may be at most 2592000 seconds/);
+  });
+});
+
 describe('dropship upload / download', () => {
   it('uploads three files, prints three links in argument order, and download returns identical bytes', async () => {
     const files = [await file('small.txt', 1000), await file('empty.bin', 0), await file('big.bin', 25 * MIB + 3)];

@@ -7,6 +7,7 @@ import type { AwsClients } from '../../src/aws/clients.js';
 import { testManifests, type TestManifests } from './manifests.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 import type { Config } from '../../src/config.js';
+import type { Clock } from '../../src/ports/clock.js';
 import { testConfig, queueUrl } from './env.js';
 
 export interface TestApi {
@@ -19,7 +20,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startApi(env: Record<string, string> = {}): Promise<TestApi> {
+export async function startApi(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<TestApi> {
   // Port 0 = a free port; the public URL is fixed up once it is known.
   let config = testConfig({ DROPSHIP_PUBLIC_UPLOADS: 'true', PORT: '0', ...env });
   let adapters = createAwsAdapters(config, { queueUrl: queueUrl() });
@@ -29,7 +30,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<TestAp
   await probe.close();
   config = testConfig({ DROPSHIP_PUBLIC_UPLOADS: 'true', PORT: String(port), ...env });
   adapters = createAwsAdapters(config, { queueUrl: queueUrl(), clients: adapters.clients });
-  const app = await buildApp({ config, ...adapters, logger: false });
+  const app = await buildApp({ config, ...adapters, logger: false, ...(opts.clock ? { clock: opts.clock } : {}) });
   await app.listen({ host: '127.0.0.1', port });
   return {
     app,

@@ -35,6 +35,20 @@ describe('config', () => {
     expect((err as ConfigError).problems.some((p) => p.startsWith(`${name}=`))).toBe(true);
   });
 
+  it('drop lifetimes: 7 days by default, at most 30; "never" only when the maximum is lifted (0)', () => {
+    const c = loadConfig({});
+    expect([c.DROPSHIP_DEFAULT_EXPIRES_IN, c.DROPSHIP_MAX_EXPIRES_IN, c.DROPSHIP_SWEEP_INTERVAL]).toEqual([7 * 86400, 30 * 86400, 30]);
+    expect(loadConfig({ DROPSHIP_MAX_EXPIRES_IN: '0', DROPSHIP_DEFAULT_EXPIRES_IN: '0' }).DROPSHIP_DEFAULT_EXPIRES_IN).toBe(0);
+    for (const env of [
+      { DROPSHIP_DEFAULT_EXPIRES_IN: '0' },
+      { DROPSHIP_DEFAULT_EXPIRES_IN: '30' },
+      { DROPSHIP_MAX_EXPIRES_IN: '30' },
+      { DROPSHIP_MAX_EXPIRES_IN: '3600', DROPSHIP_DEFAULT_EXPIRES_IN: '7200' },
+    ]) {
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(/DROPSHIP_(DEFAULT|MAX)_EXPIRES_IN=/);
+    }
+  });
+
   it('lists API keys and thumbnail widths', () => {
     const c = loadConfig({ DROPSHIP_API_KEYS: ' a, b ,,c', DROPSHIP_THUMB_WIDTHS: '1024,256,256' });
     expect(c.apiKeys).toEqual(['a', 'b', 'c']);

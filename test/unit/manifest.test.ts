@@ -4,7 +4,9 @@ import {
   DROP_EVENT_TYPES,
   DROP_STATUSES,
   apply,
+  dropExpiry,
   effectiveStatus,
+  uploadDeadline,
   isTerminal,
   newManifest,
   type DropEvent,
@@ -15,6 +17,21 @@ import {
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+const LIFETIME = 30 * 24 * 3600;
+
+function args(): Parameters<typeof newManifest>[0] {
+  return {
+    id: 'V1StGXR8_Z5jdHi6B-myT',
+    name: 'a.txt',
+    size: 3,
+    type: 'text/plain',
+    ownerTokenHash: 'a'.repeat(64),
+    upload: { mode: 'single', partSize: 3, partCount: 1 },
+    source: 'ticket',
+    now: T0,
+    expiresAt: at(LIFETIME),
+  };
+}
 
 function base(overrides: Partial<Manifest> = {}): Manifest {
   return {
@@ -27,7 +44,9 @@ function base(overrides: Partial<Manifest> = {}): Manifest {
       upload: { mode: 'multipart', uploadId: 'upload-1', partSize: 8 * 1024 * 1024, partCount: 3 },
       source: 'ticket',
       now: T0,
-      expiresAt: at(3600),
+      // A lifetime of 30 days; the upload deadline is an hour.
+      expiresAt: at(LIFETIME),
+      uploadExpiresAt: at(3600),
     }),
     ...overrides,
   };
@@ -297,9 +316,9 @@ describe('newManifest', () => {
       type: 'image/jpeg',
       createdAt: T0.toISOString(),
       updatedAt: T0.toISOString(),
-      expiresAt: at(3600).toISOString(),
+      expiresAt: at(LIFETIME).toISOString(),
       ownerTokenHash: 'a'.repeat(64),
-      upload: { mode: 'multipart', uploadId: 'upload-1', partSize: 8 * 1024 * 1024, partCount: 3 },
+      upload: { mode: 'multipart', uploadId: 'upload-1', partSize: 8 * 1024 * 1024, partCount: 3, expiresAt: at(3600).toISOString() },
       source: 'ticket',
       thumbnail: 'pending',
       thumbnails: [],
@@ -349,7 +368,63 @@ describe('effectiveStatus', () => {
     ['processing', 7200, 'processing'],
     ['ready', 7200, 'ready'],
     ['cancelled', 7200, 'cancelled'],
+    // The drop's lifetime: at expiresAt and after, every status reads expired.
+    ...DROP_STATUSES.map((s): [DropStatus, number, DropStatus] => [s, LIFETIME - 1, s === 'uploading' ? 'expired' : s]),
+    ...DROP_STATUSES.map((s): [DropStatus, number, DropStatus] => [s, LIFETIME, 'expired']),
+    ...DROP_STATUSES.map((s): [DropStatus, number, DropStatus] => [s, LIFETIME + 1, 'expired']),
   ])('%s at +%is -> %s', (status, seconds, expected) => {
     expect(effectiveStatus(base({ status }), at(seconds))).toBe(expected);
+  });
+
+  it('a manifest from before drop lifetimes: expiresAt is the upload deadline and the drop never expires', () => {
+    const legacy = base({ expiresAt: at(3600).toISOString(), upload: { mode: 'single', partSize: 1, partCount: 1 } });
+    expect(uploadDeadline(legacy)).toBe(at(3600).getTime());
+    expect(dropExpiry(legacy)).toBeUndefined();
+    expect(effectiveStatus(legacy, at(3601))).toBe('expired');
+    expect(effectiveStatus({ ...legacy, status: 'ready' }, at(10 * LIFETIME))).toBe('ready');
+  });
+
+  it('a drop that never expires has no expiresAt, only an upload deadline', () => {
+    const m = newManifest({ ...args(), expiresAt: null, uploadExpiresAt: at(3600) });
+    expect(Object.keys(m)).not.toContain('expiresAt');
+    expect(m.upload.expiresAt).toBe(at(3600).toISOString());
+    expect(effectiveStatus({ ...m, status: 'ready' }, at(100 * LIFETIME))).toBe('ready');
+    expect(() => newManifest({ ...args(), expiresAt: null })).toThrow(RangeError);
+  });
+
+  it('the upload deadline is never after the drop expiry', () => {
+    const m = newManifest({ ...args(), expiresAt: at(60), uploadExpiresAt: at(3600) });
+    expect(m.upload.expiresAt).toBe(at(60).toISOString());
+    expect(newManifest({ ...args(), expiresAt: at(60) }).upload.expiresAt).toBe(at(60).toISOString());
+  });
+});
+
+describe('apply: the deadlines', () => {
+  it.each(DROP_EVENT_TYPES)('%s keeps the drop expiry and the upload deadline', (type) => {
+    for (const status of DROP_STATUSES) {
+      const m = base({ status });
+      const r = apply(m, events[type]);
+      if (!r.ok) continue;
+      expect([r.manifest.expiresAt, r.manifest.upload.expiresAt], `${status} + ${type}`).toEqual([m.expiresAt, m.upload.expiresAt]);
+    }
+  });
+});
+
+describe('apply: past the lifetime', () => {
+  const late = at(LIFETIME + 5);
+  it.each(DROP_STATUSES)('%s + expire -> expired (any state, once the lifetime has passed)', (status) => {
+    const r = apply(base({ status }), { type: 'expire', at: late });
+    expect(r).toMatchObject({ ok: true, manifest: { status: 'expired' }, changed: status !== 'expired' });
+  });
+
+  it.each(DROP_EVENT_TYPES.filter((t) => t !== 'expire' && t !== 'cancel'))('%s is refused on every status', (type) => {
+    for (const status of DROP_STATUSES) {
+      const r = apply(base({ status, maxDownloads: 5 }), { ...events[type], at: late } as DropEvent);
+      expect(r.ok, `${status} + ${type}`).toBe(false);
+    }
+  });
+
+  it('the owner may still delete it', () => {
+    expect(apply(base({ status: 'ready' }), { type: 'cancel', at: late })).toMatchObject({ ok: true, manifest: { status: 'cancelled' } });
   });
 });

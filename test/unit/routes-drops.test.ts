@@ -148,7 +148,7 @@ describe('POST /v1/drops', () => {
     t.signer.signPut = sign;
     expect(r.statusCode).toBe(503);
     expect(t.store.uploads.size).toBe(0);
-    const [key] = [...t.store.objects.keys()];
+    const [key] = [...t.store.objects.keys()].filter((k) => k.startsWith('drops/'));
     expect(JSON.parse(t.store.objects.get(key!)!.body.toString()).status).toBe('cancelled');
   });
 });
@@ -275,7 +275,7 @@ describe('complete', () => {
     await t.put(b.parts[0]!.url, Buffer.from('abc'), b.parts[0]!.headers);
     await t.call('POST', `/v1/drops/${b.id}/complete`, { owner: b.ownerToken });
     expect((await t.call('DELETE', `/v1/drops/${b.id}`, { owner: b.ownerToken })).json().status).toBe('cancelled');
-    expect([...t.store.objects.keys()].filter((k) => k.includes(b.id))).toEqual([dropKeys(b.id).manifest]);
+    expect([...t.store.objects.keys()].filter((k) => k.startsWith(dropKeys(b.id).prefix))).toEqual([dropKeys(b.id).manifest]);
   });
 
   it('complete racing cancel: one wins, and the drop never ends published and cancelled', async () => {

@@ -61,8 +61,9 @@ describe('stream service: bodies into parts', () => {
       source: 'stream',
       upload: { mode: 'multipart', partSize: 8 * MIB, partCount: 3 },
       createdAt: T0.toISOString(),
-      expiresAt: new Date(T0.getTime() + s.config.DROPSHIP_TICKET_TTL * 1000).toISOString(),
+      expiresAt: new Date(T0.getTime() + s.config.DROPSHIP_DEFAULT_EXPIRES_IN * 1000).toISOString(),
     });
+    expect(r.manifest.upload.expiresAt).toBe(new Date(T0.getTime() + s.config.DROPSHIP_TICKET_TTL * 1000).toISOString());
     expect(r.manifest.upload.uploadId).toEqual(expect.any(String));
     const stored = s.store.objects.get(dropKeys(r.manifest.id).original)!;
     expect(Buffer.compare(stored.body, data)).toBe(0);

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { isTerminal, type Manifest } from '../../core/manifest.js';
+import { isTerminal, uploadDeadline, type Manifest } from '../../core/manifest.js';
 import { dropView } from '../drop-view.js';
 import type { DropService } from '../services/drops.js';
 import {
@@ -50,8 +50,9 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
           mode: manifest.upload.mode,
           partSize: manifest.upload.partSize,
           partCount: manifest.upload.partCount,
-          expiresAt: manifest.expiresAt,
+          expiresAt: new Date(uploadDeadline(manifest)).toISOString(),
         },
+        ...(manifest.expiresAt ? { expiresAt: manifest.expiresAt } : {}),
         parts,
       });
     },
@@ -125,7 +126,7 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
         tags: ['drops'],
         summary: 'Status of a drop (anyone holding the id)',
         params: DropParams,
-        response: { 200: DropView, ...errors(404) },
+        response: { 200: DropView, ...errors(404, 410) },
       },
     },
     async (req, reply) => {

@@ -30,6 +30,7 @@ import { fail } from '../../core/errors.js';
 import { refuseCrossSite } from '../../core/fetch-metadata.js';
 import { ownerTokenMatches } from '../../core/ids.js';
 import { dropIdFromKey, dropKeys, isOriginalKey } from '../../core/layout.js';
+import { uploadDeadline } from '../../core/manifest.js';
 import { MAX_PART_SIZE, MAX_SINGLE_PUT_SIZE, uppyPartSize } from '../../core/parts.js';
 import type { DropService } from '../services/drops.js';
 import {
@@ -133,7 +134,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         { mode: 'multipart', partSize },
       );
       const uploadId = manifest.upload.uploadId!;
-      const ttl = Math.max(1, Math.floor((Date.parse(manifest.expiresAt) - now()) / 1000));
+      const ttl = Math.max(1, Math.floor((uploadDeadline(manifest) - now()) / 1000));
       setOwnerCookie(reply, uploadId, token, ttl);
       reply.header('cache-control', 'no-store');
       return {

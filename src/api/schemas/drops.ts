@@ -26,7 +26,13 @@ export const CreateDropBody = Type.Object(
     size: Type.Integer({ minimum: 0, maximum: MAX_OBJECT_SIZE, description: 'Exact size in bytes.' }),
     type: Type.Optional(Type.String({ maxLength: 255, description: 'Declared media type (informational; the worker sniffs the real one).' })),
     sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'Hex SHA-256 of the file, recorded in the manifest.' })),
-    expiresIn: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'Seconds the upload ticket lives (capped by the server).' })),
+    expiresIn: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Seconds the drop lives from now (default DROPSHIP_DEFAULT_EXPIRES_IN, 60..DROPSHIP_MAX_EXPIRES_IN; 0 = never, only where the server allows it). Longer than the server allows is a 400.',
+      }),
+    ),
     maxDownloads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
   },
   { additionalProperties: false },
@@ -48,11 +54,12 @@ export const CreateDropResponse = Type.Object({
   shareUrl: Type.String(),
   ownerToken: Type.String({ description: 'Returned once; send as X-Owner-Token to change the drop.' }),
   status: Type.Literal('uploading'),
+  expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the drop expires; absent: never.' })),
   upload: Type.Object({
     mode: Type.Union([Type.Literal('multipart'), Type.Literal('single')]),
     partSize: Type.Integer(),
     partCount: Type.Integer(),
-    expiresAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time', description: 'The upload deadline: complete before this (never after the drop\'s expiresAt).' }),
   }),
   parts: Type.Array(SignedPart),
 });
@@ -92,7 +99,9 @@ export const DropView = Type.Object({
   size: Type.Integer(),
   type: Type.String({ description: 'Sniffed media type once the worker has seen the bytes, else the declared one.' }),
   createdAt: Type.String({ format: 'date-time' }),
-  expiresAt: Type.String({ format: 'date-time', description: 'When the upload ticket runs out.' }),
+  expiresAt: Type.Optional(
+    Type.String({ format: 'date-time', description: 'When the drop expires (then status is `expired` and it is deleted); absent: never.' }),
+  ),
   completedAt: Type.Optional(Type.String({ format: 'date-time' })),
   readyAt: Type.Optional(Type.String({ format: 'date-time' })),
   width: Type.Optional(Type.Integer()),

@@ -55,8 +55,8 @@ export function createCompleter(deps: { store: ObjectStore; records: DropRecords
 
   return async function complete(id: string, ownerToken: string | undefined, claimed: ClaimedPart[] | undefined): Promise<Manifest> {
     const rec = await records.loadOwned(id, ownerToken);
-    if (rec.manifest.status === 'processing' || rec.manifest.status === 'ready') return rec.manifest; // a retry after success
     const m = await records.expireIfDue(rec.manifest);
+    if (m.status === 'processing' || m.status === 'ready') return m; // a retry after success
     records.requireUploading(m);
     const etag = await publish(m, claimed);
     return records.transition(id, { type: 'complete', at: clock(), etag });

@@ -11,6 +11,8 @@ import { fail } from '../../core/errors.js';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../core/ids.js';
 import { dropKeys } from '../../core/layout.js';
 import { newManifest, type DropSource, type Manifest } from '../../core/manifest.js';
+import { decideLifetime, dropDeadlines } from '../../core/retention.js';
+import { indexExpiry } from '../../ports/expiry-index.js';
 import { sanitizeName, safeMimeType } from '../../core/names.js';
 import { clientPlan, PlanError, planUpload, type ClientPlanRequest, type UploadPlan } from '../../core/parts.js';
 import type { Config } from '../../config.js';
@@ -82,11 +84,17 @@ export function createDropCreator(deps: CreateDeps) {
       });
     }
     const plan = planFor(input, config);
-    const ttl = Math.min(input.expiresIn ?? config.DROPSHIP_TICKET_TTL, config.DROPSHIP_TICKET_TTL);
+    const lifetime = decideLifetime(input.expiresIn, {
+      defaultSeconds: config.DROPSHIP_DEFAULT_EXPIRES_IN,
+      maxSeconds: config.DROPSHIP_MAX_EXPIRES_IN,
+    });
+    if (!lifetime.ok) {
+      throw fail('VALIDATION_FAILED', lifetime.reason, { field: 'body/expiresIn', min: lifetime.min, max: lifetime.max });
+    }
     const created = clock();
-    const expiresAt = new Date(created.getTime() + ttl * 1000);
+    const { expiresAt, uploadExpiresAt } = dropDeadlines(created, lifetime.seconds, config.DROPSHIP_TICKET_TTL);
     const id = newDropId();
-    await admit(id, input.owner, expiresAt);
+    await admit(id, input.owner, uploadExpiresAt);
 
     const key = dropKeys(id).original;
     let uploadId: string | undefined;
@@ -106,7 +114,10 @@ export function createDropCreator(deps: CreateDeps) {
         ...(input.maxDownloads ? { maxDownloads: input.maxDownloads } : {}),
         now: created,
         expiresAt,
+        uploadExpiresAt,
       });
+      // The expiry index first: a drop never exists without the marker that will delete it.
+      if (expiresAt) await indexExpiry(store, manifest, expiresAt);
       await manifests.create(manifest);
       written = true;
       const batch = Math.min(plan.partCount, config.DROPSHIP_TICKET_PARTS, config.DROPSHIP_PARTS_PER_BATCH);
@@ -121,3 +132,4 @@ export function createDropCreator(deps: CreateDeps) {
     }
   };
 }
+

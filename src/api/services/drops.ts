@@ -9,7 +9,8 @@
  */
 import { fail } from '../../core/errors.js';
 import { dropKeys } from '../../core/layout.js';
-import type { Manifest } from '../../core/manifest.js';
+import { dropExpiry, effectiveStatus, lifetimeOver, uploadDeadline, type Manifest } from '../../core/manifest.js';
+import { urlLifetime } from '../../core/retention.js';
 import { contentDisposition } from '../../core/names.js';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../ports/clock.js';
@@ -46,15 +47,19 @@ export function createDropService(deps: DropServiceDeps) {
   const complete = createCompleter({ store, records, clock });
 
   /**
-   * Every header of the response is ours (S3's response-* overrides), none the uploader's: a
-   * PUT with `Content-Encoding: gzip` (a bomb once decoded), `Cache-Control: public,
-   * max-age=31536000`, `Expires` or `Content-Language` changes nothing on the download.
-   * The file is never cached (`no-store`, `Expires` in the past); a thumbnail may be kept
-   * privately for as long as its URL lives.
+   * A presigned GET that never outlives the drop, and every header of whose response is ours
+   * (S3's response-* overrides), none the uploader's: a PUT with `Content-Encoding: gzip` (a
+   * bomb once decoded), `Cache-Control: public, max-age=31536000`, `Expires` or
+   * `Content-Language` changes nothing on the download. The file is never cached (`no-store`,
+   * `Expires` in the past); a thumbnail may be kept privately for as long as its URL lives.
    */
-  async function signGet(key: string, extra: { responseContentDisposition?: string; responseContentType: string; cache: 'none' | 'url' }) {
+  async function signGet(
+    m: Manifest,
+    key: string,
+    extra: { responseContentDisposition?: string; responseContentType: string; cache: 'none' | 'url' },
+  ) {
     const now = clock();
-    const ttl = config.DROPSHIP_DOWNLOAD_URL_TTL;
+    const ttl = urlLifetime(config.DROPSHIP_DOWNLOAD_URL_TTL, now, dropExpiry(m));
     const { cache, ...response } = extra;
     const signed = await signer.signGet(
       {
@@ -70,6 +75,12 @@ export function createDropService(deps: DropServiceDeps) {
       now,
     );
     return signed.url;
+  }
+
+  /** A drop past its lifetime, or an upload past its deadline, is gone for readers. */
+  function refuseExpired(m: Manifest): void {
+    if (effectiveStatus(m, clock()) !== 'expired') return;
+    throw fail('DROP_EXPIRED', lifetimeOver(m, clock()) ? 'this drop has expired' : 'the upload never finished and the ticket has expired');
   }
 
   return {
@@ -122,12 +133,12 @@ export function createDropService(deps: DropServiceDeps) {
     /** A short-lived GET for the file, as an attachment under the user's name; counts against maxDownloads. */
     async downloadUrl(id: string): Promise<string> {
       const m = await records.expireIfDue((await records.load(id)).manifest);
-      if (m.status === 'expired') throw fail('DROP_EXPIRED', 'the upload never finished and the ticket has expired');
+      refuseExpired(m);
       if (m.status !== 'ready' && m.status !== 'processing') {
         throw fail('DROP_NOT_READY', `the drop is ${m.status}`, { status: m.status });
       }
       if (m.maxDownloads) await countDownload(manifests, m.id, clock());
-      return signGet(dropKeys(id).original, {
+      return signGet(m, dropKeys(id).original, {
         responseContentDisposition: contentDisposition(m.name, 'attachment'),
         responseContentType: m.sniffedType ?? 'application/octet-stream',
         cache: 'none',
@@ -137,16 +148,18 @@ export function createDropService(deps: DropServiceDeps) {
     /** A browser form upload (S3 POST policy) for a single-mode drop: its key, exactly its size. */
     async signPost(m: Manifest): Promise<{ post: SignedPost; expires: number }> {
       const now = clock();
-      const expires = Math.max(1, Math.min(config.DROPSHIP_PART_URL_TTL, Math.floor((Date.parse(m.expiresAt) - now.getTime()) / 1000)));
+      const expires = urlLifetime(config.DROPSHIP_PART_URL_TTL, now, uploadDeadline(m));
       const post = await signer.signPost({ key: dropKeys(m.id).original, size: m.size, expiresIn: expires }, now);
       return { post, expires };
     },
 
     async thumbnailUrl(id: string, width: number): Promise<string> {
       const rec: ManifestRecord = await records.load(id);
-      const t = rec.manifest.status === 'ready' ? rec.manifest.thumbnails.find((x) => x.width === width) : undefined;
+      const m = await records.expireIfDue(rec.manifest);
+      refuseExpired(m);
+      const t = m.status === 'ready' ? m.thumbnails.find((x) => x.width === width) : undefined;
       if (!t) throw fail('THUMBNAIL_NOT_FOUND', `no ${width}px thumbnail for this drop`);
-      return signGet(t.key, { responseContentType: 'image/webp', cache: 'url' });
+      return signGet(m, t.key, { responseContentType: 'image/webp', cache: 'url' });
     },
   };
 }

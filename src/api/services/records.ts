@@ -6,7 +6,7 @@
 import { fail } from '../../core/errors.js';
 import { isDropId, ownerTokenMatches } from '../../core/ids.js';
 import { dropKeys } from '../../core/layout.js';
-import { effectiveStatus, isTerminal, type DropEvent, type Manifest } from '../../core/manifest.js';
+import { effectiveStatus, isTerminal, lifetimeOver, type DropEvent, type Manifest } from '../../core/manifest.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ManifestRecord, ManifestRepo } from '../../ports/manifests.js';
 import type { ObjectStore } from '../../ports/object-store.js';
@@ -71,7 +71,7 @@ export function createDropRecords(deps: DropRecordsDeps) {
   /** Refuses anything but an upload in progress, with the status in the error. */
   function requireUploading(m: Manifest): void {
     const s = effectiveStatus(m, clock());
-    if (s === 'expired') throw fail('DROP_EXPIRED', 'the upload ticket has expired');
+    if (s === 'expired') throw fail('DROP_EXPIRED', lifetimeOver(m, clock()) ? 'this drop has expired' : 'the upload ticket has expired');
     if (s !== 'uploading') throw fail('DROP_NOT_UPLOADING', `the drop is ${s}`, { status: s });
   }
 

@@ -12,7 +12,8 @@
  */
 import { fail } from '../../core/errors.js';
 import { dropKeys } from '../../core/layout.js';
-import type { Manifest } from '../../core/manifest.js';
+import { uploadDeadline, type Manifest } from '../../core/manifest.js';
+import { urlLifetime } from '../../core/retention.js';
 import { partSizeOf, planOf } from '../../core/parts.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ManifestRecord } from '../../ports/manifests.js';
@@ -60,7 +61,7 @@ export function checkPartNumbers(m: Manifest, partNumbers: number[], perBatch: n
 export async function signPartUrls(signer: Signer, m: Manifest, partNumbers: number[], ttl: number, now: Date): Promise<SignedPart[]> {
   const plan = planOf(m.size, m.upload);
   const key = dropKeys(m.id).original;
-  const expiresIn = Math.max(1, Math.min(ttl, Math.floor((Date.parse(m.expiresAt) - now.getTime()) / 1000)));
+  const expiresIn = urlLifetime(ttl, now, uploadDeadline(m));
   return Promise.all(
     partNumbers.map(async (partNumber) => {
       const size = partSizeOf(plan, partNumber);

@@ -23,6 +23,8 @@ import { fail } from '../../core/errors.js';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../core/ids.js';
 import { newManifest, type Manifest } from '../../core/manifest.js';
 import { streamPartSize } from '../../core/parts.js';
+import { dropDeadlines } from '../../core/retention.js';
+import { indexExpiry } from '../../ports/expiry-index.js';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EventOutcome, ManifestRepo } from '../../ports/manifests.js';
@@ -95,6 +97,9 @@ export function createStreamService(deps: {
       const id = newDropId();
       const ownerToken = newOwnerToken();
       const key = dropKeys(id).original;
+      // The streaming route takes no options: its drops get the default lifetime.
+      const lifetime = config.DROPSHIP_DEFAULT_EXPIRES_IN || undefined;
+      const deadlines = dropDeadlines(now, lifetime, config.DROPSHIP_TICKET_TTL);
       const manifest = newManifest({
         id,
         name: opts.name,
@@ -104,8 +109,9 @@ export function createStreamService(deps: {
         upload: { mode: 'multipart', partSize, partCount: 0 },
         source: 'stream',
         now,
-        expiresAt: new Date(now.getTime() + config.DROPSHIP_TICKET_TTL * 1000),
+        ...deadlines,
       });
+      if (deadlines.expiresAt) await indexExpiry(store, manifest, deadlines.expiresAt);
       await manifests.create(manifest);
 
       const abort = new AbortController();

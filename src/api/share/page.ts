@@ -21,6 +21,12 @@ const STATUS_TEXT: Record<DropView['status'], string> = {
   expired: 'This upload was never finished and has expired.',
 };
 
+/** What the page says about the drop's status; an expired drop that was finished outlived its lifetime. */
+function statusText(v: DropView): string {
+  if (v.status === 'expired' && v.completedAt) return 'This drop has expired: its file is no longer available.';
+  return STATUS_TEXT[v.status];
+}
+
 const downloadable = (s: DropView['status']) => s === 'processing' || s === 'ready';
 
 /** A coarse kind for the icon shown when there is no thumbnail. */
@@ -96,7 +102,7 @@ ${preview(v)}
 <div><dt>Type</dt><dd>${v.type}</dd></div>
 ${v.width && v.height ? html`<div><dt>Dimensions</dt><dd>${v.width} × ${v.height}</dd></div>` : ''}
 </dl>
-<p class="status status-${v.status}" id="status" role="status" aria-live="polite">${STATUS_TEXT[v.status]}</p>
+<p class="status status-${v.status}" id="status" role="status" aria-live="polite">${statusText(v)}</p>
 ${actions(v)}
 </article>
 </main>`;

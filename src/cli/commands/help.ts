@@ -35,7 +35,7 @@ Options:
   -c, --concurrency <n>   parts in flight per file (default 4)
   -p, --parallel <n>      files at a time (default 2)
       --retries <n>       retries per part after transient errors (default 5)
-      --expires-in <dur>  how long the upload may take, e.g. 2h (server caps it)
+      --expires-in <dur>  how long the drop lives, e.g. 2h or 7d (server default otherwise; 0 = never, where the server allows it)
       --max-downloads <n> the drop stops downloading after n downloads
       --no-resume         start over even if an earlier upload of the file is unfinished
       --wait              after uploading, wait until each drop is ready

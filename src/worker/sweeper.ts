@@ -1,0 +1,116 @@
+/**
+ * The retention sweep: deletes drops whose lifetime is over, promptly (S3 lifecycle rules are
+ * only a day-granular backstop, and emulators never run them). It reads the expiry index
+ * (src/ports/expiry-index.ts) from its oldest bucket up to the current minute — never a scan
+ * of every drop — and for each marker lets `sweepAction` (src/core/retention.ts) decide.
+ *
+ * Safe on every worker at once, with no claims: every step is idempotent (aborting a gone
+ * upload, deleting missing keys), the manifest goes after the drop's other objects and the
+ * marker last, so a sweep that dies half-way leaves a marker that the next one finishes.
+ */
+import type { Logger } from 'pino';
+import { dropKeys } from '../core/layout.js';
+import { sweepAction } from '../core/retention.js';
+import type { Clock } from '../ports/clock.js';
+import { dueMarkers, type DueMarker } from '../ports/expiry-index.js';
+import type { ManifestRepo } from '../ports/manifests.js';
+import type { ObjectStore } from '../ports/object-store.js';
+
+export interface SweepDeps {
+  store: ObjectStore;
+  manifests: ManifestRepo;
+  clock: Clock;
+  log: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** Markers looked at per sweep (the rest wait for the next one). */
+  batch?: number;
+  /** Drops deleted at once. */
+  concurrency?: number;
+}
+
+export interface SweepResult {
+  purged: number;
+  unindexed: number;
+  waiting: number;
+}
+
+export type Sweep = () => Promise<SweepResult>;
+
+export function createSweep(deps: SweepDeps): Sweep {
+  const { store, manifests, clock, log } = deps;
+  const batch = deps.batch ?? 1000;
+  const concurrency = deps.concurrency ?? 8;
+
+  async function purge(id: string): Promise<void> {
+    const keys = dropKeys(id);
+    const rec = await manifests.get(id);
+    const uploadId = rec?.manifest.upload.uploadId;
+    if (uploadId) await store.abortMultipart(keys.original, uploadId);
+    const all = await store.listKeys(keys.prefix);
+    const others = all.filter((k) => k !== keys.manifest);
+    if (others.length) await store.deleteKeys(others);
+    await store.deleteKeys([keys.manifest]);
+  }
+
+  async function one(marker: DueMarker, result: SweepResult): Promise<void> {
+    const rec = await manifests.get(marker.id);
+    const action = sweepAction(marker.bucket, rec?.manifest, clock());
+    if (action.kind === 'wait') {
+      result.waiting++;
+      return;
+    }
+    if (action.kind === 'purge') {
+      await purge(marker.id);
+      result.purged++;
+      log.info({ dropId: marker.id, reason: action.reason }, 'expired drop deleted');
+    } else {
+      result.unindexed++;
+    }
+    await store.deleteKeys([marker.key]);
+  }
+
+  return async function sweep(): Promise<SweepResult> {
+    const result: SweepResult = { purged: 0, unindexed: 0, waiting: 0 };
+    const { markers, junk } = await dueMarkers(store, clock(), batch);
+    if (junk.length) await store.deleteKeys(junk);
+    let next = 0;
+    const lane = async () => {
+      while (next < markers.length) {
+        const marker = markers[next++]!;
+        try {
+          await one(marker, result);
+        } catch (err) {
+          // Left in the index: the next sweep tries again.
+          log.warn({ dropId: marker.id, err }, 'sweep could not delete an expired drop');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, markers.length) }, lane));
+    return result;
+  };
+}
+
+/** Runs `sweep` now and then every `intervalMs` until stopped; a failed sweep is logged and retried next time. */
+export function startSweeper(sweep: Sweep, opts: { intervalMs: number; log: Pick<Logger, 'warn' | 'debug'> }): { stop(): Promise<void> } {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const tick = () => {
+    running = sweep()
+      .then((r) => {
+        if (r.purged || r.unindexed) opts.log.debug(r, 'sweep done');
+      })
+      .catch((err: unknown) => opts.log.warn({ err }, 'sweep failed; retrying at the next interval'))
+      .finally(() => {
+        running = undefined;
+        if (!stopped) timer = setTimeout(tick, opts.intervalMs);
+      });
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
