@@ -10,6 +10,7 @@
  * - Abort: stops every PUT and, unless deleteOnAbort is false, deletes the drop on the server
  *   so S3 drops the multipart upload and its parts ("cancel aborts on the server").
  */
+import { partRange, partSizeOf, planFits, planOf } from '../core/parts.js';
 import type { DropshipClient } from './client.js';
 import { DropshipTransferError, abortError, isAbortError } from './errors.js';
 import { UrlCache, planSignBatch } from './batching.js';
@@ -103,8 +104,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
       // A complete that succeeded in an earlier run whose answer was lost: nothing left to do.
       if (view.status === 'processing' || view.status === 'ready') return view;
       const listed = await client.listParts(opts.resume.id, opts.resume.ownerToken, signal);
-      const expectedCount = listed.partSize > 0 ? Math.max(1, Math.ceil(source.size / listed.partSize)) : 1;
-      if (listed.partCount !== expectedCount) {
+      if (!planFits(source.size, listed)) {
         throw new DropshipResumeError(`drop ${view.id} was planned for another size`, 'RESUME_PLAN_MISMATCH');
       }
       ticket = {
@@ -188,7 +188,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
 
     async function sendPart(n: number) {
       const size = partSize(ticket, source.size, n);
-      const start = (n - 1) * ticket.upload.partSize;
+      const { offset: start } = partRange(planOf(source.size, ticket.upload), n);
       const data: PartBody = await source.slice(start, start + size);
       const got = data instanceof Blob ? data.size : data.byteLength;
       if (got !== size) throw new Error(`read ${got} bytes of part ${n}, expected ${size}: did the file change?`);
@@ -280,10 +280,9 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
   }
 }
 
-/** Size of part n: partSize for all but the last, which takes the rest. */
+/** Size of part n of the ticket's plan (the server's own arithmetic, src/core/parts.ts). */
 export function partSize(ticket: Pick<Ticket, 'upload'>, totalSize: number, n: number): number {
-  const { partSize: ps, partCount } = ticket.upload;
-  return n < partCount ? ps : totalSize - ps * (partCount - 1);
+  return partSizeOf(planOf(totalSize, ticket.upload), n);
 }
 
 /** A browser File or Blob as an upload source (slices are lazy: nothing is read until sent). */

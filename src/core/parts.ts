@@ -117,6 +117,12 @@ export function planOf(size: number, upload: RecordedUpload): UploadPlan {
   };
 }
 
+/** Whether a recorded plan cuts a file of `size` bytes: its part count is the one the part size gives. */
+export function planFits(size: number, upload: Pick<RecordedUpload, 'partSize' | 'partCount'>): boolean {
+  const expected = upload.partSize > 0 ? Math.max(1, ceilDiv(size, upload.partSize)) : 1;
+  return upload.partCount === expected;
+}
+
 export type ClientPlanRequest = { mode: 'single' } | { mode: 'multipart'; partSize: number };
 
 /**

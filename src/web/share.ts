@@ -5,6 +5,7 @@
  * server stays the only renderer, and nothing here turns data into HTML.
  */
 import './share.css';
+import { TERMINAL_STATUSES, type DropStatus } from '../client/types.js';
 
 const main = document.getElementById('share');
 const id = main?.dataset.dropId;
@@ -33,7 +34,7 @@ async function refresh() {
 }
 
 interface StatusEvent {
-  status: string;
+  status: DropStatus;
   thumbnail: string;
   updatedAt?: string;
 }
@@ -49,7 +50,7 @@ if (main && id && main.dataset.live === 'true' && 'EventSource' in window) {
       return;
     }
     const key = `${v.status}`;
-    const terminal = ['ready', 'failed', 'cancelled', 'expired'].includes(v.status);
+    const terminal = TERMINAL_STATUSES.includes(v.status);
     if (key !== last) {
       last = key;
       void refresh();

@@ -13,6 +13,7 @@ import {
   PlanError,
   checkParts,
   clientPlan,
+  planFits,
   planOf,
   planUpload,
   streamPartSize,
@@ -37,6 +38,20 @@ describe('planOf', () => {
       const p = planUpload(size);
       expect(planOf(size, p)).toEqual(p);
     }
+  });
+});
+
+describe('planFits (a resumed drop must have been planned for this file)', () => {
+  it.each([
+    [25, { partSize: 10, partCount: 3 }, true],
+    [30, { partSize: 10, partCount: 3 }, true],
+    [31, { partSize: 10, partCount: 3 }, false],
+    [20, { partSize: 10, partCount: 3 }, false],
+    [0, { partSize: 0, partCount: 1 }, true],
+    [5, { partSize: 0, partCount: 2 }, false],
+    [0, { partSize: 10, partCount: 1 }, true],
+  ])('%i bytes in %o: %s', (size, upload, fits) => {
+    expect(planFits(size, upload)).toBe(fits);
   });
 });
 
