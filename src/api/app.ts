@@ -83,8 +83,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Uploads the worker finished (uploading → ready without the api) free their slot when
   // admission rechecks them (services/tickets.ts).
   const tickets = new OpenTickets({ perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }, clock, async (id) => {
+    // No manifest yet: that ticket's creation is still on its way (a failed one releases itself).
     const rec = await manifests.get(id);
-    return rec !== undefined && rec.manifest.status === 'uploading';
+    return rec === undefined || rec.manifest.status === 'uploading';
   });
   const drops = createDropService({ config, store, manifests, signer, tickets, clock });
   app.decorate('drops', drops);

@@ -60,7 +60,7 @@ describe('retention on S3', () => {
     const keys = dropKeys(tk.id);
     expect(await s.store.head(expiryIndexKey(tk.id, new Date(expiresAt)))).toBeDefined();
 
-    expect((await fetch(tk.parts[0]!.url, { method: 'PUT', body: bytes })).status).toBe(200);
+    expect((await fetch(tk.parts[0]!.url, { method: 'PUT', body: bytes, headers: tk.parts[0]!.headers ?? {} })).status).toBe(200);
     expect((await api(s.base, 'POST', `/v1/drops/${tk.id}/complete`, {}, { 'x-owner-token': tk.ownerToken })).status).toBe(200);
     await eventually(async () => (await api<{ status: string }>(s.base, 'GET', `/v1/drops/${tk.id}`)).body.status === 'ready');
 

@@ -155,6 +155,25 @@ describe('complete and status', () => {
     expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).statusCode).toBe(201);
   });
 
+  it('a ticket whose manifest is still being written keeps its slot when admission rechecks', async () => {
+    t = await memoryApp({ DROPSHIP_MAX_OPEN_TICKETS: '1' });
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let holding = true;
+    t.store.beforeCall = async (op, key) => {
+      if (holding && op === 'put' && key.endsWith('manifest.json')) {
+        holding = false;
+        await held;
+      }
+    };
+    const first = t.call('POST', '/v1/drops', { body: { name: 'a', size: 3 } });
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await t.call('POST', '/v1/drops', { body: { name: 'b', size: 3 } });
+    release();
+    expect((await first).statusCode).toBe(201);
+    expect([second.statusCode, err(second).code]).toEqual([429, 'TOO_MANY_OPEN_TICKETS']);
+  });
+
   it('resume of a single upload lists the stored object as part 1', async () => {
     t = await memoryApp();
     const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
