@@ -8,6 +8,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { isIPv4, isIPv6 } from 'node:net';
 
 const Int = (def: number, min: number, description: string, max = Number.MAX_SAFE_INTEGER) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description });
@@ -34,6 +35,11 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_QUEUE_NAME: Str('dropship-events', 'SQS queue receiving the bucket notifications.', 1),
   DROPSHIP_DLQ_NAME: Str('dropship-events-dlq', 'Dead-letter queue for messages that keep failing.', 1),
   DROPSHIP_QUEUE_URL: Str('', 'Queue URL (default: looked up from DROPSHIP_QUEUE_NAME).'),
+  DROPSHIP_TRUST_PROXY: Str(
+    '',
+    'Proxies whose X-Forwarded-For is believed: empty = none (the socket address is the client), a hop count (`1` behind one load balancer), or comma-separated addresses/CIDRs of the proxies (`10.0.0.0/8,loopback`).',
+  ),
+  DROPSHIP_METRICS_TOKEN: Str('', 'When set, /metrics answers only `Authorization: Bearer <this token>` (401 otherwise); empty = public.'),
   DROPSHIP_CORS_ORIGINS: Str('*', 'Comma-separated origins allowed to PUT parts to the bucket and call the api.'),
 
   DROPSHIP_API_KEYS: Str('', 'Comma-separated API keys accepted as "Authorization: Bearer <key>".'),
@@ -90,6 +96,8 @@ export type Config = Static<typeof ConfigSchema> & {
   corsOrigins: string[];
   thumbWidths: number[];
   publicUrl: string;
+  /** Parsed DROPSHIP_TRUST_PROXY, in the form Fastify's `trustProxy` takes. */
+  trustProxy: TrustProxy;
 };
 
 export class ConfigError extends Error {
@@ -106,6 +114,35 @@ const list = (s: string) =>
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
+
+/** What `DROPSHIP_TRUST_PROXY` means: no proxy, a number of hops, or the proxies' addresses. */
+export type TrustProxy = false | number | string[];
+
+const NAMED = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Parses `DROPSHIP_TRUST_PROXY`: empty/`false`/`0` → off, `N` → N hops, else addresses or CIDRs. */
+function parseTrustProxy(v: string): { ok: true; value: TrustProxy } | { ok: false; reason: string } {
+  const s = v.trim();
+  if (s === '' || s === 'false' || s === '0') return { ok: true, value: false };
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    return n <= 100 ? { ok: true, value: n } : { ok: false, reason: 'a hop count must be 0..100' };
+  }
+  const list = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const e of list) {
+    if (NAMED.has(e)) continue;
+    const [ip, bits, more] = e.split('/');
+    const max = isIPv4(ip ?? '') ? 32 : isIPv6(ip ?? '') ? 128 : 0;
+    if (!max || more !== undefined) return { ok: false, reason: `${JSON.stringify(e)} is not an address or CIDR` };
+    if (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max)) {
+      return { ok: false, reason: `${JSON.stringify(e)} has a bad prefix length` };
+    }
+  }
+  return { ok: true, value: list };
+}
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -132,12 +169,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c.DROPSHIP_PUBLIC_URL && !/^https?:\/\/[^/]+/.test(c.DROPSHIP_PUBLIC_URL)) {
     problems.push(`DROPSHIP_PUBLIC_URL=${JSON.stringify(c.DROPSHIP_PUBLIC_URL)}: must be an http(s) URL`);
   }
+  const trust = parseTrustProxy(c.DROPSHIP_TRUST_PROXY ?? '');
+  if (!trust.ok) problems.push(`DROPSHIP_TRUST_PROXY=${JSON.stringify(c.DROPSHIP_TRUST_PROXY)}: ${trust.reason}`);
   if (problems.length) throw new ConfigError(problems);
   return {
     ...c,
     s3PathStyle: c.DROPSHIP_S3_PATH_STYLE === 'auto' ? Boolean(c.AWS_ENDPOINT_URL) : c.DROPSHIP_S3_PATH_STYLE === 'true',
     apiKeys: list(c.DROPSHIP_API_KEYS),
     corsOrigins: list(c.DROPSHIP_CORS_ORIGINS),
+    trustProxy: trust.ok ? trust.value : false,
     thumbWidths: [...new Set(thumbWidths)].sort((a, b) => a - b),
     publicUrl: (c.DROPSHIP_PUBLIC_URL || `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
   };

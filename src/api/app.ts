@@ -52,6 +52,9 @@ declare module 'fastify' {
   }
 }
 
+/** Trust the nearest `n` hops (what Fastify does for a number, which its types do not list). */
+const hops = (n: number) => (_addr: string, i: number) => i < n;
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, signer } = deps;
   const clock = deps.clock ?? systemClock;
@@ -59,7 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? { level: config.LOG_LEVEL },
     // 10,000 parts × {partNumber, etag} in one complete call is ~0.6 MB; 2 MiB leaves room.
     bodyLimit: 2 * 1024 * 1024,
-    trustProxy: false,
+    // DROPSHIP_TRUST_PROXY: false (the socket address is the client), a hop count or the proxies' addresses.
+    trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
     // Slow clients are handled by plugins/timeouts.ts (headers and body deadlines, the
     // streaming routes' idle timeout); Node's whole-request timeout would cut big uploads.
     // Node checks its timeouts every 30 s by default: once a second makes them bite.
