@@ -49,6 +49,12 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_TICKET_TTL: Int(24 * 3600, 60, 'Seconds an upload ticket lives before the drop expires.', 7 * 24 * 3600),
   DROPSHIP_PART_URL_TTL: Int(15 * 60, 10, 'Seconds a signed part URL lives.', 7 * 24 * 3600),
   DROPSHIP_DOWNLOAD_URL_TTL: Int(5 * 60, 10, 'Seconds a download redirect URL lives.', 7 * 24 * 3600),
+  DROPSHIP_LIMITED_DOWNLOAD_URL_TTL: Int(
+    30,
+    5,
+    'Seconds a download URL of a drop with maxDownloads lives (each counted download is one URL, usable again while it lives).',
+    3600,
+  ),
   DROPSHIP_PARTS_PER_BATCH: Int(100, 1, 'Most part URLs signed in one request.', 10_000),
   DROPSHIP_TICKET_PARTS: Int(16, 1, 'Part URLs signed into the ticket itself (enough to start; clients sign the rest in batches as they go).', 10_000),
   DROPSHIP_MAX_OPEN_TICKETS: Int(100, 1, 'Open (uploading) drops one API key or IP may hold.'),
