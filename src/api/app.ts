@@ -15,6 +15,8 @@ import type { Signer } from '../ports/signer.js';
 import { createDropService, type DropService } from './services/drops.js';
 import { OpenTickets } from './services/tickets.js';
 import { createStreamService } from './services/stream.js';
+import { createEventStreams, type EventStreams } from './services/events.js';
+import { dropView } from './drop-view.js';
 import errors from './plugins/errors.js';
 import platform from './plugins/platform.js';
 import timeouts from './plugins/timeouts.js';
@@ -49,6 +51,8 @@ declare module 'fastify' {
     probes: { store: ObjectStore['probe']; queue: Queue['probe'] };
     /** Streaming uploads in progress and body bytes received (also for /metrics). */
     streamStats(): { active: number; bytesReceived: number };
+    /** Server-sent event streams: open streams, drops polled, manifest reads by the polls. */
+    events: EventStreams;
   }
 }
 
@@ -87,6 +91,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const tickets = new OpenTickets({ perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }, clock);
   const drops = createDropService({ config, store, manifests, signer, tickets, clock });
   app.decorate('drops', drops);
+  const events = createEventStreams({
+    status: (id) => drops.status(id),
+    render: (m) => dropView(m, config.publicUrl),
+    limits: {
+      perClient: config.DROPSHIP_EVENT_STREAMS_PER_CLIENT,
+      total: config.DROPSHIP_EVENT_STREAMS,
+      maxMs: config.DROPSHIP_EVENT_STREAM_MAX_MS,
+      pingMs: 15_000,
+    },
+    pollMs: config.DROPSHIP_EVENT_POLL_MS,
+    onError: (err) => app.log.warn({ err }, 'event stream poll failed'),
+  });
+  app.decorate('events', events);
+  // Open event streams would hold app.close() (and a deploy) until they end: end them first.
+  app.addHook('preClose', async () => events.closeAll());
   const stream = createStreamService({ config, store, manifests, clock });
   app.decorate('streamStats', () => ({ ...stream.stats }));
 
@@ -96,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metrics);
   await app.register(platform);
   await app.register(health);
-  await app.register(dropsRoutes, { drops });
+  await app.register(dropsRoutes, { drops, events });
   await app.register(downloadRoutes, { drops });
   const web = webAssets();
   await app.register(webRoutes, { assets: web });

@@ -110,3 +110,114 @@ describe('/metrics', () => {
     expect(ok.body).toContain('dropship_http_request_duration_seconds');
   });
 });
+
+describe('server-sent events', () => {
+  async function uploading(t: MemoryApp) {
+    const r = await t.call('POST', '/v1/drops', { body: { name: 'a.txt', size: 3 } });
+    expect(r.statusCode).toBe(201);
+    return r.json<{ id: string; ownerToken: string; parts: { url: string }[] }>();
+  }
+
+  async function listen(t: MemoryApp, id: string, remoteAddress = '127.0.0.1') {
+    const ac = new AbortController();
+    const res = await t.app.inject({ method: 'GET', url: `/v1/drops/${id}/events`, remoteAddress, payloadAsStream: true, signal: ac.signal });
+    let text = '';
+    let ended = false;
+    const s = res.stream();
+    const done = new Promise<void>((resolve) => {
+      s.on('data', (c: Buffer) => (text += c.toString()));
+      s.on('error', () => {});
+      s.on('end', () => ((ended = true), resolve()));
+      s.on('close', () => ((ended = true), resolve()));
+    });
+    // An error answer ends at once: read it whole.
+    if (res.statusCode !== 200) await done;
+    const r = { statusCode: res.statusCode, headers: res.headers, json: () => JSON.parse(text) as { error: { code: string } } };
+    return { r, done, abort: () => ac.abort(), text: () => text, ended: () => ended };
+  }
+
+  const manifestGets = (t: MemoryApp, id: string) => t.store.calls.filter((c) => c.op === 'get' && c.key === `drops/${id}/manifest.json`).length;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('a client holds at most DROPSHIP_EVENT_STREAMS_PER_CLIENT streams: 429 TOO_MANY_EVENT_STREAMS with Retry-After', async () => {
+    const t = await app({ DROPSHIP_EVENT_STREAMS_PER_CLIENT: '2' });
+    const d = await uploading(t);
+    const a = await listen(t, d.id, '198.51.100.7');
+    const b = await listen(t, d.id, '198.51.100.7');
+    expect([a.r.statusCode, b.r.statusCode]).toEqual([200, 200]);
+    const c = await listen(t, d.id, '198.51.100.7');
+    expect([c.r.statusCode, c.r.json().error.code, c.r.headers['retry-after']]).toEqual([429, 'TOO_MANY_EVENT_STREAMS', '10']);
+    // Another client is not affected; a client's IPv6 /64 is one client.
+    expect((await listen(t, d.id, '198.51.100.8')).r.statusCode).toBe(200);
+    expect((await listen(t, d.id, '2001:db8::1')).r.statusCode).toBe(200);
+    expect((await listen(t, d.id, '2001:db8::2')).r.statusCode).toBe(200);
+    expect((await listen(t, d.id, '2001:db8::3')).r.statusCode).toBe(429);
+    // Closing one gives the slot back.
+    a.abort();
+    await a.done;
+    await sleep(20);
+    expect((await listen(t, d.id, '198.51.100.7')).r.statusCode).toBe(200);
+  });
+
+  it('the process holds at most DROPSHIP_EVENT_STREAMS: 503 EVENT_STREAMS_FULL with Retry-After', async () => {
+    const t = await app({ DROPSHIP_EVENT_STREAMS: '3' });
+    const d = await uploading(t);
+    for (let i = 1; i <= 3; i++) expect((await listen(t, d.id, `198.51.100.${i}`)).r.statusCode).toBe(200);
+    const r = (await listen(t, d.id, '198.51.100.4')).r;
+    expect([r.statusCode, r.json().error.code, r.headers['retry-after']]).toEqual([503, 'EVENT_STREAMS_FULL', '5']);
+  });
+
+  it('with the default settings, one client cannot open hundreds of streams', async () => {
+    const t = await app();
+    const d = await uploading(t);
+    const rs = [];
+    for (let i = 0; i < 40; i++) rs.push((await listen(t, d.id)).r.statusCode);
+    expect(rs.filter((s) => s === 200).length).toBe(t.config.DROPSHIP_EVENT_STREAMS_PER_CLIENT);
+    expect(rs.filter((s) => s === 429).length).toBe(40 - t.config.DROPSHIP_EVENT_STREAMS_PER_CLIENT);
+  });
+
+  it('50 streams on one drop share one manifest poll, and every one gets each change', async () => {
+    const t = await app();
+    const d = await uploading(t);
+    const before = manifestGets(t, d.id);
+    const streams = [];
+    for (let i = 0; i < 50; i++) streams.push(await listen(t, d.id, `198.51.100.${i}`));
+    expect(streams.every((s) => s.r.statusCode === 200)).toBe(true);
+    await sleep(2300);
+    // One poll a second for the drop (plus the first stream's read), not one per stream.
+    expect(manifestGets(t, d.id) - before).toBeLessThanOrEqual(4);
+    expect(t.app.events.stats()).toMatchObject({ open: 50, watched: 1 });
+    await t.put(d.parts[0]!.url, Buffer.from('abc'));
+    expect((await t.call('POST', `/v1/drops/${d.id}/complete`, { owner: d.ownerToken })).statusCode).toBe(200);
+    await t.manifests.applyEvent(d.id, { type: 'processed', at: t.now(), sniffedType: 'text/plain', thumbnail: 'none', thumbnails: [] });
+    await Promise.race([Promise.all(streams.map((s) => s.done)), sleep(3000)]);
+    for (const s of streams) {
+      expect(s.ended()).toBe(true);
+      expect(s.text()).toMatch(/"status":"ready"/);
+    }
+    expect(t.app.events.stats()).toMatchObject({ open: 0, watched: 0 });
+  });
+
+  it('app.close() ends every open stream at once', async () => {
+    const t = await memoryApp();
+    const d = await uploading(t);
+    const streams = await Promise.all([1, 2, 3].map((i) => listen(t, d.id, `198.51.100.${i}`)));
+    expect(streams.map((s) => s.r.statusCode)).toEqual([200, 200, 200]);
+    const started = Date.now();
+    await t.close();
+    await Promise.race([Promise.all(streams.map((s) => s.done)), sleep(2000)]);
+    expect(streams.map((s) => s.ended())).toEqual([true, true, true]);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('a stream on a finished drop sends its status and ends; an unknown drop is 404 and holds no slot', async () => {
+    const t = await app({ DROPSHIP_EVENT_STREAMS_PER_CLIENT: '1' });
+    for (let i = 0; i < 3; i++) expect((await listen(t, 'AAAAAAAAAAAAAAAAAAAAA')).r.statusCode).toBe(404);
+    const d = await uploading(t);
+    await t.call('DELETE', `/v1/drops/${d.id}`, { owner: d.ownerToken });
+    const s = await listen(t, d.id);
+    await s.done;
+    expect(s.text()).toMatch(/"status":"cancelled"/);
+    expect((await listen(t, d.id)).r.statusCode).toBe(200);
+  });
+});
