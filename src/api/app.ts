@@ -14,7 +14,7 @@ import type { Queue } from '../ports/queue.js';
 import type { Signer } from '../ports/signer.js';
 import { createDropService, type DropService } from './services/drops.js';
 import { OpenTickets } from './services/tickets.js';
-import { createStreamService } from './services/stream.js';
+import { createStreamService, type StreamStats } from './services/stream.js';
 import { createEventStreams, type EventStreams } from './services/events.js';
 import { dropView } from './drop-view.js';
 import errors from './plugins/errors.js';
@@ -49,8 +49,8 @@ declare module 'fastify' {
     drops: DropService;
     /** Readiness probes of the storage and the queue. */
     probes: { store: ObjectStore['probe']; queue: Queue['probe'] };
-    /** Streaming uploads in progress and body bytes received (also for /metrics). */
-    streamStats(): { active: number; bytesReceived: number };
+    /** Streaming uploads in progress, body bytes received, streams cut for their pace and slots taken from starving ones (also for /metrics). */
+    streamStats(): StreamStats;
     /** Server-sent event streams: open streams, drops polled, manifest reads by the polls. */
     events: EventStreams;
   }
@@ -107,7 +107,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Open event streams would hold app.close() (and a deploy) until they end: end them first.
   app.addHook('preClose', async () => events.closeAll());
   const stream = createStreamService({ config, store, manifests, clock });
-  app.decorate('streamStats', () => ({ ...stream.stats }));
+  app.decorate('streamStats', () => {
+    const { active, bytesReceived, cut, evicted } = stream.stats;
+    return { active, bytesReceived, cut, evicted };
+  });
 
   await app.register(cookie);
   await app.register(errors);

@@ -4,6 +4,7 @@
  * proxies), /metrics protection, what counts as a download, the event-stream caps.
  */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryApp, type MemoryApp } from '../support/memory-app.js';
 
@@ -220,4 +221,88 @@ describe('server-sent events', () => {
     expect(s.text()).toMatch(/"status":"cancelled"/);
     expect((await listen(t, d.id)).r.statusCode).toBe(200);
   });
+});
+
+describe('streaming uploads (curl -T)', () => {
+  const tricklers: (() => void)[] = [];
+  afterEach(() => {
+    for (const stop of tricklers.splice(0)) stop();
+  });
+
+  /** A body that sends one byte every `everyMs`, never finishing, declared as `length` bytes. */
+  function trickle(t: MemoryApp, remoteAddress: string, everyMs: number, length = 100_000) {
+    const body = new Readable({ read() {} });
+    const timer = setInterval(() => body.push(Buffer.from('x')), everyMs);
+    tricklers.push(() => {
+      clearInterval(timer);
+      body.destroy();
+    });
+    // Cutting the body destroys inject's request stream, so `inject` rejects with the error the
+    // body was destroyed with (over a socket the client gets it as the answer:
+    // test/integration/stream.test.ts).
+    return t.app
+      .inject({
+        method: 'PUT',
+        url: '/slow.bin',
+        payload: body,
+        remoteAddress,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
+      })
+      .then(
+        (r) => ({ status: r.statusCode, code: (r.json() as { error?: { code: string } }).error?.code }),
+        (e: { status?: number; code?: string }) => ({ status: e.status, code: e.code }),
+      );
+  }
+  const upload = (t: MemoryApp, remoteAddress: string, bytes: Buffer) =>
+    t.app.inject({ method: 'PUT', url: '/fast.bin', payload: bytes, remoteAddress, headers: { 'content-type': 'application/octet-stream' } });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const until = async (cond: () => boolean, ms = 3000) => {
+    const end = Date.now() + ms;
+    while (!cond() && Date.now() < end) await sleep(20);
+    expect(cond()).toBe(true);
+  };
+
+  it('a client holds at most DROPSHIP_STREAM_SLOTS_PER_CLIENT (2) streams: 429 TOO_MANY_STREAMS; others are not affected', async () => {
+    const t = await app();
+    void trickle(t, '203.0.113.1', 100);
+    void trickle(t, '203.0.113.1', 100);
+    await until(() => t.app.streamStats().active === 2);
+    const third = await upload(t, '203.0.113.1', randomBytes(1000));
+    expect([third.statusCode, third.json().error.code, third.headers['retry-after']]).toEqual([429, 'TOO_MANY_STREAMS', '10']);
+    expect((await upload(t, '203.0.113.2', randomBytes(1000))).statusCode).toBe(201);
+  });
+
+  it('slower than the minimum rate over a window: 408 STREAM_TOO_SLOW, rolled back', async () => {
+    const t = await app({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '1000', DROPSHIP_STREAM_RATE_WINDOW_MS: '1000' });
+    const started = Date.now();
+    const r = await trickle(t, '203.0.113.1', 100);
+    expect(r).toEqual({ status: 408, code: 'STREAM_TOO_SLOW' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    const manifests = () => [...t.store.objects.keys()].filter((k) => k.endsWith('manifest.json'));
+    const statuses = () => manifests().map((k) => JSON.parse(t.store.objects.get(k)!.body.toString()).status);
+    await until(() => t.app.streamStats().active === 0 && statuses().join() === 'cancelled');
+  });
+
+  it('longer than DROPSHIP_STREAM_MAX_DURATION_MS: 408 STREAM_TOO_LONG', async () => {
+    const t = await app({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '0', DROPSHIP_STREAM_MAX_DURATION_MS: '1500' });
+    expect(await trickle(t, '203.0.113.1', 50)).toEqual({ status: 408, code: 'STREAM_TOO_LONG' });
+  });
+
+  it('defaults: 8 trickling clients hold every slot, yet a fast upload gets in by displacing the slowest', async () => {
+    const t = await app();
+    expect(t.config.DROPSHIP_STREAM_SLOTS).toBe(8);
+    const slow = Array.from({ length: 8 }, (_, i) => trickle(t, `203.0.113.${10 + i}`, 2000));
+    await until(() => t.app.streamStats().active === 8);
+    // Younger than the grace period, nobody is starving yet: a newcomer is refused.
+    const early = await upload(t, '127.0.0.1', randomBytes(1000));
+    expect([early.statusCode, early.json().error.code]).toEqual([503, 'STREAM_SLOTS_FULL']);
+    await sleep(5200);
+    const data = randomBytes(3 * 1024 * 1024);
+    const victim = await upload(t, '127.0.0.1', data);
+    expect(victim.statusCode, victim.body).toBe(201);
+    expect(Buffer.compare(t.store.objects.get(`drops/${String(victim.headers['x-drop-id'])}/original`)!.body, data)).toBe(0);
+    const cut = await Promise.race([Promise.any(slow), sleep(1000).then(() => undefined)]);
+    expect(cut).toEqual({ status: 408, code: 'STREAM_TOO_SLOW' });
+    expect(t.app.streamStats()).toMatchObject({ active: 7 });
+  }, 15_000);
 });

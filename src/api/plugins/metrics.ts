@@ -59,6 +59,24 @@ export default fp(async function metrics(app: FastifyInstance) {
   });
 
   const token = app.config.DROPSHIP_METRICS_TOKEN ? digest(app.config.DROPSHIP_METRICS_TOKEN) : undefined;
+  new Counter({
+    name: 'dropship_stream_uploads_cut_total',
+    help: 'Streaming uploads cut for their pace (too slow, too long), displaced starving streams included',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(app.streamStats().cut);
+    },
+  });
+  new Gauge({
+    name: 'dropship_event_streams_open',
+    help: 'Server-sent event streams open',
+    registers: [registry],
+    collect() {
+      this.set(app.events.stats().open);
+    },
+  });
+
   app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (req, reply) => {
     if (token) {
       const sent = bearerKey(req);
