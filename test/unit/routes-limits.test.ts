@@ -209,6 +209,10 @@ describe('server-sent events', () => {
     await Promise.race([Promise.all(streams.map((s) => s.done)), sleep(2000)]);
     expect(streams.map((s) => s.ended())).toEqual([true, true, true]);
     expect(Date.now() - started).toBeLessThan(1500);
+    // … and nothing keeps polling storage (a poll loop left running keeps the process alive).
+    const reads = manifestGets(t, d.id);
+    await sleep(1500);
+    expect(manifestGets(t, d.id)).toBe(reads);
   });
 
   it('a stream on a finished drop sends its status and ends; an unknown drop is 404 and holds no slot', async () => {
