@@ -8,6 +8,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { isIPv4, isIPv6 } from 'node:net';
 
 const Int = (def: number, min: number, description: string, max = Number.MAX_SAFE_INTEGER) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description });
@@ -34,6 +35,11 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_QUEUE_NAME: Str('dropship-events', 'SQS queue receiving the bucket notifications.', 1),
   DROPSHIP_DLQ_NAME: Str('dropship-events-dlq', 'Dead-letter queue for messages that keep failing.', 1),
   DROPSHIP_QUEUE_URL: Str('', 'Queue URL (default: looked up from DROPSHIP_QUEUE_NAME).'),
+  DROPSHIP_TRUST_PROXY: Str(
+    '',
+    'Proxies whose X-Forwarded-For is believed: empty = none (the socket address is the client), a hop count (`1` behind one load balancer), or comma-separated addresses/CIDRs of the proxies (`10.0.0.0/8,loopback`).',
+  ),
+  DROPSHIP_METRICS_TOKEN: Str('', 'When set, /metrics answers only `Authorization: Bearer <this token>` (401 otherwise); empty = public.'),
   DROPSHIP_CORS_ORIGINS: Str('*', 'Comma-separated origins allowed to PUT parts to the bucket and call the api.'),
 
   DROPSHIP_API_KEYS: Str('', 'Comma-separated API keys accepted as "Authorization: Bearer <key>".'),
@@ -45,12 +51,30 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_MAX_EXPIRES_IN: Int(30 * 24 * 3600, 0, 'Longest lifetime, in seconds, a client may ask for (0 = no maximum: clients may also send expiresIn 0 for a drop that never expires).'),
   DROPSHIP_PART_URL_TTL: Int(15 * 60, 10, 'Seconds a signed part URL lives.', 7 * 24 * 3600),
   DROPSHIP_DOWNLOAD_URL_TTL: Int(5 * 60, 10, 'Seconds a download redirect URL lives.', 7 * 24 * 3600),
+  DROPSHIP_LIMITED_DOWNLOAD_URL_TTL: Int(
+    30,
+    5,
+    'Seconds a download URL of a drop with maxDownloads lives (each counted download is one URL, usable again while it lives).',
+    3600,
+  ),
   DROPSHIP_PARTS_PER_BATCH: Int(100, 1, 'Most part URLs signed in one request.', 10_000),
   DROPSHIP_TICKET_PARTS: Int(16, 1, 'Part URLs signed into the ticket itself (enough to start; clients sign the rest in batches as they go).', 10_000),
   DROPSHIP_MAX_OPEN_TICKETS: Int(100, 1, 'Open (uploading) drops one API key or IP may hold.'),
   DROPSHIP_UPLOAD_SLOTS: Int(10_000, 1, 'Open uploads this api replica accepts before answering 503.'),
   DROPSHIP_RATE_LIMIT: Int(600, 1, 'Requests per minute per API key or IP.'),
+  DROPSHIP_EVENT_STREAMS: Int(2000, 1, 'Server-sent event streams (GET /v1/drops/:id/events) this api replica holds open before answering 503.'),
+  DROPSHIP_EVENT_STREAMS_PER_CLIENT: Int(20, 1, 'Event streams one client (address, IPv6 /64) may hold open before answering 429.'),
+  DROPSHIP_EVENT_POLL_MS: Int(1000, 100, 'How often the one shared poll of a watched drop reads its manifest.', 60_000),
+  DROPSHIP_EVENT_STREAM_MAX_MS: Int(15 * 60_000, 1000, 'An event stream ends after this long (EventSource clients reconnect).'),
   DROPSHIP_STREAM_SLOTS: Int(8, 1, 'Concurrent curl streaming uploads before answering 503.'),
+  DROPSHIP_STREAM_SLOTS_PER_CLIENT: Int(2, 1, 'Concurrent curl streaming uploads one client (API key, or address with IPv6 by /64) may hold before answering 429.'),
+  DROPSHIP_STREAM_MIN_BYTES_PER_S: Int(
+    8192,
+    0,
+    'A streaming client must average at least this many bytes per second over every rate window, or it is cut (408) and rolled back; time the api itself holds the body back (S3 slower than the client) does not count.',
+  ),
+  DROPSHIP_STREAM_RATE_WINDOW_MS: Int(20_000, 1000, 'Length of the window over which the streaming minimum rate is measured.'),
+  DROPSHIP_STREAM_MAX_DURATION_MS: Int(4 * 3600_000, 1000, 'A streaming upload that takes longer than this is cut (408) and rolled back.'),
   DROPSHIP_STREAM_IDLE_TIMEOUT_MS: Int(30_000, 100, 'A streaming client silent this long is cut and rolled back.'),
   DROPSHIP_HEADERS_TIMEOUT_MS: Int(20_000, 100, 'A client must send its request headers within this time (slowloris guard).'),
   DROPSHIP_BODY_TIMEOUT_MS: Int(30_000, 100, 'A client must send a JSON request body within this time (the streaming routes use the idle timeout instead).'),
@@ -93,6 +117,8 @@ export type Config = Static<typeof ConfigSchema> & {
   corsOrigins: string[];
   thumbWidths: number[];
   publicUrl: string;
+  /** Parsed DROPSHIP_TRUST_PROXY, in the form Fastify's `trustProxy` takes. */
+  trustProxy: TrustProxy;
 };
 
 export class ConfigError extends Error {
@@ -109,6 +135,35 @@ const list = (s: string) =>
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
+
+/** What `DROPSHIP_TRUST_PROXY` means: no proxy, a number of hops, or the proxies' addresses. */
+export type TrustProxy = false | number | string[];
+
+const NAMED = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Parses `DROPSHIP_TRUST_PROXY`: empty/`false`/`0` → off, `N` → N hops, else addresses or CIDRs. */
+function parseTrustProxy(v: string): { ok: true; value: TrustProxy } | { ok: false; reason: string } {
+  const s = v.trim();
+  if (s === '' || s === 'false' || s === '0') return { ok: true, value: false };
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    return n <= 100 ? { ok: true, value: n } : { ok: false, reason: 'a hop count must be 0..100' };
+  }
+  const list = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const e of list) {
+    if (NAMED.has(e)) continue;
+    const [ip, bits, more] = e.split('/');
+    const max = isIPv4(ip ?? '') ? 32 : isIPv6(ip ?? '') ? 128 : 0;
+    if (!max || more !== undefined) return { ok: false, reason: `${JSON.stringify(e)} is not an address or CIDR` };
+    if (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max)) {
+      return { ok: false, reason: `${JSON.stringify(e)} has a bad prefix length` };
+    }
+  }
+  return { ok: true, value: list };
+}
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -143,12 +198,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c.DROPSHIP_PUBLIC_URL && !/^https?:\/\/[^/]+/.test(c.DROPSHIP_PUBLIC_URL)) {
     problems.push(`DROPSHIP_PUBLIC_URL=${JSON.stringify(c.DROPSHIP_PUBLIC_URL)}: must be an http(s) URL`);
   }
+  const trust = parseTrustProxy(c.DROPSHIP_TRUST_PROXY ?? '');
+  if (!trust.ok) problems.push(`DROPSHIP_TRUST_PROXY=${JSON.stringify(c.DROPSHIP_TRUST_PROXY)}: ${trust.reason}`);
   if (problems.length) throw new ConfigError(problems);
   return {
     ...c,
     s3PathStyle: c.DROPSHIP_S3_PATH_STYLE === 'auto' ? Boolean(c.AWS_ENDPOINT_URL) : c.DROPSHIP_S3_PATH_STYLE === 'true',
     apiKeys: list(c.DROPSHIP_API_KEYS),
     corsOrigins: list(c.DROPSHIP_CORS_ORIGINS),
+    trustProxy: trust.ok ? trust.value : false,
     thumbWidths: [...new Set(thumbWidths)].sort((a, b) => a - b),
     publicUrl: (c.DROPSHIP_PUBLIC_URL || `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
   };

@@ -14,7 +14,9 @@ import type { Queue } from '../ports/queue.js';
 import type { Signer } from '../ports/signer.js';
 import { createDropService, type DropService } from './services/drops.js';
 import { OpenTickets } from './services/tickets.js';
-import { createStreamService } from './services/stream.js';
+import { createStreamService, type StreamStats } from './services/stream.js';
+import { createEventStreams, type EventStreams } from './services/events.js';
+import { dropView } from './drop-view.js';
 import errors from './plugins/errors.js';
 import platform from './plugins/platform.js';
 import timeouts from './plugins/timeouts.js';
@@ -47,10 +49,15 @@ declare module 'fastify' {
     drops: DropService;
     /** Readiness probes of the storage and the queue. */
     probes: { store: ObjectStore['probe']; queue: Queue['probe'] };
-    /** Streaming uploads in progress and body bytes received (also for /metrics). */
-    streamStats(): { active: number; bytesReceived: number };
+    /** Streaming uploads in progress, body bytes received, streams cut for their pace and slots taken from starving ones (also for /metrics). */
+    streamStats(): StreamStats;
+    /** Server-sent event streams: open streams, drops polled, manifest reads by the polls. */
+    events: EventStreams;
   }
 }
+
+/** Trust the nearest `n` hops (what Fastify does for a number, which its types do not list). */
+const hops = (n: number) => (_addr: string, i: number) => i < n;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, signer } = deps;
@@ -59,7 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? { level: config.LOG_LEVEL },
     // 10,000 parts × {partNumber, etag} in one complete call is ~0.6 MB; 2 MiB leaves room.
     bodyLimit: 2 * 1024 * 1024,
-    trustProxy: false,
+    // DROPSHIP_TRUST_PROXY: false (the socket address is the client), a hop count or the proxies' addresses.
+    trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
     // Slow clients are handled by plugins/timeouts.ts (headers and body deadlines, the
     // streaming routes' idle timeout); Node's whole-request timeout would cut big uploads.
     // Node checks its timeouts every 30 s by default: once a second makes them bite.
@@ -89,8 +97,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const drops = createDropService({ config, store, manifests, signer, tickets, clock });
   app.decorate('drops', drops);
+  const events = createEventStreams({
+    status: (id) => drops.status(id),
+    render: (m) => dropView(m, config.publicUrl),
+    limits: {
+      perClient: config.DROPSHIP_EVENT_STREAMS_PER_CLIENT,
+      total: config.DROPSHIP_EVENT_STREAMS,
+      maxMs: config.DROPSHIP_EVENT_STREAM_MAX_MS,
+      pingMs: 15_000,
+    },
+    pollMs: config.DROPSHIP_EVENT_POLL_MS,
+    onError: (err) => app.log.warn({ err }, 'event stream poll failed'),
+  });
+  app.decorate('events', events);
+  // Open event streams would hold app.close() (and a deploy) until they end: end them first.
+  app.addHook('preClose', async () => events.closeAll());
   const stream = createStreamService({ config, store, manifests, clock });
-  app.decorate('streamStats', () => ({ ...stream.stats }));
+  app.decorate('streamStats', () => {
+    const { active, bytesReceived, cut, evicted } = stream.stats;
+    return { active, bytesReceived, cut, evicted };
+  });
 
   await app.register(cookie);
   await app.register(errors);
@@ -98,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metrics);
   await app.register(platform);
   await app.register(health);
-  await app.register(dropsRoutes, { drops });
+  await app.register(dropsRoutes, { drops, events });
   await app.register(downloadRoutes, { drops });
   const web = webAssets();
   await app.register(webRoutes, { assets: web });

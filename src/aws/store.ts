@@ -39,8 +39,37 @@ import { PreconditionFailed, type ObjectStore, type StoredPart } from '../ports/
 const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 const name = (e: unknown) => (e as { name?: string }).name;
 
+/** What a 403 on reading a key turned out to be, once the bucket was listed. */
+export class StorageForbidden extends Error {
+  constructor(key: string, why: string) {
+    super(`S3 answered 403 for ${key}: ${why}`);
+    this.name = 'StorageForbidden';
+  }
+}
+
 export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
   const Bucket = bucket;
+
+  /**
+   * Without s3:ListBucket, S3 answers a missing key with 403 (it will not say what does not
+   * exist), not 404. A 403 is therefore settled by listing the key: absent from the listing
+   * → missing (undefined, like a 404); listed → a real access problem; the listing itself
+   * refused → the role lacks s3:ListBucket, and the error says so (a missing key cannot be
+   * told from a forbidden one; docs/operations.md has the policy).
+   */
+  async function missingOrForbidden(key: string, e: unknown): Promise<undefined> {
+    let listed: boolean;
+    try {
+      const r = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: key, MaxKeys: 1 }));
+      listed = (r.Contents ?? []).some((o) => o.Key === key);
+    } catch (le) {
+      if (status(le) === 403) throw new StorageForbidden(key, 'the role lacks s3:ListBucket, so a missing key cannot be told from a forbidden one (docs/operations.md)');
+      throw le;
+    }
+    if (listed) throw e;
+    return undefined;
+  }
+
   return {
     bucket,
 
@@ -121,6 +150,7 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
         return { size: r.ContentLength ?? 0, etag: r.ETag ?? '', ...(r.ContentType ? { contentType: r.ContentType } : {}) };
       } catch (e) {
         if (status(e) === 404 || name(e) === 'NotFound' || name(e) === 'NoSuchKey') return undefined;
+        if (status(e) === 403) return missingOrForbidden(key, e);
         throw e;
       }
     },
@@ -131,6 +161,7 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
         return { text: await r.Body!.transformToString(), etag: r.ETag ?? '' };
       } catch (e) {
         if (status(e) === 404 || name(e) === 'NoSuchKey') return undefined;
+        if (status(e) === 403) return missingOrForbidden(key, e);
         throw e;
       }
     },

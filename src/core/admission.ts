@@ -22,3 +22,58 @@ export function admit(open: { total: number; forOwner: number }, limits: TicketL
 export function isOpen(ticket: { expiresAt: number }, now: number): boolean {
   return ticket.expiresAt > now;
 }
+
+/**
+ * Long-lived connections (event streams, streaming uploads): one client may hold
+ * `perClient`, the process `total`. A full process is 503 (anyone would be refused), a
+ * client at its share 429 (it should close one of its own first).
+ */
+export interface ConnectionLimits {
+  perClient: number;
+  total: number;
+}
+
+export type ConnectionAdmission = { ok: true } | { ok: false; reason: 'client' | 'total'; status: 429 | 503; retryAfter: number };
+
+export const RETRY_AFTER_CONNECTION_TOTAL = 5;
+export const RETRY_AFTER_CONNECTION_CLIENT = 10;
+
+export function admitConnection(open: { total: number; forClient: number }, limits: ConnectionLimits): ConnectionAdmission {
+  if (open.total >= limits.total) return { ok: false, reason: 'total', status: 503, retryAfter: RETRY_AFTER_CONNECTION_TOTAL };
+  if (open.forClient >= limits.perClient) return { ok: false, reason: 'client', status: 429, retryAfter: RETRY_AFTER_CONNECTION_CLIENT };
+  return { ok: true };
+}
+
+/** Counts long-lived connections per client and in total; the caller decides with admitConnection. */
+export class ConnectionCounts {
+  readonly #perClient = new Map<string, number>();
+  #total = 0;
+
+  get total(): number {
+    return this.#total;
+  }
+
+  of(client: string): number {
+    return this.#perClient.get(client) ?? 0;
+  }
+
+  /** Admits and counts one connection; answers a release that is safe to call more than once. */
+  take(client: string, limits: ConnectionLimits): ConnectionAdmission & { release?: () => void } {
+    const d = admitConnection({ total: this.#total, forClient: this.of(client) }, limits);
+    if (!d.ok) return d;
+    this.#total++;
+    this.#perClient.set(client, this.of(client) + 1);
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#total--;
+        const n = this.of(client) - 1;
+        if (n <= 0) this.#perClient.delete(client);
+        else this.#perClient.set(client, n);
+      },
+    };
+  }
+}

@@ -449,4 +449,23 @@ describe('errors and docs', () => {
     }
     expect(rest).toMatch(/"status":"cancelled"/);
   });
+  // Regression check over real sockets (Fastify already cut the hijacked sockets on close
+  // before the fix; what kept the process alive was the streams' poll loops, which
+  // test/unit/routes-limits.test.ts "app.close() ends every open stream" covers).
+  it('an api with open event streams closes at once (the streams end, the listener is freed)', async () => {
+    const own = await startApi();
+    const tk = await createTicket(own.base, { name: 'sse-close.bin', size: 3 });
+    const readers = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const res = await fetch(`${own.base}/v1/drops/${tk.id}/events`);
+        const reader = res.body!.getReader();
+        expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/"status":"uploading"/);
+        return reader;
+      }),
+    );
+    const started = Date.now();
+    await own.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+    for (const r of readers) expect((await r.read().catch(() => ({ done: true }))).done).toBe(true);
+  }, 30_000);
 });

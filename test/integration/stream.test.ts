@@ -172,3 +172,65 @@ describe('size limits', () => {
     expect(await bucketState()).toEqual(before);
   });
 });
+
+describe('trickling clients cannot keep others out (default limits)', () => {
+  let d: TestApi;
+  beforeAll(async () => {
+    d = await startApi({ ...env });
+  });
+  afterAll(async () => d?.close());
+
+  /** A PUT from `localAddress` that sends one body byte every 2 s. */
+  function trickler(localAddress: string) {
+    const url = new URL(d.base);
+    const sock = connect({ port: Number(url.port), host: url.hostname, localAddress });
+    let response = '';
+    sock.on('data', (b) => (response += b.toString('latin1')));
+    sock.on('error', () => {});
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    sock.write(`PUT /v1/stream/slow.bin HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 1000000\r\n\r\n`);
+    const timer = setInterval(() => sock.write('x'), 2000);
+    return { sock, closed, response: () => response, stop: () => (clearInterval(timer), sock.destroy()) };
+  }
+
+  it("8 connections from 127.0.0.2..9 sending 1 byte every 2 s; a victim's curl -T from 127.0.0.1 still succeeds", async () => {
+    expect(d.config.DROPSHIP_STREAM_SLOTS).toBe(8);
+    const slow = Array.from({ length: 8 }, (_, i) => trickler(`127.0.0.${i + 2}`));
+    try {
+      await eventually(async () => d.app.streamStats().active === 8 || undefined);
+      // The tricklers have been under the minimum rate long enough to be displaced.
+      await new Promise((r) => setTimeout(r, 5500));
+      const file = join(dir, 'victim.bin');
+      const data = randomBytes(4 * MIB);
+      writeFileSync(file, data);
+      const { stdout } = await run('curl', ['-sS', '--fail-with-body', '--interface', '127.0.0.1', '-T', file, `${d.base}/`], { maxBuffer: 1 << 20 });
+      const id = stdout.trim().split('/').pop()!;
+      const got = await download(d.base, id);
+      expect(sha256(got.data!)).toBe(sha256(data));
+      // The victim took the slot of one trickler, which was told why.
+      await eventually(async () => slow.some((t) => /"code":"STREAM_TOO_SLOW"/.test(t.response())) || undefined);
+      const cut = slow.filter((t) => /^HTTP\/1\.1 408/.test(t.response()));
+      expect(cut.length).toBeGreaterThanOrEqual(1);
+      expect(d.app.streamStats().evicted).toBeGreaterThanOrEqual(1);
+    } finally {
+      for (const t of slow) t.stop();
+    }
+    await eventually(async () => d.app.streamStats().active === 0 || undefined, 15_000);
+  }, 60_000);
+
+  it('one client holds at most DROPSHIP_STREAM_SLOTS_PER_CLIENT streams: the next is 429 TOO_MANY_STREAMS', async () => {
+    const held = [trickler('127.0.0.20'), trickler('127.0.0.20')];
+    try {
+      await eventually(async () => d.app.streamStats().active === 2 || undefined);
+      const third = trickler('127.0.0.20');
+      await eventually(async () => third.response().length > 0 || undefined);
+      expect(third.response()).toMatch(/^HTTP\/1\.1 429/);
+      expect(third.response()).toMatch(/"code":"TOO_MANY_STREAMS"/);
+      expect(third.response()).toMatch(/retry-after: \d+/i);
+      third.stop();
+    } finally {
+      for (const t of held) t.stop();
+    }
+    await eventually(async () => d.app.streamStats().active === 0 || undefined, 15_000);
+  });
+});

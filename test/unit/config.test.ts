@@ -55,3 +55,23 @@ describe('config', () => {
     expect(c.thumbWidths).toEqual([256, 1024]);
   });
 });
+
+describe('DROPSHIP_TRUST_PROXY', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.0/8', ['10.0.0.0/8']],
+    ['10.0.0.0/8, 192.168.1.1 ,loopback', ['10.0.0.0/8', '192.168.1.1', 'loopback']],
+    ['2001:db8::/32,::1', ['2001:db8::/32', '::1']],
+  ])('%j → %j', (v, expected) => {
+    expect(loadConfig(v === undefined ? {} : { DROPSHIP_TRUST_PROXY: v }).trustProxy).toEqual(expected);
+  });
+
+  it.each(['10.0.0.0/33', 'lb.example.com', '10.0.0.0/8/1', '::1/129', '101', 'true'])('refuses %j', (v) => {
+    expect(() => loadConfig({ DROPSHIP_TRUST_PROXY: v })).toThrow(/DROPSHIP_TRUST_PROXY/);
+  });
+});

@@ -413,6 +413,52 @@ describe('downloads and thumbnails', () => {
     expect((await t.manifests.get(tk.id))!.manifest.downloads).toBe(2);
   });
 
+  it('HEAD does not count a download (link unfurlers) and hands out no URL for a limited drop', async () => {
+    const tk = await ready({ maxDownloads: 1 });
+    for (let i = 0; i < 5; i++) {
+      const h = await t.call('HEAD', `/d/${tk.id}/download`);
+      expect(h.statusCode).toBe(302);
+      expect(h.headers.location).toBe(`http://drops.test/d/${tk.id}`);
+    }
+    expect((await t.manifests.get(tk.id))!.manifest.downloads ?? 0).toBe(0);
+    expect((await t.call('GET', `/d/${tk.id}/download`)).statusCode).toBe(302);
+    expect((await t.manifests.get(tk.id))!.manifest.downloads).toBe(1);
+    // Used up: HEAD tells the truth, still without counting.
+    const h = await t.call('HEAD', `/d/${tk.id}/download`);
+    expect(h.statusCode).toBe(410);
+    expect((await t.manifests.get(tk.id))!.manifest.downloads).toBe(1);
+    expect((await t.call('HEAD', '/d/AAAAAAAAAAAAAAAAAAAAA/download')).statusCode).toBe(404);
+  });
+
+  it('HEAD on an unlimited drop answers the same redirect as GET', async () => {
+    const tk = await ready();
+    const h = await t.call('HEAD', `/d/${tk.id}/download`);
+    expect(h.statusCode).toBe(302);
+    expect(new URL(h.headers.location as string).searchParams.get('response-content-type')).toBe('application/pdf');
+  });
+
+  it('a limited drop gets a short download-URL lifetime (DROPSHIP_LIMITED_DOWNLOAD_URL_TTL, 30 s)', async () => {
+    const unlimited = await ready();
+    const limited = await ready({ maxDownloads: 3 });
+    const u = new URL((await t.call('GET', `/d/${unlimited.id}/download`)).headers.location as string);
+    const l = new URL((await t.call('GET', `/d/${limited.id}/download`)).headers.location as string);
+    expect(t.config.DROPSHIP_LIMITED_DOWNLOAD_URL_TTL).toBe(30);
+    expect((await t.signer.present('GET', l.href, undefined, new Date(t.now().getTime() + 29_000))).status).toBe(200);
+    expect((await t.signer.present('GET', l.href, undefined, new Date(t.now().getTime() + 31_000))).status).toBe(403);
+    expect((await t.signer.present('GET', u.href, undefined, new Date(t.now().getTime() + 31_000))).status).toBe(200);
+  });
+
+  it('60 concurrent downloads of a limited drop: only 302, 410 or 503, exactly maxDownloads 302s at most', async () => {
+    const tk = await ready({ maxDownloads: 10 });
+    const rs = await Promise.all(Array.from({ length: 60 }, () => t.call('GET', `/d/${tk.id}/download`)));
+    const statuses = rs.map((r) => r.statusCode);
+    expect(statuses.filter((s) => ![302, 410, 503].includes(s)), JSON.stringify(statuses)).toEqual([]);
+    const ok = statuses.filter((s) => s === 302).length;
+    expect(ok).toBeLessThanOrEqual(10);
+    expect(ok).toBe((await t.manifests.get(tk.id))!.manifest.downloads);
+    for (const r of rs.filter((x) => x.statusCode === 503)) expect(r.headers['retry-after']).toBeDefined();
+  });
+
   it('a manifest that keeps losing its conditional write answers 503 STORAGE_BUSY with Retry-After, never 500', async () => {
     const tk = await ready({ maxDownloads: 5 });
     const key = dropKeys(tk.id).manifest;

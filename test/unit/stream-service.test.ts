@@ -180,16 +180,23 @@ describe('stream service: limits and rollback', () => {
     expect([...s.store.objects.keys()].filter((k) => k.endsWith('/original'))).toEqual([]);
   });
 
-  it('slots: tryAcquire counts up to DROPSHIP_STREAM_SLOTS, release frees one and never goes below 0', () => {
-    const s = setup({ DROPSHIP_STREAM_SLOTS: '2' });
-    expect([s.service.tryAcquire(), s.service.tryAcquire(), s.service.tryAcquire()]).toEqual([true, true, false]);
-    expect(s.service.stats.active).toBe(2);
-    s.service.release();
-    expect(s.service.stats.active).toBe(1);
-    expect(s.service.tryAcquire()).toBe(true);
-    s.service.release();
-    s.service.release();
-    s.service.release();
-    expect(s.service.stats.active).toBe(0);
+  it('slots: DROPSHIP_STREAM_SLOTS in all, released once each; a full house is 503 STREAM_SLOTS_FULL with Retry-After', () => {
+    const s = setup({ DROPSHIP_STREAM_SLOTS: '2', DROPSHIP_STREAM_SLOTS_PER_CLIENT: '2' });
+    const a = s.service.acquire('ip:a');
+    const b = s.service.acquire('ip:b');
+    expect(s.service.full()).toBe(true);
+    let e: unknown;
+    try {
+      s.service.acquire('ip:c');
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toMatchObject({ code: 'STREAM_SLOTS_FULL', status: 503, retryAfter: 5 });
+    a.release();
+    a.release();
+    expect(s.service.full()).toBe(false);
+    s.service.acquire('ip:c').release();
+    b.release();
   });
+
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { admit, isOpen, RETRY_AFTER_OWNER, RETRY_AFTER_TOTAL } from '../../src/core/admission.js';
+import {
+  admit,
+  admitConnection,
+  ConnectionCounts,
+  isOpen,
+  RETRY_AFTER_CONNECTION_CLIENT,
+  RETRY_AFTER_CONNECTION_TOTAL,
+  RETRY_AFTER_OWNER,
+  RETRY_AFTER_TOTAL,
+} from '../../src/core/admission.js';
 import { OpenTickets, RECHECK_EVERY_MS, RECHECK_MAX } from '../../src/api/services/tickets.js';
 
 const at = (ms: number) => () => new Date(ms);
@@ -100,3 +109,37 @@ describe('OpenTickets', () => {
   });
 });
 
+describe('admitConnection', () => {
+  const client = { ok: false, reason: 'client', status: 429, retryAfter: RETRY_AFTER_CONNECTION_CLIENT };
+  const total = { ok: false, reason: 'total', status: 503, retryAfter: RETRY_AFTER_CONNECTION_TOTAL };
+  it.each([
+    [0, 0, { perClient: 1, total: 1 }, { ok: true }],
+    [0, 0, { perClient: 0, total: 1 }, client],
+    [3, 1, { perClient: 2, total: 4 }, { ok: true }],
+    [3, 2, { perClient: 2, total: 4 }, client],
+    [4, 0, { perClient: 2, total: 4 }, total],
+    // Both full: the process limit is reported (anyone would be refused).
+    [4, 2, { perClient: 2, total: 4 }, total],
+  ])('total %i, client %i, %o → %o', (t, forClient, limits, decision) => {
+    expect(admitConnection({ total: t, forClient }, limits)).toEqual(decision);
+  });
+});
+
+describe('ConnectionCounts', () => {
+  it('counts per client and in total; a release is given back once however often it is called', () => {
+    const c = new ConnectionCounts();
+    const limits = { perClient: 2, total: 3 };
+    const a1 = c.take('a', limits);
+    const a2 = c.take('a', limits);
+    expect([a1.ok, a2.ok, c.take('a', limits).ok]).toEqual([true, true, false]);
+    const b1 = c.take('b', limits);
+    expect(b1.ok).toBe(true);
+    expect(c.take('b', limits)).toMatchObject({ ok: false, reason: 'total' });
+    a1.release!();
+    a1.release!();
+    expect([c.total, c.of('a'), c.of('b')]).toEqual([2, 1, 1]);
+    a2.release!();
+    b1.release!();
+    expect([c.total, c.of('a'), c.of('b')]).toEqual([0, 0, 0]);
+  });
+});

@@ -7,6 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { clientKey } from '../../core/clients.js';
 import { fail } from '../../core/errors.js';
 import type { Config } from '../../config.js';
 
@@ -25,19 +26,33 @@ export function bearerKey(req: FastifyRequest): string | undefined {
   return m ? m[1] : '';
 }
 
-export function makeUploaderCheck(config: Config) {
+/** The client's bucket for per-client limits: its address, IPv6 by /64 (src/core/clients.ts). */
+export const clientId = (req: FastifyRequest): string => clientKey(req.ip);
+
+/**
+ * The identity of a verified API key (`key:<hash prefix>`), undefined when no Bearer key is
+ * sent, or `null` when one is sent that is not a configured key.
+ */
+export function makeKeyCheck(config: Config) {
   const keys = config.apiKeys.map(digest);
-  return function uploader(req: FastifyRequest): Uploader {
+  return function verifiedKey(req: FastifyRequest): string | undefined | null {
     const key = bearerKey(req);
-    if (key !== undefined) {
-      const d = digest(key);
-      // Compare digests (equal length) in constant time against every key.
-      const ok = keys.reduce((acc, k) => timingSafeEqual(k, d) || acc, false);
-      if (!ok) throw fail('UNAUTHORIZED', 'unknown API key');
-      return { id: `key:${d.toString('hex').slice(0, 16)}`, authenticated: true };
-    }
+    if (key === undefined) return undefined;
+    const d = digest(key);
+    // Compare digests (equal length) in constant time against every key.
+    const ok = keys.reduce((acc, k) => timingSafeEqual(k, d) || acc, false);
+    return ok ? `key:${d.toString('hex').slice(0, 16)}` : null;
+  };
+}
+
+export function makeUploaderCheck(config: Config) {
+  const verifiedKey = makeKeyCheck(config);
+  return function uploader(req: FastifyRequest): Uploader {
+    const key = verifiedKey(req);
+    if (key === null) throw fail('UNAUTHORIZED', 'unknown API key');
+    if (key !== undefined) return { id: key, authenticated: true };
     if (!config.DROPSHIP_PUBLIC_UPLOADS) throw fail('UNAUTHORIZED', 'an API key is required (Authorization: Bearer <key>)');
-    return { id: `ip:${req.ip}`, authenticated: false };
+    return { id: clientId(req), authenticated: false };
   };
 }
 

@@ -1,11 +1,18 @@
 /**
  * Prometheus metrics at /metrics (prom-client): request latency by route and status,
  * process metrics, and gauges read at scrape time from the services (streaming uploads in
- * progress, streamed bytes). Each app gets its own registry, so tests can build many apps.
+ * progress, streamed bytes, event streams). Each app gets its own registry, so tests can
+ * build many apps. With DROPSHIP_METRICS_TOKEN set, /metrics answers only
+ * `Authorization: Bearer <token>` (401 otherwise); unset, it is public.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { fail } from '../../core/errors.js';
+import { bearerKey } from './auth.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
 
 export default fp(async function metrics(app: FastifyInstance) {
   const registry = new Registry();
@@ -51,7 +58,33 @@ export default fp(async function metrics(app: FastifyInstance) {
     },
   });
 
-  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => {
+  const token = app.config.DROPSHIP_METRICS_TOKEN ? digest(app.config.DROPSHIP_METRICS_TOKEN) : undefined;
+  new Counter({
+    name: 'dropship_stream_uploads_cut_total',
+    help: 'Streaming uploads cut for their pace (too slow, too long), displaced starving streams included',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(app.streamStats().cut);
+    },
+  });
+  new Gauge({
+    name: 'dropship_event_streams_open',
+    help: 'Server-sent event streams open',
+    registers: [registry],
+    collect() {
+      this.set(app.events.stats().open);
+    },
+  });
+
+  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (req, reply) => {
+    if (token) {
+      const sent = bearerKey(req);
+      if (!sent || !timingSafeEqual(digest(sent), token)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        throw fail('UNAUTHORIZED', 'metrics need Authorization: Bearer <DROPSHIP_METRICS_TOKEN>');
+      }
+    }
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

@@ -1,7 +1,9 @@
 /**
  * The external Fastify plugins, configured once: OpenAPI (/openapi.json, UI at /docs),
- * security headers, CORS for browser clients on other origins, and rate limiting per API
- * key or IP that answers 429 with Retry-After in the api's error shape.
+ * security headers, CORS for browser clients on other origins, and rate limiting that
+ * answers 429 with Retry-After in the api's error shape. The limit is kept per verified API
+ * key, otherwise per client address (IPv6 by /64): a Bearer string that is not a configured
+ * key buys no bucket of its own, so random tokens cannot escape the limit.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -10,11 +12,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import { createHash } from 'node:crypto';
-import { bearerKey } from './auth.js';
+import { clientId, makeKeyCheck } from './auth.js';
 
 export default fp(async function platform(app: FastifyInstance) {
   const config = app.config;
+  const verifiedKey = makeKeyCheck(config);
 
   await app.register(helmet, {
     // The api answers JSON and redirects; the share page and SPA set their own stricter CSP.
@@ -46,10 +48,7 @@ export default fp(async function platform(app: FastifyInstance) {
   await app.register(rateLimit, {
     max: config.DROPSHIP_RATE_LIMIT,
     timeWindow: 60_000,
-    keyGenerator: (req) => {
-      const key = bearerKey(req);
-      return key ? `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}` : `ip:${req.ip}`;
-    },
+    keyGenerator: (req) => verifiedKey(req) ?? clientId(req),
     errorResponseBuilder: (_req, ctx) => {
       const err = new Error(`rate limit: at most ${ctx.max} requests per minute; retry in ${ctx.after}`) as Error & {
         statusCode: number;

@@ -1,4 +1,10 @@
-/** /d/:id/download and /d/:id/thumb/:w: 302s to short-lived presigned GETs. */
+/**
+ * /d/:id/download and /d/:id/thumb/:w: 302s to short-lived presigned GETs.
+ *
+ * HEAD /d/:id/download (link unfurlers, chat previews, link checkers) answers what a GET
+ * would without counting a download; for a drop with maxDownloads it redirects to the share
+ * page instead of a download URL, since a URL nobody counted would be a free download.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -20,7 +26,8 @@ export default async function downloadRoutes(app: FastifyInstance, opts: { drops
       },
     },
     async (req, reply) => {
-      const url = await drops.downloadUrl(req.params.id);
+      const probe = req.method === 'HEAD';
+      const url = (await drops.downloadUrl(req.params.id, { probe })) ?? `${app.config.publicUrl}/d/${req.params.id}`;
       return reply.header('cache-control', 'no-store').redirect(url, 302);
     },
   );

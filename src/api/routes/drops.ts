@@ -2,9 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { isTerminal, uploadDeadline, type Manifest } from '../../core/manifest.js';
+import { isTerminal, uploadDeadline } from '../../core/manifest.js';
 import { dropView } from '../drop-view.js';
 import type { DropService } from '../services/drops.js';
+import type { EventStreams } from '../services/events.js';
 import {
   CompleteBody,
   CreateDropBody,
@@ -16,14 +17,14 @@ import {
   PartsResponse,
   UploadedPartsResponse,
 } from '../schemas/drops.js';
-import { makeUploaderCheck, ownerToken } from '../plugins/auth.js';
+import { clientId, makeUploaderCheck, ownerToken } from '../plugins/auth.js';
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
 const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String({ description: 'The drop\'s owner token.' })) });
 
-export default async function dropsRoutes(app: FastifyInstance, opts: { drops: DropService }) {
+export default async function dropsRoutes(app: FastifyInstance, opts: { drops: DropService; events: EventStreams }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { drops } = opts;
+  const { drops, events } = opts;
   const base = app.config.publicUrl;
   const uploader = makeUploaderCheck(app.config);
 
@@ -144,49 +145,14 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
         summary: 'Server-sent events: `status` with the drop view on every change, until ready/failed/cancelled/expired',
         params: DropParams,
         produces: ['text/event-stream'],
-        response: { 404: ErrorResponse },
+        response: { 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
       },
-      config: { rateLimit: false },
     },
     async (req, reply) => {
-      let m = await drops.status(req.params.id);
+      // Caps, the shared poll and shutdown: services/events.ts.
+      const stream = await events.admit(req.params.id, clientId(req));
       reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const send = (mf: Manifest) => res.write(`event: status\ndata: ${JSON.stringify(dropView(mf, base))}\n\n`);
-      send(m);
-      if (isTerminal(m.status)) {
-        res.end();
-        return;
-      }
-      let closed = false;
-      const started = Date.now();
-      let lastPing = Date.now();
-      req.raw.on('close', () => (closed = true));
-      // Manifest polling keeps the api stateless (any replica can serve the stream).
-      while (!closed && Date.now() - started < 15 * 60_000) {
-        await new Promise((r) => setTimeout(r, 1000));
-        if (closed) break;
-        try {
-          const next = await drops.status(m.id);
-          if (next.updatedAt !== m.updatedAt || next.status !== m.status) {
-            m = next;
-            send(m);
-            if (isTerminal(m.status)) break;
-          } else if (Date.now() - lastPing > 15_000) {
-            res.write(': ping\n\n');
-            lastPing = Date.now();
-          }
-        } catch (err) {
-          req.log.warn({ err }, 'event stream poll failed');
-        }
-      }
-      res.end();
+      stream.run(reply.raw);
     },
   );
 }

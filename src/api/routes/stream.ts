@@ -17,6 +17,10 @@ import { ErrorResponse } from '../schemas/drops.js';
 
 const RETRY_AFTER_S = 5;
 
+/**
+ * Per-client limits, the minimum pace and the maximum duration are the service's
+ * (services/stream.ts); this route only refuses what it can before the body moves.
+ */
 export default async function streamRoutes(app: FastifyInstance, opts: { stream: StreamService }) {
   const { stream } = opts;
   const config = app.config;
@@ -31,17 +35,20 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
   };
 
   // Refusals that must happen before the body moves.
-  function refusal(req: IncomingMessage): DropshipError | undefined {
+  function tooLarge(req: IncomingMessage): DropshipError | undefined {
     const len = declaredLength(req.headers);
     if (len !== undefined && len > limit) return fail('FILE_TOO_LARGE', `the body is larger than ${limit} bytes`, { maxSize: limit });
-    if (stream.stats.active >= config.DROPSHIP_STREAM_SLOTS) {
-      return fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S);
-    }
     return undefined;
   }
 
+  // `Expect: 100-continue`: refuse instead of the 100 when the body could not be taken anyway
+  // (too large, or no slot even counting starving streams). The per-client limit needs the
+  // client's identity and is checked by the handler.
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    const no = isStreamPut(req) ? refusal(req) : undefined;
+    const no = isStreamPut(req)
+      ? (tooLarge(req) ??
+        (stream.full() ? fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S) : undefined))
+      : undefined;
     if (no) {
       res.writeHead(no.status, {
         'content-type': 'application/json; charset=utf-8',
@@ -63,12 +70,12 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
   const handler = async (req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
     // Anything refused before reading leaves the body unread: close the connection after.
     reply.header('connection', 'close');
-    uploader(req);
+    const who = uploader(req);
     const name = sanitizeName(req.params.name);
     if (!name.ok) throw fail('NAME_INVALID', `name is not acceptable (${name.reason})`, { reason: name.reason });
-    const no = refusal(req.raw);
+    const no = tooLarge(req.raw);
     if (no) throw no;
-    if (!stream.tryAcquire()) throw fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S);
+    const slot = stream.acquire(who.id);
     try {
       const length = declaredLength(req.headers);
       const result = await stream.upload(req.raw, {
@@ -76,6 +83,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
         type: 'application/octet-stream',
         ...(length !== undefined ? { length } : {}),
         onIdle: () => req.log.info('streaming upload idle: cut'),
+        slot,
       });
       const shareUrl = `${config.publicUrl}/d/${result.manifest.id}`;
       reply.removeHeader('connection');
@@ -88,7 +96,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
         .header('cache-control', 'no-store')
         .send(`${shareUrl}\n`);
     } finally {
-      stream.release();
+      slot.release();
     }
   };
 
@@ -96,7 +104,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     tags: ['drops'],
     summary,
     params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 1024 }) }),
-    response: { 201: Type.String({ description: 'The share URL' }), ...Object.fromEntries([400, 401, 408, 413, 503].map((c) => [c, ErrorResponse])) },
+    response: { 201: Type.String({ description: 'The share URL' }), ...Object.fromEntries([400, 401, 408, 413, 429, 503].map((c) => [c, ErrorResponse])) },
   });
   // `streaming` exempts these routes from the whole-request deadline (plugins/timeouts.ts):
   // a large body legitimately takes long; the idle timeout guards them instead.

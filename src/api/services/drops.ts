@@ -57,9 +57,10 @@ export function createDropService(deps: DropServiceDeps) {
     m: Manifest,
     key: string,
     extra: { responseContentDisposition?: string; responseContentType: string; cache: 'none' | 'url' },
+    lifetime = config.DROPSHIP_DOWNLOAD_URL_TTL,
   ) {
     const now = clock();
-    const ttl = urlLifetime(config.DROPSHIP_DOWNLOAD_URL_TTL, now, dropExpiry(m));
+    const ttl = urlLifetime(lifetime, now, dropExpiry(m));
     const { cache, ...response } = extra;
     const signed = await signer.signGet(
       {
@@ -130,19 +131,39 @@ export function createDropService(deps: DropServiceDeps) {
       return records.expireIfDue((await records.load(id)).manifest);
     },
 
-    /** A short-lived GET for the file, as an attachment under the user's name; counts against maxDownloads. */
-    async downloadUrl(id: string): Promise<string> {
+    /**
+     * A short-lived GET for the file, as an attachment under the user's name; counts against
+     * maxDownloads. A limited drop's URL lives only DROPSHIP_LIMITED_DOWNLOAD_URL_TTL (one
+     * counted download is one URL, and a URL can be fetched again while it lives).
+     *
+     * `probe` (a HEAD) checks the same things without counting and answers no URL for a
+     * limited drop — an uncounted URL would be an uncounted download.
+     */
+    async downloadUrl(id: string, opts: { probe?: boolean } = {}): Promise<string | undefined> {
       const m = await records.expireIfDue((await records.load(id)).manifest);
       refuseExpired(m);
       if (m.status !== 'ready' && m.status !== 'processing') {
         throw fail('DROP_NOT_READY', `the drop is ${m.status}`, { status: m.status });
       }
-      if (m.maxDownloads) await countDownload(manifests, m.id, clock());
-      return signGet(m, dropKeys(id).original, {
-        responseContentDisposition: contentDisposition(m.name, 'attachment'),
-        responseContentType: m.sniffedType ?? 'application/octet-stream',
-        cache: 'none',
-      });
+      if (m.maxDownloads) {
+        if (opts.probe) {
+          if ((m.downloads ?? 0) >= m.maxDownloads) throw limitReached();
+          return undefined;
+        }
+        await countDownload(manifests, m.id, clock());
+      }
+      // A limited drop's URL lives briefly: every download it allows is counted, not shared.
+      const lifetime = m.maxDownloads ? Math.min(config.DROPSHIP_DOWNLOAD_URL_TTL, config.DROPSHIP_LIMITED_DOWNLOAD_URL_TTL) : undefined;
+      return signGet(
+        m,
+        dropKeys(id).original,
+        {
+          responseContentDisposition: contentDisposition(m.name, 'attachment'),
+          responseContentType: m.sniffedType ?? 'application/octet-stream',
+          cache: 'none',
+        },
+        lifetime,
+      );
     },
 
     /** A browser form upload (S3 POST policy) for a single-mode drop: its key, exactly its size. */
@@ -164,12 +185,12 @@ export function createDropService(deps: DropServiceDeps) {
   };
 }
 
+const limitReached = () => fail('DOWNLOAD_LIMIT_REACHED', 'this drop has been downloaded as often as its owner allowed');
+
 /** Counts a download against maxDownloads (a `downloaded` event); refuses past the limit. */
 async function countDownload(manifests: ManifestRepo, id: string, at: Date): Promise<void> {
   const r = await manifests.applyEvent(id, { type: 'downloaded', at });
   if (!r) throw fail('DROP_NOT_FOUND', 'no drop with this id');
-  if (!r.ok && r.code === 'LIMIT_REACHED') {
-    throw fail('DOWNLOAD_LIMIT_REACHED', 'this drop has been downloaded as often as its owner allowed');
-  }
+  if (!r.ok && r.code === 'LIMIT_REACHED') throw limitReached();
   if (!r.ok) throw fail('DROP_NOT_READY', `the drop is ${r.from}`, { status: r.from });
 }

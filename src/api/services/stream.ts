@@ -7,6 +7,13 @@
  * - backpressure: the body is pulled with `for await`; while S3 is behind, nothing is
  *   pulled, the socket's buffer fills and TCP stops the client;
  * - idle timeout: a client silent for the configured time is cut;
+ * - pace: a client must average DROPSHIP_STREAM_MIN_BYTES_PER_S over every
+ *   DROPSHIP_STREAM_RATE_WINDOW_MS of its own time (backpressure not counted;
+ *   src/core/pace.ts) and finish within DROPSHIP_STREAM_MAX_DURATION_MS, or it is cut (408);
+ * - slots: DROPSHIP_STREAM_SLOTS per process and DROPSHIP_STREAM_SLOTS_PER_CLIENT per
+ *   client (API key or address, IPv6 /64). When every slot is taken, a newcomer takes the
+ *   slot of the slowest stream that is already below the minimum rate (it would be cut at
+ *   the end of its window anyway) — so trickling connections cannot keep a fast client out;
  * - size limit: a body crossing the limit is cut (Content-Length over it is refused by
  *   the route before reading);
  * - rollback: on any failure the multipart upload is aborted, any published object
@@ -19,7 +26,9 @@
  */
 import type { Readable } from 'node:stream';
 import { dropKeys } from '../../core/layout.js';
-import { fail } from '../../core/errors.js';
+import { admitConnection } from '../../core/admission.js';
+import { fail, type DropshipError } from '../../core/errors.js';
+import { checkPace, isStarving, pause, received, resume, startPace, type Pace, type PaceLimits } from '../../core/pace.js';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../core/ids.js';
 import { newManifest, type Manifest } from '../../core/manifest.js';
 import { streamPartSize } from '../../core/parts.js';
@@ -39,7 +48,22 @@ export interface StreamResult {
 export interface StreamStats {
   active: number;
   bytesReceived: number;
+  /** Streams cut for being too slow or too long, and slots taken from starving streams. */
+  cut: number;
+  evicted: number;
 }
+
+/** One streaming upload's hold on a slot: its client, its pace, and how to cut it. */
+export interface StreamSlot {
+  readonly client: string;
+  pace: Pace;
+  /** Set by `upload` while the body is being read. */
+  cut?: (e: DropshipError) => void;
+  release(): void;
+}
+
+const RETRY_AFTER_S = 5;
+const monotonic = () => performance.now();
 
 /** The manifest after an event the upload needs; anything else (cancelled meanwhile, gone) aborts it. */
 function must(r: EventOutcome | undefined): Manifest {
@@ -54,7 +78,36 @@ export function createStreamService(deps: {
   clock: Clock;
 }) {
   const { config, store, manifests, clock } = deps;
-  const stats: StreamStats = { active: 0, bytesReceived: 0 };
+  const active = new Set<StreamSlot>();
+  const counters = { bytesReceived: 0, cut: 0, evicted: 0 };
+  const stats: StreamStats = {
+    get active() {
+      return active.size;
+    },
+    get bytesReceived() {
+      return counters.bytesReceived;
+    },
+    get cut() {
+      return counters.cut;
+    },
+    get evicted() {
+      return counters.evicted;
+    },
+  } as StreamStats;
+  const paceLimits: PaceLimits = {
+    minBytesPerSecond: config.DROPSHIP_STREAM_MIN_BYTES_PER_S,
+    windowMs: config.DROPSHIP_STREAM_RATE_WINDOW_MS,
+    maxDurationMs: config.DROPSHIP_STREAM_MAX_DURATION_MS,
+  };
+  const limits = { perClient: config.DROPSHIP_STREAM_SLOTS_PER_CLIENT, total: config.DROPSHIP_STREAM_SLOTS };
+  const forClient = (client: string) => [...active].filter((a) => a.client === client).length;
+
+  /** The slowest stream already below the minimum rate, if any: the one a newcomer may displace. */
+  function starving(): StreamSlot | undefined {
+    const t = monotonic();
+    const rate = (a: StreamSlot) => a.pace.windowBytes / Math.max(1, t - a.pace.windowStartedAt);
+    return [...active].filter((a) => a.cut && isStarving(a.pace, t, paceLimits)).sort((a, b) => rate(a) - rate(b))[0];
+  }
 
   /**
    * S3 may still be storing a part when the upload is aborted, and then keeps it: abort,
@@ -80,17 +133,42 @@ export function createStreamService(deps: {
   return {
     stats,
 
-    /** Slots are taken by the route before the body is read; this only counts them. */
-    tryAcquire(): boolean {
-      if (stats.active >= config.DROPSHIP_STREAM_SLOTS) return false;
-      stats.active++;
-      return true;
-    },
-    release() {
-      stats.active = Math.max(0, stats.active - 1);
+    /** Whether a newcomer would find no slot at all (for `Expect: 100-continue`, before the client is known). */
+    full(): boolean {
+      return active.size >= limits.total && !starving();
     },
 
-    async upload(body: Readable, opts: { name: string; type: string; length?: number; onIdle: () => void }): Promise<StreamResult> {
+    /**
+     * Takes a slot for `client` before the body is read: 503 STREAM_SLOTS_FULL when the
+     * process is full and no stream is starving, 429 TOO_MANY_STREAMS when the client holds
+     * its share. A full process first cuts the slowest starving stream and takes its slot.
+     */
+    acquire(client: string): StreamSlot {
+      let d = admitConnection({ total: active.size, forClient: forClient(client) }, limits);
+      if (!d.ok && d.reason === 'total') {
+        const victim = starving();
+        if (victim) {
+          active.delete(victim);
+          counters.evicted++;
+          victim.cut!(fail('STREAM_TOO_SLOW', `slower than ${config.DROPSHIP_STREAM_MIN_BYTES_PER_S} bytes/s while others wait for a slot`));
+          d = admitConnection({ total: active.size, forClient: forClient(client) }, limits);
+        }
+      }
+      if (!d.ok) {
+        throw d.reason === 'total'
+          ? fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S)
+          : fail('TOO_MANY_STREAMS', `at most ${limits.perClient} streaming uploads per client at once`, { max: limits.perClient }, d.retryAfter);
+      }
+      const slot: StreamSlot = {
+        client,
+        pace: startPace(monotonic()),
+        release: () => void active.delete(slot),
+      };
+      active.add(slot);
+      return slot;
+    },
+
+    async upload(body: Readable, opts: { name: string; type: string; length?: number; onIdle: () => void; slot?: StreamSlot }): Promise<StreamResult> {
       const limit = Math.min(config.DROPSHIP_STREAM_MAX_SIZE, config.DROPSHIP_MAX_FILE_SIZE);
       const partSize = streamPartSize(opts.length);
       const now = clock();
@@ -121,6 +199,37 @@ export function createStreamService(deps: {
       const inFlight = new Set<Promise<void>>();
       let firstError: unknown;
       let idle: NodeJS.Timeout | undefined;
+      const slot = opts.slot;
+      let paceTimer: NodeJS.Timeout | undefined;
+      // A pace cut stops reading and answers (408 with the reason, then the connection
+      // closes) instead of resetting the socket, so the client learns why.
+      let rejectCut: (e: unknown) => void = () => {};
+      const cutSignal = new Promise<never>((_, reject) => (rejectCut = reject));
+      cutSignal.catch(() => {});
+      const cut = (e: DropshipError) => {
+        counters.cut++;
+        rejectCut(e);
+      };
+      if (slot) {
+        slot.pace = startPace(monotonic());
+        slot.cut = cut;
+        paceTimer = setInterval(
+          () => {
+            const { verdict, pace } = checkPace(slot.pace, monotonic(), paceLimits);
+            slot.pace = pace;
+            if (verdict === 'too-slow') {
+              cut(fail('STREAM_TOO_SLOW', `slower than ${config.DROPSHIP_STREAM_MIN_BYTES_PER_S} bytes/s over ${config.DROPSHIP_STREAM_RATE_WINDOW_MS} ms`));
+            } else if (verdict === 'too-long') {
+              cut(fail('STREAM_TOO_LONG', `a streaming upload may take at most ${config.DROPSHIP_STREAM_MAX_DURATION_MS} ms`));
+            }
+          },
+          Math.min(1000, Math.ceil(config.DROPSHIP_STREAM_RATE_WINDOW_MS / 4)),
+        );
+      }
+      const stopPace = () => {
+        clearInterval(paceTimer);
+        if (slot) delete slot.cut;
+      };
       const armIdle = () => {
         clearTimeout(idle);
         idle = setTimeout(() => {
@@ -164,10 +273,15 @@ export function createStreamService(deps: {
 
       try {
         armIdle();
-        for await (const chunk of body as AsyncIterable<Buffer>) {
+        const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+        for (;;) {
+          const next = await Promise.race([chunks.next(), cutSignal]);
+          if (next.done) break;
+          const chunk = next.value;
           armIdle();
           total += chunk.length;
-          stats.bytesReceived += chunk.length;
+          counters.bytesReceived += chunk.length;
+          if (slot) slot.pace = received(slot.pace, chunk.length);
           if (total > limit) throw fail('FILE_TOO_LARGE', `the body is larger than ${limit} bytes`, { maxSize: limit });
           if (opts.length !== undefined && total > opts.length) {
             throw fail('LENGTH_MISMATCH', 'the body is longer than its Content-Length');
@@ -177,10 +291,15 @@ export function createStreamService(deps: {
           while (pendingBytes >= partSize && (pendingBytes > partSize || uploadId || opts.length === undefined || total < opts.length)) {
             // Keep the last full part back until we know whether more follows: a body of
             // exactly one part is stored with a single PUT.
+            // Our own wait (S3 behind, backpressure) is not the client's: it does not count
+            // against its pace.
+            if (slot) slot.pace = pause(slot.pace, monotonic());
             await sendPart(++partNumber, takePart());
+            if (slot) slot.pace = resume(slot.pace, monotonic());
           }
         }
         clearTimeout(idle);
+        stopPace();
         if (opts.length !== undefined && total !== opts.length) {
           throw fail('LENGTH_MISMATCH', `the body ended after ${total} of ${opts.length} bytes`);
         }
@@ -204,6 +323,7 @@ export function createStreamService(deps: {
         return { manifest: done, ownerToken, bytes: size };
       } catch (e) {
         clearTimeout(idle);
+        stopPace();
         // Let parts already on their way land (at most a few, bounded by a deadline) so the
         // abort that follows is the last word; then cut whatever is still running.
         await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, 10_000))]);

@@ -1,8 +1,15 @@
-/** `dropship download`: the drop's file under its (made safe) name, written whole or not at all. */
+/**
+ * `dropship download`: the drop's file under its (made safe) name, written whole or not at
+ * all. A body that breaks off is resumed with Range requests from the bytes received
+ * (client/resume.ts), and the known crash of Node's bundled undici when a server closes the
+ * connection while the body is held back (nodejs/undici#5360: an AssertionError thrown from
+ * the socket's 'end' handler, uncatchable where the body is read) is caught for the time of
+ * the download and turned into such a break.
+ */
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { apiErrorFromResponse } from '../../client/index.js';
+import { apiErrorFromResponse, openResumable, type ResumableDownload } from '../../client/index.js';
 import { parse, serverOf } from '../args.js';
 import { CliError, EXIT } from '../exit.js';
 import { filenameFromDisposition, sanitizeFilename } from '../filename.js';
@@ -24,77 +31,100 @@ export async function download(args: string[], io: Io): Promise<number> {
   if (first.status < 300 || first.status >= 400) throw apiErrorFromResponse(first, firstText);
   const location = first.headers.get('location');
   if (!location) throw new CliError('the server sent a redirect without a location', EXIT.FAILURE, 'BAD_REDIRECT');
-  const res = await fetch(new URL(location, server), { signal: io.signal });
-  if (!res.ok || !res.body) {
-    await res.text().catch(() => '');
-    throw new CliError(`storage answered HTTP ${res.status} for the download`, EXIT.FAILURE, 'DOWNLOAD_FAILED');
+  let dl: ResumableDownload | undefined;
+  const guard = undiciGuard((err) => dl?.interrupt(err));
+  try {
+    dl = await openResumable(new URL(location, server), {
+      signal: io.signal,
+      onRetry: (got, err) => {
+        if (!values.quiet) say(io, `${target.id}: connection lost after ${formatBytes(got)} (${(err as Error)?.message ?? err}); resuming`);
+      },
+    });
+    return await save(dl);
+  } finally {
+    guard.remove();
   }
-  const expected = res.headers.get('content-length') !== null ? Number(res.headers.get('content-length')) : undefined;
 
-  const toStdout = values.output === '-';
-  let dest: string | undefined;
-  if (!toStdout) {
-    const fromServer = sanitizeFilename(filenameFromDisposition(res.headers.get('content-disposition'))) ?? `dropship-${target.id}`;
-    if (values.output) {
-      const out = resolve(io.cwd, values.output);
-      const isDir = await stat(out).then((s) => s.isDirectory(), () => false);
-      dest = isDir ? join(out, fromServer) : out;
-    } else {
-      dest = join(io.cwd, fromServer);
+  async function save(dl: ResumableDownload): Promise<number> {
+    const res = dl.response;
+    if (!res.ok || !res.body) {
+      await res.text().catch(() => '');
+      throw new CliError(`storage answered HTTP ${res.status} for the download`, EXIT.FAILURE, 'DOWNLOAD_FAILED');
     }
-    // A name picked by the uploader never silently replaces a local file; -o or --force does.
-    if (!values.force && !(values.output && dest === resolve(io.cwd, values.output))) {
-      if (await stat(dest).then(() => true, () => false)) {
-        await res.body.cancel().catch(() => {});
-        throw new CliError(`${dest} exists; use -o <file> or --force`, EXIT.FAILURE, 'FILE_EXISTS');
+    const expected = dl.size;
+
+    const toStdout = values.output === '-';
+    let dest: string | undefined;
+    if (!toStdout) {
+      const fromServer = sanitizeFilename(filenameFromDisposition(res.headers.get('content-disposition'))) ?? `dropship-${target.id}`;
+      if (values.output) {
+        const out = resolve(io.cwd, values.output);
+        const isDir = await stat(out).then((s) => s.isDirectory(), () => false);
+        dest = isDir ? join(out, fromServer) : out;
+      } else {
+        dest = join(io.cwd, fromServer);
+      }
+      // A name picked by the uploader never silently replaces a local file; -o or --force does.
+      if (!values.force && !(values.output && dest === resolve(io.cwd, values.output))) {
+        if (await stat(dest).then(() => true, () => false)) {
+          await res.body.cancel().catch(() => {});
+          throw new CliError(`${dest} exists; use -o <file> or --force`, EXIT.FAILURE, 'FILE_EXISTS');
+        }
       }
     }
-  }
 
-  let received = 0;
-  if (toStdout) {
-    for await (const chunk of chunks(res.body)) {
-      received += chunk.byteLength;
-      if (!io.stdout.write(chunk)) await new Promise((r) => io.stdout.once('drain', r));
-    }
-  } else {
-    // Written next to the destination and renamed into place only when complete and flushed:
-    // nobody ever sees a half-downloaded file under the real name.
-    const tmp = join(dirname(dest!), `.${basename(dest!)}.${randomBytes(4).toString('hex')}.dropship-partial`);
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      for await (const chunk of chunks(res.body)) {
-        await fh.write(chunk);
+    let received = 0;
+    if (toStdout) {
+      for await (const chunk of dl.body) {
         received += chunk.byteLength;
+        if (!io.stdout.write(chunk)) await new Promise((r) => io.stdout.once('drain', r));
       }
-      if (expected !== undefined && received !== expected) {
-        throw new CliError(`download ended after ${received} of ${expected} bytes`, EXIT.FAILURE, 'DOWNLOAD_TRUNCATED');
+    } else {
+      // Written next to the destination and renamed into place only when complete and flushed:
+      // nobody ever sees a half-downloaded file under the real name.
+      const tmp = join(dirname(dest!), `.${basename(dest!)}.${randomBytes(4).toString('hex')}.dropship-partial`);
+      const fh = await open(tmp, 'wx', 0o644);
+      try {
+        for await (const chunk of dl.body) {
+          await fh.write(chunk);
+          received += chunk.byteLength;
+        }
+        if (expected !== undefined && received !== expected) {
+          throw new CliError(`download ended after ${received} of ${expected} bytes`, EXIT.FAILURE, 'DOWNLOAD_TRUNCATED');
+        }
+        await fh.sync();
+        await fh.close();
+        await rename(tmp, dest!);
+      } catch (e) {
+        await fh.close().catch(() => {});
+        await unlink(tmp).catch(() => {});
+        throw e;
       }
-      await fh.sync();
-      await fh.close();
-      await rename(tmp, dest!);
-    } catch (e) {
-      await fh.close().catch(() => {});
-      await unlink(tmp).catch(() => {});
-      throw e;
     }
+    if (values.json) json(io, { id: target.id, file: dest ?? '-', size: received });
+    else if (!toStdout) print(io, dest!);
+    if (!values.quiet) say(io, `${target.id}: ${formatBytes(received)}${dest ? ` → ${dest}` : ''}`);
+    return EXIT.OK;
   }
-  if (values.json) json(io, { id: target.id, file: dest ?? '-', size: received });
-  else if (!toStdout) print(io, dest!);
-  if (!values.quiet) say(io, `${target.id}: ${formatBytes(received)}${dest ? ` → ${dest}` : ''}`);
-  return EXIT.OK;
 }
 
-/** A web ReadableStream as an async iterable (the DOM typings don't declare it iterable). */
-async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
+/** nodejs/undici#5360: `assert(!this.paused)` in the HTTP/1 parser, thrown from the socket's 'end' handler. */
+export const isUndiciSocketEndAssertion = (e: unknown): boolean =>
+  (e as { code?: string })?.code === 'ERR_ASSERTION' && /onHttpSocketEnd|client-h1|undici/.test((e as Error)?.stack ?? '');
+
+/**
+ * While installed, the undici assertion above interrupts the download (which then resumes)
+ * instead of killing the process; any other uncaught exception is re-thrown as if the guard
+ * were not there.
+ */
+export function undiciGuard(interrupt: (err: unknown) => void): { remove(): void } {
+  const onUncaught = (err: unknown) => {
+    if (isUndiciSocketEndAssertion(err)) return interrupt(err);
+    process.removeListener('uncaughtException', onUncaught);
+    setImmediate(() => {
+      throw err;
+    });
+  };
+  process.on('uncaughtException', onUncaught);
+  return { remove: () => void process.removeListener('uncaughtException', onUncaught) };
 }
