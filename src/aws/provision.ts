@@ -1,5 +1,6 @@
 /**
- * Idempotent provisioning of everything dropship needs in AWS (or an emulator):
+ * Idempotent provisioning of everything dropship needs in AWS (or an emulator). Over 300
+ * lines because each resource is read before it is written, so a second run changes nothing:
  *
  *   bucket            private (public access blocked), CORS for the SPA's origins
  *                     (PUT/POST/GET/HEAD, If-None-Match allowed, ExposeHeaders ETag), lifecycle

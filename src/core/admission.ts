@@ -43,37 +43,3 @@ export function admitConnection(open: { total: number; forClient: number }, limi
   if (open.forClient >= limits.perClient) return { ok: false, reason: 'client', status: 429, retryAfter: RETRY_AFTER_CONNECTION_CLIENT };
   return { ok: true };
 }
-
-/** Counts long-lived connections per client and in total; the caller decides with admitConnection. */
-export class ConnectionCounts {
-  readonly #perClient = new Map<string, number>();
-  #total = 0;
-
-  get total(): number {
-    return this.#total;
-  }
-
-  of(client: string): number {
-    return this.#perClient.get(client) ?? 0;
-  }
-
-  /** Admits and counts one connection; answers a release that is safe to call more than once. */
-  take(client: string, limits: ConnectionLimits): ConnectionAdmission & { release?: () => void } {
-    const d = admitConnection({ total: this.#total, forClient: this.of(client) }, limits);
-    if (!d.ok) return d;
-    this.#total++;
-    this.#perClient.set(client, this.of(client) + 1);
-    let released = false;
-    return {
-      ok: true,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#total--;
-        const n = this.of(client) - 1;
-        if (n <= 0) this.#perClient.delete(client);
-        else this.#perClient.set(client, n);
-      },
-    };
-  }
-}

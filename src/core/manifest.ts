@@ -1,4 +1,6 @@
 // The drop manifest (drops/{id}/manifest.json) and its state machine.
+// (Longer than most modules on purpose: every transition sits in one `apply`, so the whole
+// machine can be read — and table-tested, test/unit/manifest.test.ts — in one place.)
 //
 //   uploading ──complete──▶ processing ──processed──▶ ready
 //   uploading ──processed──▶ ready                 (the S3 event beat the API)

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   admit,
   admitConnection,
-  ConnectionCounts,
   isOpen,
   RETRY_AFTER_CONNECTION_CLIENT,
   RETRY_AFTER_CONNECTION_TOTAL,
@@ -10,6 +9,7 @@ import {
   RETRY_AFTER_TOTAL,
 } from '../../src/core/admission.js';
 import { OpenTickets, RECHECK_EVERY_MS, RECHECK_MAX } from '../../src/api/services/tickets.js';
+import { ConnectionCounts } from '../../src/api/services/connections.js';
 
 const at = (ms: number) => () => new Date(ms);
 

@@ -1,6 +1,8 @@
 /**
  * Companion-compatible S3 routes, so that Uppy's @uppy/aws-s3 (v6, `companionEndpoint`)
  * uploads into dropship and every upload becomes a drop. See docs/uppy.md for the client side.
+ * (One file for all of them, over 300 lines: they are one protocol, Companion's, whose routes
+ * share the key/uploadId authorisation and the owner cookie; schemas are in schemas/uppy.ts.)
  *
  *   POST   /s3/multipart                          create  {filename, type, metadata} → {key, uploadId}
  *   GET    /s3/multipart/:uploadId?key=           parts already in S3 → [{PartNumber, Size, ETag}]

@@ -15,7 +15,7 @@
  *   `closeAll()`, which the app calls when it closes, so open streams never hold a shutdown.
  */
 import type { ServerResponse } from 'node:http';
-import { ConnectionCounts } from '../../core/admission.js';
+import { ConnectionCounts } from './connections.js';
 import { fail } from '../../core/errors.js';
 import { isTerminal, type Manifest } from '../../core/manifest.js';
 

@@ -1,6 +1,7 @@
 /**
  * Path B: a request body streamed through the api into S3 (`curl -T`), with the classic
- * safeguards made explicit:
+ * safeguards made explicit (one file, over 300 lines, because the safeguards only hold
+ * together: slots, pace, buffer, backpressure and rollback share one upload's state):
  *
  * - bounded buffer: at most (parts in flight + 1) × part size bytes per upload, whatever
  *   the file's size;
