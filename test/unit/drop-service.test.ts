@@ -12,7 +12,12 @@ const MIB = 1024 * 1024;
 let t: MemoryApp;
 afterEach(() => t?.close());
 
-const err = (r: { json(): { error: { code: string; details?: unknown } } }) => r.json().error;
+/** The error of an answer; every error carries a message for people (never empty). */
+const err = (r: { json(): { error: { code: string; message: string; details?: unknown } } }) => {
+  const e = r.json().error;
+  expect(e.message.trim().length, `${e.code} without a message`).toBeGreaterThan(5);
+  return e;
+};
 const ttlOf = (url: string, now: Date) => (Number(new URL(url).searchParams.get('x-expires')) - now.getTime()) / 1000;
 
 describe('tickets', () => {
@@ -236,5 +241,69 @@ describe('downloads and thumbnails', () => {
     t = await memoryApp();
     const tk = await ready();
     expect(err(await t.call('GET', `/d/${tk.id}/thumb/256`)).code).toBe('THUMBNAIL_NOT_FOUND');
+  });
+});
+
+describe('service edges', () => {
+  it('a plan the client chose outside S3 rules is SIZE_INVALID or FILE_TOO_LARGE; Uppy-style creates sign nothing up front', async () => {
+    t = await memoryApp();
+    const base = { name: 'x', owner: 'ip:1', size: 20 * MIB };
+    await expect(t.app.drops.create({ ...base, plan: { mode: 'multipart', partSize: 1 } })).rejects.toMatchObject({ code: 'SIZE_INVALID' });
+    await expect(t.app.drops.create({ ...base, size: 6 * 1024 ** 3, plan: { mode: 'single' } })).rejects.toMatchObject({ code: 'FILE_TOO_LARGE' });
+    const quiet = await t.app.drops.create({ ...base, signFirstBatch: false, plan: { mode: 'multipart', partSize: 5 * MIB } });
+    expect(quiet.parts).toEqual([]);
+    expect(quiet.manifest.upload).toMatchObject({ partSize: 5 * MIB, partCount: 4 });
+  });
+
+  it('a create that fails frees its ticket slot, and an id collision is a plain 500 INTERNAL', async () => {
+    t = await memoryApp({ DROPSHIP_MAX_OPEN_TICKETS: '1' });
+    const { PreconditionFailed } = await import('../../src/ports/object-store.js');
+    t.store.failNext('put', new PreconditionFailed('drops/x/manifest.json'));
+    const r = await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } });
+    expect([r.statusCode, err(r).code]).toEqual([500, 'INTERNAL']);
+    expect(t.store.uploads.size).toBe(0);
+    expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).statusCode).toBe(201);
+  });
+
+  it('complete after the drop was processed answers it as it is; after the deadline it is 410', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    await t.put(tk.parts[0].url, Buffer.from('abc'), tk.parts[0].headers);
+    await t.manifests.applyEvent(tk.id, { type: 'processed', at: t.now(), sniffedType: 'text/plain', thumbnail: 'none', thumbnails: [] });
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect([r.statusCode, r.json().status]).toEqual([200, 'ready']);
+    const late = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    const e = await t.call('POST', `/v1/drops/${late.id}/complete`, { owner: late.ownerToken });
+    expect([e.statusCode, err(e).code]).toEqual([410, 'DROP_EXPIRED']);
+  });
+
+  it('a complete whose S3 call fails with nothing published surfaces the failure (503), and the drop stays uploading', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const data = randomBytes(20 * MIB);
+    const signed = (await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1, 2, 3] }, owner: tk.ownerToken })).json().parts;
+    for (const p of signed) await t.put(p.url, data.subarray((p.partNumber - 1) * 8 * MIB, (p.partNumber - 1) * 8 * MIB + p.size), p.headers);
+    t.store.failNext('completeMultipart', Object.assign(new Error('InternalError'), { $metadata: { httpStatusCode: 500 } }));
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect([r.statusCode, err(r).code]).toEqual([503, 'STORAGE_UNAVAILABLE']);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
+    expect((await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).json().status).toBe('processing');
+  });
+});
+
+describe('signing cache', () => {
+  it('keeps at most 10,000 drops and forgets the oldest first', async () => {
+    const { createSigningCache } = await import('../../src/api/services/signing.js');
+    const loads: string[] = [];
+    const cache = createSigningCache(async (id) => (loads.push(id), { manifest: { id } as never, etag: '"e"' }), () => new Date(0));
+    for (let i = 0; i < 10_000; i++) await cache.get(`d${i}`);
+    await cache.get('d0');
+    expect(loads).toHaveLength(10_000);
+    await cache.get('d10000'); // the 10,001st: d0, the oldest, goes
+    await cache.get('d1');
+    expect(loads.slice(-1)).toEqual(['d10000']);
+    await cache.get('d0');
+    expect(loads.slice(-1)).toEqual(['d0']);
   });
 });
