@@ -12,28 +12,19 @@ import { dropKeys } from '../../core/layout.js';
 import { dropExpiry, effectiveStatus, lifetimeOver, uploadDeadline, type Manifest } from '../../core/manifest.js';
 import { urlLifetime } from '../../core/retention.js';
 import { contentDisposition } from '../../core/names.js';
-import type { Config } from '../../config.js';
-import type { Clock } from '../../ports/clock.js';
 import type { ManifestRecord, ManifestRepo } from '../../ports/manifests.js';
-import type { ObjectStore, StoredPart } from '../../ports/object-store.js';
-import type { SignedPost, Signer } from '../../ports/signer.js';
+import type { StoredPart } from '../../ports/object-store.js';
+import type { SignedPost } from '../../ports/signer.js';
 import { createCompleter } from './complete.js';
-import { createDropCreator } from './create.js';
+import { createDropCreator, type CreateDeps } from './create.js';
 import { createDropRecords } from './records.js';
 import { checkPartNumbers, createSigningCache, signPartUrls, type SignedPart } from './signing.js';
-import type { OpenTickets } from './tickets.js';
 
 export type { CreateDropInput, CreatedDrop } from './create.js';
 export type { SignedPart } from './signing.js';
 
-export interface DropServiceDeps {
-  config: Config;
-  store: ObjectStore;
-  manifests: ManifestRepo;
-  signer: Signer;
-  tickets: OpenTickets;
-  clock: Clock;
-}
+/** The service needs what creating a drop needs, nothing more. */
+export type DropServiceDeps = CreateDeps;
 
 export type DropService = ReturnType<typeof createDropService>;
 
