@@ -43,6 +43,10 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_CORS_ORIGINS: Str('*', 'Comma-separated origins allowed to PUT parts to the bucket and call the api.'),
 
   DROPSHIP_API_KEYS: Str('', 'Comma-separated API keys accepted as "Authorization: Bearer <key>".'),
+  DROPSHIP_WEBHOOKS: Str(
+    '',
+    'Global webhooks, a JSON array of `{ "url", "secret": "whsec_<base64>", "events": ["drop.ready", …] }`: told of every drop.',
+  ),
   DROPSHIP_PUBLIC_UPLOADS: Bool(false, 'Allow anonymous upload tickets (on in `npm run dev`).'),
   DROPSHIP_MAX_FILE_SIZE: Int(5 * 1024 ** 4, 0, 'Largest file accepted, in bytes (413 above).', 5 * 1024 ** 4),
   DROPSHIP_SINGLE_PUT_MAX: Int(16 * 1024 ** 2, 0, 'Files up to this size get a single-PUT ticket.', 5 * 1024 ** 3),
@@ -119,7 +123,61 @@ export type Config = Static<typeof ConfigSchema> & {
   publicUrl: string;
   /** Parsed DROPSHIP_TRUST_PROXY, in the form Fastify's `trustProxy` takes. */
   trustProxy: TrustProxy;
+  /** Parsed DROPSHIP_WEBHOOKS: the receivers told of every drop. */
+  webhooks: WebhookTarget[];
 };
+
+export const WEBHOOK_EVENTS = ['drop.ready', 'drop.failed', 'drop.deleted', 'drop.expired'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/** One webhook receiver: where to POST, the Standard Webhooks secret to sign with, which events. */
+export interface WebhookTarget {
+  url: string;
+  /** `whsec_<base64>`; the bytes after the prefix are the HMAC key. */
+  secret: string;
+  events: WebhookEventType[];
+}
+
+const WebhookTargetSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://[^/\\s]+' }),
+    secret: Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }),
+    events: Type.Array(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))), { minItems: 1, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Validates a list of webhook targets (DROPSHIP_WEBHOOKS, or a key's `webhooks` in the keys
+ * file); `where` prefixes every problem so the message names the setting.
+ */
+export function parseWebhookTargets(value: unknown, where: string): { ok: true; targets: WebhookTarget[] } | { ok: false; problems: string[] } {
+  if (!Array.isArray(value)) return { ok: false, problems: [`${where}: must be a JSON array of webhooks`] };
+  const problems: string[] = [];
+  value.forEach((t, i) => {
+    for (const e of Value.Errors(WebhookTargetSchema, t)) {
+      problems.push(`${where}[${i}]${e.instancePath.replace(/\//g, '.')}: ${e.message}`);
+    }
+  });
+  return problems.length ? { ok: false, problems } : { ok: true, targets: value as WebhookTarget[] };
+}
+
+function parseWebhooksVar(raw: string, problems: string[]): WebhookTarget[] {
+  if (!raw.trim()) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    problems.push(`DROPSHIP_WEBHOOKS: not JSON (${(e as Error).message})`);
+    return [];
+  }
+  const r = parseWebhookTargets(json, 'DROPSHIP_WEBHOOKS');
+  if (!r.ok) {
+    problems.push(...r.problems);
+    return [];
+  }
+  return r.targets;
+}
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -200,8 +258,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const trust = parseTrustProxy(c.DROPSHIP_TRUST_PROXY ?? '');
   if (!trust.ok) problems.push(`DROPSHIP_TRUST_PROXY=${JSON.stringify(c.DROPSHIP_TRUST_PROXY)}: ${trust.reason}`);
+  const webhooks = parseWebhooksVar(c.DROPSHIP_WEBHOOKS ?? '', problems);
   if (problems.length) throw new ConfigError(problems);
   return {
+    webhooks,
     ...c,
     s3PathStyle: c.DROPSHIP_S3_PATH_STYLE === 'auto' ? Boolean(c.AWS_ENDPOINT_URL) : c.DROPSHIP_S3_PATH_STYLE === 'true',
     apiKeys: list(c.DROPSHIP_API_KEYS),

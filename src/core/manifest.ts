@@ -72,6 +72,10 @@ export interface Manifest {
   height?: number;
   etag?: string;
   failureReason?: string;
+  /** The `id` of the API key (keys file) that created the drop; absent for anonymous drops. Private. */
+  keyId?: string;
+  /** The creator's private metadata (string → string); shown only to that key and the owner token. */
+  metadata?: Record<string, string>;
 }
 
 export interface ManifestUpload {

@@ -75,3 +75,25 @@ describe('DROPSHIP_TRUST_PROXY', () => {
     expect(() => loadConfig({ DROPSHIP_TRUST_PROXY: v })).toThrow(/DROPSHIP_TRUST_PROXY/);
   });
 });
+
+describe('DROPSHIP_WEBHOOKS', () => {
+  const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+  const hook = { url: 'https://hooks.example.com/dropship', secret, events: ['drop.ready', 'drop.failed'] };
+
+  it('is empty by default and parses a JSON array of receivers', () => {
+    expect(loadConfig({}).webhooks).toEqual([]);
+    expect(loadConfig({ DROPSHIP_WEBHOOKS: JSON.stringify([hook]) }).webhooks).toEqual([hook]);
+  });
+
+  it.each([
+    ['not JSON', '{nope', /DROPSHIP_WEBHOOKS: not JSON/],
+    ['an object', JSON.stringify(hook), /must be a JSON array/],
+    ['a URL that is not http(s)', JSON.stringify([{ ...hook, url: 'ftp://x' }]), /DROPSHIP_WEBHOOKS\[0\]\.url/],
+    ['a secret without whsec_', JSON.stringify([{ ...hook, secret: 'hunter2hunter2hunter2' }]), /DROPSHIP_WEBHOOKS\[0\]\.secret/],
+    ['an unknown event', JSON.stringify([{ ...hook, events: ['drop.made'] }]), /DROPSHIP_WEBHOOKS\[0\]\.events/],
+    ['no events', JSON.stringify([{ ...hook, events: [] }]), /DROPSHIP_WEBHOOKS\[0\]\.events/],
+    ['an unknown field', JSON.stringify([{ ...hook, retries: 3 }]), /DROPSHIP_WEBHOOKS\[0\]/],
+  ])('refuses %s, naming the entry', (_what, v, message) => {
+    expect(() => loadConfig({ DROPSHIP_WEBHOOKS: v })).toThrow(message);
+  });
+});
