@@ -3,6 +3,7 @@
  *
  * Object layout (see src/core/layout.ts):
  *   drops/{id}/original        the file; the key is server-made, never the user's name
+ *   drops/{id}/posted/original a form upload, until the worker copies it to original
  *   drops/{id}/manifest.json   the drop's state, written with conditional requests
  *   drops/{id}/thumb-{w}.webp  thumbnails
  *
@@ -13,12 +14,14 @@
  * IAM (api): s3:PutObject, s3:GetObject, s3:DeleteObject, s3:ListBucket,
  * s3:ListMultipartUploadParts, s3:AbortMultipartUpload (CreateMultipartUpload and
  * CompleteMultipartUpload are covered by s3:PutObject), s3:PutObjectTagging (a put with tags).
- * Worker: s3:GetObject, s3:PutObject, s3:PutObjectTagging, s3:DeleteObject, s3:ListBucket,
+ * Worker: s3:GetObject, s3:PutObject, s3:PutObjectTagging (CopyObject needs GetObject on the
+ * source and PutObject on the target), s3:DeleteObject, s3:ListBucket,
  * s3:AbortMultipartUpload (the retention sweep).
  */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -195,6 +198,27 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
       } catch (e) {
         // 412 for a failed If-Match / If-None-Match; 409 when S3 saw a concurrent conditional write.
         if (status(e) === 412 || status(e) === 409 || name(e) === 'PreconditionFailed') throw new PreconditionFailed(key);
+        throw e;
+      }
+    },
+
+    async copy(from, to, opts) {
+      try {
+        const r = await s3.send(
+          new CopyObjectCommand({
+            Bucket,
+            Key: to,
+            // The source is "bucket/key", URL-encoded (our keys are ASCII, but say what S3 expects).
+            CopySource: `${Bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+            CopySourceIfMatch: opts.ifSourceMatch,
+          }),
+        );
+        return r.CopyObjectResult?.ETag ?? '';
+      } catch (e) {
+        // 412: the source changed; 404: it is gone. Either way not the object asked for.
+        if (status(e) === 412 || status(e) === 404 || name(e) === 'PreconditionFailed' || name(e) === 'NoSuchKey') {
+          throw new PreconditionFailed(from);
+        }
         throw e;
       }
     },

@@ -7,10 +7,12 @@
 // S3 URL-encodes object keys in notifications, form-style: a space arrives as "+", and a
 // literal "+" as "%2B".
 
-import { dropIdFromKey, isOriginalKey } from './layout.js';
+import { uploadedObjectOf } from './layout.js';
 
 export interface S3CreatedObject {
   dropId: string;
+  /** `original`: the published key; `posted`: a form upload the worker has yet to publish. */
+  kind: 'original' | 'posted';
   key: string;
   size: number;
   eTag?: string;
@@ -67,14 +69,15 @@ export function parseS3EventMessage(body: string): S3EventMessage {
     }
     // A key we cannot decode is not one we wrote: ours are plain ASCII.
     const key = decodeS3Key(rawKey);
-    if (key === undefined || !isOriginalKey(key)) {
+    const uploaded = key === undefined ? undefined : uploadedObjectOf(key);
+    if (!uploaded) {
       ignored += 1;
       continue;
     }
     objects.push({
-      // An original key is always under a drop's prefix.
-      dropId: dropIdFromKey(key)!,
-      key,
+      dropId: uploaded.dropId,
+      kind: uploaded.kind,
+      key: key!,
       size: size as number,
       eventName,
       ...(typeof eTag === 'string' && { eTag }),

@@ -1,12 +1,15 @@
 // Where a drop's objects live in the bucket. Keys are made only from the server-generated id,
 // never from anything the user named, so no key can escape its drop's prefix.
 //
-//   drops/{id}/original         the uploaded bytes
+//   drops/{id}/original         the published bytes (what downloads serve)
+//   drops/{id}/posted/original  a browser form upload (Uppy's S3 POST policy) before the
+//                               worker publishes it: a POST policy cannot be made create-only,
+//                               so form uploads land here and only the worker writes `original`
 //   drops/{id}/manifest.json    state (see manifest.ts)
 //   drops/{id}/thumb-{w}.webp   thumbnails
 //
-// The bucket notification filters on prefix "drops/" and suffix "/original", so writing a
-// manifest or a thumbnail never wakes the worker.
+// The bucket notification filters on prefix "drops/" and suffix "/original", so both uploads
+// wake the worker and writing a manifest or a thumbnail never does.
 
 import { isDropId } from './ids.js';
 
@@ -15,6 +18,7 @@ export const DROPS_PREFIX = 'drops/';
 export interface DropKeys {
   prefix: string;
   original: string;
+  posted: string;
   manifest: string;
   thumb(width: number): string;
 }
@@ -26,6 +30,7 @@ export function dropKeys(id: string): DropKeys {
   return {
     prefix,
     original: `${prefix}original`,
+    posted: `${prefix}posted/original`,
     manifest: `${prefix}manifest.json`,
     thumb(width: number): string {
       if (!Number.isSafeInteger(width) || width <= 0) throw new RangeError('thumbnail width must be a positive integer');
@@ -45,4 +50,11 @@ export function dropIdFromKey(key: string): string | undefined {
 export function isOriginalKey(key: string): boolean {
   const id = dropIdFromKey(key);
   return id !== undefined && key === `${DROPS_PREFIX}${id}/original`;
+}
+
+/** What an uploaded key is: a drop's published original, its posted (form) upload, or neither. */
+export function uploadedObjectOf(key: string): { dropId: string; kind: 'original' | 'posted' } | undefined {
+  if (isOriginalKey(key)) return { dropId: dropIdFromKey(key)!, kind: 'original' };
+  const m = /^drops\/([^/]+)\/posted\/original$/.exec(key);
+  return m && isDropId(m[1]!) ? { dropId: m[1]!, kind: 'posted' } : undefined;
 }

@@ -18,7 +18,9 @@
 //
 // Events that keep the status: `upload_started` (the streaming route records its multipart
 // upload id), `measured` (the streaming route records the size it counted, before the
-// object is published) and `downloaded` (a download counted against maxDownloads).
+// object is published), `posted` (the worker chose which form upload to publish: the first
+// one recorded wins, so a replayed POST can never become the drop) and `downloaded` (a
+// download counted against maxDownloads).
 // Every change of a manifest, whoever makes it, is one of these events.
 //
 // The API (complete, cancel) and the worker (processed, verify_failed) write the same object
@@ -85,6 +87,8 @@ export interface ManifestUpload {
   partCount: number;
   /** The upload deadline (≤ the drop's expiresAt); absent in manifests from before drop lifetimes. */
   expiresAt?: string;
+  /** ETag of the form upload the worker chose to publish (the first one; replays lose). */
+  postedEtag?: string;
 }
 
 export type DropEvent =
@@ -107,7 +111,9 @@ export type DropEvent =
   | { type: 'expire'; at: Date }
   | { type: 'upload_started'; at: Date; uploadId: string }
   | { type: 'measured'; at: Date; size: number; upload: { mode: UploadMode; partSize: number; partCount: number } }
-  | { type: 'downloaded'; at: Date };
+  | { type: 'downloaded'; at: Date }
+  /** The worker chose this form upload (by ETag) to publish as the drop's original. */
+  | { type: 'posted'; at: Date; etag: string };
 
 export type DropEventType = DropEvent['type'];
 export const DROP_EVENT_TYPES = [
@@ -120,6 +126,7 @@ export const DROP_EVENT_TYPES = [
   'upload_started',
   'measured',
   'downloaded',
+  'posted',
 ] as const satisfies readonly DropEventType[];
 
 /** INVALID_TRANSITION: the status forbids the event. LIMIT_REACHED: maxDownloads is used up. */
@@ -287,6 +294,13 @@ export function apply(m: Manifest, e: DropEvent): ApplyResult {
       };
       return changed(m, e.at, from, { size: e.size, upload });
     }
+
+    case 'posted':
+      if (from !== 'uploading' || m.upload.mode !== 'single') return invalid;
+      if (m.upload.postedEtag === e.etag) return unchanged;
+      // One form upload is published; any other one (a replay of the POST policy) is refused.
+      if (m.upload.postedEtag !== undefined) return invalid;
+      return changed(m, e.at, from, { upload: { ...m.upload, postedEtag: e.etag } });
 
     case 'downloaded': {
       if (from !== 'ready' && from !== 'processing') return invalid;

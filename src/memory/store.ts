@@ -184,6 +184,14 @@ export function memoryStore(bucket = 'memory'): MemoryStore {
       return etag;
     },
 
+    async copy(from, to, opts) {
+      await enter('copy', to);
+      const source = objects.get(from);
+      if (!source || unquote(source.etag) !== unquote(opts.ifSourceMatch)) throw new PreconditionFailed(from);
+      objects.set(to, { ...source, body: Buffer.from(source.body), tags: { ...source.tags } });
+      return source.etag;
+    },
+
     async listKeys(prefix, opts = {}) {
       await enter('listKeys', prefix);
       const keys = [...objects.keys()].filter((k) => k.startsWith(prefix) && (opts.before === undefined || k < opts.before)).sort();

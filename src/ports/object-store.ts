@@ -71,6 +71,12 @@ export interface ObjectStore {
   getStream(key: string): Promise<Readable>;
   /** Writes the object; returns its ETag. */
   put(key: string, body: Buffer | string, opts: PutOptions): Promise<string>;
+  /**
+   * Server-side copy of `from` to `to` (bytes and content type), only while `from` still has
+   * the ETag `ifSourceMatch`: otherwise — or when `from` is gone — PreconditionFailed.
+   * Returns the new object's ETag.
+   */
+  copy(from: string, to: string, opts: { ifSourceMatch: string }): Promise<string>;
   /** Every key under the prefix (all pages), in lexicographic order; `opts` ends the listing early. */
   listKeys(prefix: string, opts?: ListOptions): Promise<string[]>;
   /** Replaces the object's tags; fails when the key does not exist. */

@@ -4,6 +4,11 @@
  * and AWS Lambda (lambda.ts).
  *
  * Delivery is at-least-once, so every step is idempotent:
+ *   0. a form upload (drops/{id}/posted/original, Uppy's POST policy) is published first:
+ *      the first one recorded in the manifest (`posted`, by ETag) is copied to the original —
+ *      only while it still has that ETag — and removed; its copy's own event then runs the
+ *      steps below. A replayed POST (another ETag, or a drop past uploading) is only removed,
+ *      so the bytes behind a drop never change: only the worker writes a form drop's original;
  *   1. read the manifest; ready/failed → HEAD the object: the one verified (a duplicate
  *      event) → skip, writing nothing; other bytes under a ready drop → mark it failed
  *      (`replaced`) and then delete them with the thumbnails; any bytes under a failed drop
@@ -21,7 +26,7 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { ObjectStore } from '../ports/object-store.js';
+import { PreconditionFailed, type ObjectStore } from '../ports/object-store.js';
 import type { ManifestRepo } from '../ports/manifests.js';
 import type { Clock } from '../ports/clock.js';
 import { parseS3EventMessage, type S3CreatedObject } from '../core/events.js';
@@ -76,7 +81,46 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
   async function removeObjects(m: Manifest) {
     const keys = dropKeys(m.id);
     const thumbs = new Set([...config.thumbWidths.map((w) => keys.thumb(w)), ...m.thumbnails.map((t) => t.key)]);
-    await store.deleteKeys([keys.original, ...thumbs]);
+    await store.deleteKeys([keys.original, keys.posted, ...thumbs]);
+  }
+
+  /** Step 0: a form upload becomes the drop's original once, and never again. */
+  async function publishPosted(object: S3CreatedObject): Promise<Outcome> {
+    const keys = dropKeys(object.dropId);
+    const current = await manifests.get(object.dropId);
+    if (!current) {
+      await store.deleteKeys([keys.posted]);
+      return skipped('no manifest for this drop: the form upload was removed');
+    }
+    const status = effectiveStatus(current.manifest, now());
+    const head = await store.head(keys.posted);
+    if (!head) return skipped('the form upload is gone (published or removed already)');
+    if (status !== 'uploading') {
+      await store.deleteKeys([keys.posted]);
+      return done(`drop is ${status}: a form upload after that was removed, never published`);
+    }
+    const r = await record(object.dropId, { type: 'posted', at: now(), etag: head.etag });
+    const chosen = r?.manifest.upload.postedEtag;
+    if (!r || chosen !== head.etag) {
+      // Another form upload was chosen (or the drop moved on): this one is a replay.
+      await store.deleteKeys([keys.posted]);
+      return done('a second form upload for this drop was removed, never published');
+    }
+    try {
+      await store.copy(keys.posted, keys.original, { ifSourceMatch: chosen });
+    } catch (e) {
+      if (!(e instanceof PreconditionFailed)) throw e;
+      // The chosen bytes were overwritten (a replay raced us) or removed before the copy:
+      // unless an earlier attempt published them already, there is nothing verified to publish.
+      const published = await store.head(keys.original);
+      if (!published || published.etag !== chosen) {
+        await store.deleteKeys([keys.posted]);
+        const f = await record(object.dropId, { type: 'verify_failed', at: now(), reason: 'the form upload changed before it could be published' });
+        return f?.changed ? done('failed: the form upload changed before it could be published') : skipped(`drop is ${f?.manifest.status ?? 'gone'}`);
+      }
+    }
+    await store.deleteKeys([keys.posted]);
+    return done('form upload published; its copy is processed as the original');
   }
 
   /**
@@ -104,6 +148,7 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
   }
 
   async function handleObject(object: S3CreatedObject): Promise<Outcome> {
+    if (object.kind === 'posted') return publishPosted(object);
     const id = object.dropId;
     const keys = dropKeys(id);
     const current = await manifests.get(id);

@@ -57,6 +57,20 @@ export function objectStoreContract(name: string, h: StoreHarness): void {
       expect((await s.getText(key('c.json')))?.text).toBe('{"v":2}');
     });
 
+    it('copy: copies bytes and type only while the source has the ETag asked for; a changed or missing source is PreconditionFailed', async () => {
+      const s = h.store();
+      const etag = await s.put(key('copy/src'), 'first bytes', { contentType: 'text/plain' });
+      const copied = await s.copy(key('copy/src'), key('copy/dst'), { ifSourceMatch: etag });
+      expect(copied).toBe(etag);
+      expect(await s.getText(key('copy/dst'))).toEqual({ text: 'first bytes', etag });
+      expect(await s.head(key('copy/dst'))).toMatchObject({ size: 11, contentType: 'text/plain' });
+      await s.put(key('copy/src'), 'other bytes', { contentType: 'text/plain' });
+      await rejectsWith(s.copy(key('copy/src'), key('copy/dst'), { ifSourceMatch: etag }), (e) => e instanceof PreconditionFailed);
+      await rejectsWith(s.copy(key('copy/missing'), key('copy/dst2'), { ifSourceMatch: etag }), (e) => e instanceof PreconditionFailed);
+      expect((await s.getText(key('copy/dst')))?.text).toBe('first bytes');
+      expect(await s.head(key('copy/dst2'))).toBeUndefined();
+    });
+
     it('keys with spaces, plus signs and non-ASCII letters round-trip', async () => {
       const s = h.store();
       const odd = key('my photo+1 (ü)/ñ.txt');

@@ -79,6 +79,51 @@ describe('a ready drop\'s single-PUT URL cannot change its bytes (default DROPSH
   });
 });
 
+describe('a replayed Uppy /s3/params form upload cannot change a drop\'s bytes', () => {
+  /** Asks /s3/params for a POST policy, the way Uppy's fetch does (same-origin). */
+  async function params(name: string, size: number) {
+    const q = new URLSearchParams({ filename: name, type: 'text/plain', 'metadata[size]': String(size) });
+    const r = await api<{ url: string; fields: Record<string, string>; key: string; id: string }>(s.base, 'GET', `/s3/params?${q}`, undefined, {
+      'sec-fetch-mode': 'cors',
+      'sec-fetch-dest': 'empty',
+    });
+    expect(r.status).toBe(200);
+    return r.body;
+  }
+  async function post(p: { url: string; fields: Record<string, string> }, bytes: Buffer) {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(p.fields)) form.append(k, v);
+    form.append('file', new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    return (await fetch(p.url, { method: 'POST', body: form })).status;
+  }
+  async function gone(key: string, ms = 15_000) {
+    const deadline = Date.now() + ms;
+    while (await s.store.head(key)) {
+      if (Date.now() > deadline) throw new Error(`${key} still there`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('the policy addresses the posted key; the worker publishes the first upload; a replay after ready is removed and the download is unchanged', async () => {
+    const data = Buffer.from('quarterly numbers, final version\n'.repeat(100));
+    const p = await params('numbers.txt', data.length);
+    expect(p.fields.key).toBe(dropKeys(p.id).posted);
+    expect(await post(p, data)).toBe(204);
+    expect((await until(p.id, ['ready', 'failed'])).status).toBe('ready');
+    await gone(dropKeys(p.id).posted);
+    expect(sha256((await download(s.base, p.id)).data!)).toBe(sha256(data));
+
+    // The same policy, within its lifetime, with other bytes of the same length.
+    const evil = Buffer.alloc(data.length, '<html><script>alert(1)</script></html>');
+    expect(await post(p, evil)).toBe(204);
+    await gone(dropKeys(p.id).posted);
+    const after = await api<{ status: string }>(s.base, 'GET', `/v1/drops/${p.id}`);
+    expect(after.body.status).toBe('ready');
+    expect(sha256((await download(s.base, p.id)).data!)).toBe(sha256(data));
+    expect((await s.store.head(dropKeys(p.id).original))?.size).toBe(data.length);
+  });
+});
+
 describe('download responses carry no header the uploader chose', () => {
   it('a PUT with Content-Encoding gzip, Cache-Control public, Expires and Content-Language: none of them come back', async () => {
     const data = randomBytes(48 * 1024);

@@ -198,7 +198,9 @@ describe('Uppy one-request upload through /s3/params', () => {
       t.base, 'GET', `/s3/params?${new URLSearchParams({ filename: 'note.txt', type: 'text/plain', 'metadata[name]': 'note.txt', 'metadata[size]': String(data.length) })}`);
     expect(r.status).toBe(200);
     expect(r.body.method).toBe('POST');
-    expect(r.body.fields.key).toBe(dropKeys(r.body.id).original);
+    // The posted key, never the published original: only the worker publishes a form upload.
+    expect(r.body.fields.key).toBe(dropKeys(r.body.id).posted);
+    expect(r.body.key).toBe(dropKeys(r.body.id).posted);
     const post = async (bytes: Uint8Array) => {
       const form = new FormData();
       for (const [k, v] of Object.entries(r.body.fields)) form.append(k, v);

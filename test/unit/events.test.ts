@@ -42,6 +42,7 @@ describe('parseS3EventMessage', () => {
       objects: [
         {
           dropId: ID,
+          kind: 'original',
           key: ORIGINAL,
           size: 20_971_520,
           eTag: 'd41d8cd98f00b204e9800998ecf8427e-3',
@@ -55,7 +56,7 @@ describe('parseS3EventMessage', () => {
 
   it('leaves out the optional eTag and sequencer when S3 does', () => {
     const result = parseS3EventMessage(body(record(ORIGINAL, { object: { eTag: undefined, sequencer: undefined } })));
-    expect(result).toEqual({ kind: 'objects', objects: [{ dropId: ID, key: ORIGINAL, size: 20_971_520, eventName: 'ObjectCreated:CompleteMultipartUpload' }], ignored: 0 });
+    expect(result).toEqual({ kind: 'objects', objects: [{ dropId: ID, kind: 'original', key: ORIGINAL, size: 20_971_520, eventName: 'ObjectCreated:CompleteMultipartUpload' }], ignored: 0 });
   });
 
   it.each([
@@ -65,7 +66,7 @@ describe('parseS3EventMessage', () => {
     const result = parseS3EventMessage(body(record(ORIGINAL, { object })));
     if (result.kind !== 'objects') throw new Error(`unexpected ${result.kind}`);
     expect(result.objects).toHaveLength(1);
-    expect(Object.keys(result.objects[0]!).sort()).toEqual(['dropId', 'eventName', 'key', 'size']);
+    expect(Object.keys(result.objects[0]!).sort()).toEqual(['dropId', 'eventName', 'key', 'kind', 'size']);
   });
 
   it('keeps an eTag and a sequencer independently of each other', () => {
@@ -75,6 +76,18 @@ describe('parseS3EventMessage', () => {
     expect(onlyETag).not.toMatchObject({ objects: [{ sequencer: expect.anything() }] });
     expect(onlySequencer).toMatchObject({ objects: [{ sequencer: '0055AED6DCD90281E5' }] });
     expect(onlySequencer).not.toMatchObject({ objects: [{ eTag: expect.anything() }] });
+  });
+
+  it('tells a form upload (the posted key) from the published original', () => {
+    const posted = `drops/${ID}/posted/original`;
+    expect(parseS3EventMessage(body(record(posted, { eventName: 'ObjectCreated:Post' })))).toMatchObject({
+      kind: 'objects',
+      objects: [{ dropId: ID, kind: 'posted', key: posted, eventName: 'ObjectCreated:Post' }],
+      ignored: 0,
+    });
+    expect(parseS3EventMessage(body(record(`drops/not-an-id/posted/original`)))).toMatchObject({ objects: [], ignored: 1 });
+    expect(parseS3EventMessage(body(record(`drops/${ID}/posted/original/x`)))).toMatchObject({ objects: [], ignored: 1 });
+    expect(parseS3EventMessage(body(record(`drops/${ID}/other/original`)))).toMatchObject({ objects: [], ignored: 1 });
   });
 
   it('accepts an empty object', () => {

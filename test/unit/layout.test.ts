@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newDropId } from '../../src/core/ids.js';
-import { dropIdFromKey, dropKeys, isOriginalKey } from '../../src/core/layout.js';
+import { dropIdFromKey, dropKeys, isOriginalKey, uploadedObjectOf } from '../../src/core/layout.js';
 
 const ID = 'V1StGXR8_Z5jdHi6B-myT';
 const dropIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{21}$/);
@@ -12,6 +12,7 @@ describe('dropKeys', () => {
     expect(keys.prefix).toBe(`drops/${ID}/`);
     expect(keys.original).toBe(`drops/${ID}/original`);
     expect(keys.manifest).toBe(`drops/${ID}/manifest.json`);
+    expect(keys.posted).toBe(`drops/${ID}/posted/original`);
     expect(keys.thumb(256)).toBe(`drops/${ID}/thumb-256.webp`);
     expect(keys.thumb(1024)).toBe(`drops/${ID}/thumb-1024.webp`);
   });
@@ -27,6 +28,21 @@ describe('dropKeys', () => {
   it('works for freshly made ids', () => {
     const id = newDropId();
     expect(dropKeys(id).original).toBe(`drops/${id}/original`);
+  });
+});
+
+describe('uploadedObjectOf: the keys uploads land on', () => {
+  it.each([
+    [`drops/${ID}/original`, { dropId: ID, kind: 'original' }],
+    [`drops/${ID}/posted/original`, { dropId: ID, kind: 'posted' }],
+    [`drops/${ID}/posted/original/x`, undefined],
+    [`drops/${ID}/posted/`, undefined],
+    [`drops/${ID}/other/original`, undefined],
+    [`drops/short/posted/original`, undefined],
+    [`x/drops/${ID}/posted/original`, undefined],
+    [`drops/${ID}/manifest.json`, undefined],
+  ])('%j -> %j', (key, expected) => {
+    expect(uploadedObjectOf(key)).toEqual(expected);
   });
 });
 

@@ -70,18 +70,19 @@ const events: { [K in DropEventType]: Extract<DropEvent, { type: K }> } = {
   upload_started: { type: 'upload_started', at: at(5), uploadId: 'upload-1' },
   measured: { type: 'measured', at: at(8), size: 20 * 1024 * 1024 + 1, upload: { mode: 'multipart', partSize: 8 * 1024 * 1024, partCount: 3 } },
   downloaded: { type: 'downloaded', at: at(40) },
+  posted: { type: 'posted', at: at(6), etag: '"form-1"' },
 };
 
 type Outcome = DropStatus | 'no-op' | 'invalid';
 
 // Rows: current status; columns: event. The whole state machine in one place.
 const TABLE: Record<DropStatus, Record<DropEventType, Outcome>> = {
-  uploading: { complete: 'processing', processed: 'ready', verify_failed: 'failed', replaced: 'invalid', cancel: 'cancelled', expire: 'expired', upload_started: 'no-op', measured: 'uploading', downloaded: 'invalid' },
-  processing: { complete: 'no-op', processed: 'ready', verify_failed: 'failed', replaced: 'invalid', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op' },
-  ready: { complete: 'no-op', processed: 'no-op', verify_failed: 'invalid', replaced: 'failed', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op' },
-  failed: { complete: 'invalid', processed: 'invalid', verify_failed: 'no-op', replaced: 'no-op', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
-  cancelled: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', replaced: 'invalid', cancel: 'no-op', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
-  expired: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', replaced: 'invalid', cancel: 'cancelled', expire: 'no-op', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid' },
+  uploading: { complete: 'processing', processed: 'ready', verify_failed: 'failed', replaced: 'invalid', cancel: 'cancelled', expire: 'expired', upload_started: 'no-op', measured: 'uploading', downloaded: 'invalid', posted: 'invalid' },
+  processing: { complete: 'no-op', processed: 'ready', verify_failed: 'failed', replaced: 'invalid', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op', posted: 'invalid' },
+  ready: { complete: 'no-op', processed: 'no-op', verify_failed: 'invalid', replaced: 'failed', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'no-op', posted: 'invalid' },
+  failed: { complete: 'invalid', processed: 'invalid', verify_failed: 'no-op', replaced: 'no-op', cancel: 'cancelled', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid', posted: 'invalid' },
+  cancelled: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', replaced: 'invalid', cancel: 'no-op', expire: 'invalid', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid', posted: 'invalid' },
+  expired: { complete: 'invalid', processed: 'invalid', verify_failed: 'invalid', replaced: 'invalid', cancel: 'cancelled', expire: 'no-op', upload_started: 'invalid', measured: 'invalid', downloaded: 'invalid', posted: 'invalid' },
 };
 
 function deepFreeze<T>(value: T): T {
@@ -96,7 +97,7 @@ describe('apply: transition table', () => {
   const rows = DROP_STATUSES.flatMap((from) => DROP_EVENT_TYPES.map((event) => [from, event, TABLE[from][event]] as const));
 
   it('covers every status and event', () => {
-    expect(rows).toHaveLength(54);
+    expect(rows).toHaveLength(60);
   });
 
   it.each(rows)('%s + %s -> %s', (from, eventType, outcome) => {
@@ -116,6 +117,19 @@ describe('apply: transition table', () => {
 });
 
 describe('apply: the events that keep the status', () => {
+  // (The table's drop is multipart, which takes no form upload: posted is invalid in every row.)
+  it('posted records the first form upload of a single drop; the same one again is a no-op, another one is refused', () => {
+    const single = deepFreeze(base({ upload: { mode: 'single', partSize: 3000, partCount: 1, expiresAt: at(3600).toISOString() }, source: 'uppy', size: 3000 }));
+    const r = apply(single, { type: 'posted', at: at(6), etag: '"form-1"' });
+    expect(r).toMatchObject({ ok: true, changed: true, manifest: { status: 'uploading', upload: { mode: 'single', postedEtag: '"form-1"' }, updatedAt: at(6).toISOString() } });
+    if (!r.ok) return;
+    expect(apply(r.manifest, { type: 'posted', at: at(7), etag: '"form-1"' })).toEqual({ ok: true, manifest: r.manifest, changed: false });
+    expect(apply(r.manifest, { type: 'posted', at: at(7), etag: '"replayed"' })).toEqual({ ok: false, code: 'INVALID_TRANSITION', from: 'uploading', event: 'posted' });
+    for (const status of ['processing', 'ready', 'failed', 'cancelled', 'expired'] as const) {
+      expect(apply({ ...single, status }, { type: 'posted', at: at(6), etag: '"form-1"' })).toMatchObject({ ok: false, code: 'INVALID_TRANSITION' });
+    }
+  });
+
   const streaming = () => base({ upload: { mode: 'multipart', partSize: 16 * 1024 * 1024, partCount: 0 }, source: 'stream', size: 0 });
 
   it('upload_started records the multipart upload once; a second, other id is refused', () => {

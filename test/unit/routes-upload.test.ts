@@ -88,7 +88,9 @@ describe('Uppy: /s3/params', () => {
     const r = await t.call('GET', '/s3/params?filename=a.txt&type=text/plain&metadata[size]=3');
     expect(r.statusCode).toBe(200);
     const body = r.json();
-    expect(body).toMatchObject({ method: 'POST', key: dropKeys(body.id).original, fields: { key: dropKeys(body.id).original } });
+    // The policy addresses the drop's posted key, never the published original (a POST policy
+    // cannot be create-only; the worker publishes the first form upload, once).
+    expect(body).toMatchObject({ method: 'POST', key: dropKeys(body.id).posted, fields: { key: dropKeys(body.id).posted } });
     expect(new URL(body.url).searchParams.get('x-content-length')).toBe('3');
     expect(manifestOf(body.id)).toMatchObject({ source: 'uppy', size: 3, upload: { mode: 'single' } });
   });

@@ -226,3 +226,97 @@ describe('handler: messages and errors', () => {
     expect(await handle(event())).toMatchObject({ outcome: 'retry', reason: expect.stringMatching(/SyntaxError/) });
   });
 });
+
+describe('handler: a form upload (Uppy\'s POST policy) is published once, by the worker', () => {
+  const text = (s: string) => Buffer.from(s);
+  async function seedForm(size: number) {
+    await manifests.create(
+      newManifest({
+        id: ID,
+        name: 'notes.txt',
+        size,
+        type: 'text/plain',
+        ownerTokenHash: 'a'.repeat(64),
+        upload: { mode: 'single', partSize: size, partCount: 1 },
+        source: 'uppy',
+        now: T0,
+        expiresAt: new Date(T0.getTime() + 3600_000),
+      }),
+    );
+  }
+  const post = (bytes: Buffer) => store.put(keys.posted, bytes, { contentType: 'text/plain' });
+
+  it('copies the posted object to the original and removes it; the copy\'s own event makes the drop ready', async () => {
+    await seedForm(5);
+    const etag = await post(text('hello'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/published/) });
+    expect(store.objects.get(keys.original)?.body.toString()).toBe('hello');
+    expect(store.objects.has(keys.posted)).toBe(false);
+    expect((await manifest()).upload.postedEtag).toBe(etag);
+    expect((await manifest()).status).toBe('uploading');
+    expect(await handle(event(keys.original, 5))).toMatchObject({ outcome: 'done' });
+    expect(await manifest()).toMatchObject({ status: 'ready', sniffedType: 'text/plain', etag });
+  });
+
+  it('a replay of the POST after the drop is ready is removed and the published bytes stay', async () => {
+    await seedForm(5);
+    await post(text('hello'));
+    await handle(event(keys.posted, 5));
+    await handle(event(keys.original, 5));
+    await post(text('evil!'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/never published/) });
+    expect(store.objects.get(keys.original)?.body.toString()).toBe('hello');
+    expect(store.objects.has(keys.posted)).toBe(false);
+    expect((await manifest()).status).toBe('ready');
+  });
+
+  it('a second form upload before the first is verified loses: the chosen ETag is recorded once', async () => {
+    await seedForm(5);
+    await post(text('hello'));
+    await handle(event(keys.posted, 5));
+    // The replay lands while the drop is still uploading (the copy's event not yet handled).
+    await post(text('evil!'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/second form upload/) });
+    expect(store.objects.get(keys.original)?.body.toString()).toBe('hello');
+    await handle(event(keys.original, 5));
+    expect((await manifest()).status).toBe('ready');
+  });
+
+  it('bytes swapped between choosing and copying are never published: the drop fails', async () => {
+    await seedForm(5);
+    await post(text('hello'));
+    // A replay overwrites the posted object just after the worker recorded which one it chose.
+    store.beforeCall = async (op, key) => {
+      if (op === 'copy' && key === keys.original) {
+        store.beforeCall = undefined;
+        await post(text('evil!'));
+      }
+    };
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/failed/) });
+    expect(store.objects.has(keys.original)).toBe(false);
+    expect(store.objects.has(keys.posted)).toBe(false);
+    expect(await manifest()).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/changed before it could be published/) });
+  });
+
+  it('a redelivered event after a crash between copy and cleanup publishes nothing new', async () => {
+    await seedForm(5);
+    const etag = await post(text('hello'));
+    store.failNext('delete', s3Error(503, 'SlowDown'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'retry' });
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'done' });
+    expect(store.objects.get(keys.original)?.etag).toBe(etag);
+    expect(store.objects.has(keys.posted)).toBe(false);
+  });
+
+  it('a form upload for a cancelled drop, or one with no manifest, is removed and never published', async () => {
+    await post(text('hello'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'skipped' });
+    expect(store.objects.has(keys.posted)).toBe(false);
+    await seedForm(5);
+    await manifests.applyEvent(ID, { type: 'cancel', at: T0 });
+    await post(text('hello'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/cancelled/) });
+    expect(store.objects.has(keys.posted)).toBe(false);
+    expect(store.objects.has(keys.original)).toBe(false);
+  });
+});

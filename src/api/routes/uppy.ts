@@ -12,7 +12,8 @@
  *   DELETE /s3/multipart/:uploadId?key=           abort: cancels the drop
  *   GET    /s3/params?filename=&type=&metadata[size]=   one-request upload: an S3 POST policy
  *
- * Mapping onto dropship: the Uppy `key` is the drop's object key `drops/{id}/original` and the
+ * Mapping onto dropship: the Uppy `key` is the drop's object key `drops/{id}/original` (for a
+ * one-request upload `drops/{id}/posted/original`, which the worker publishes) and the
  * `uploadId` is S3's multipart upload id. Neither authorises anything (the upload id is in
  * every part URL): creating needs the same uploader rights as POST /v1/drops, and everything
  * after needs the drop's owner token, as an `X-Owner-Token` header or — because Uppy 6's
@@ -310,14 +311,15 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       if (size > MAX_SINGLE_PUT_SIZE) {
         throw fail('SIZE_INVALID', `one-request uploads are limited to ${MAX_SINGLE_PUT_SIZE} bytes; let Uppy use multipart`);
       }
-      const { manifest, ownerToken: token, key } = await createForUppy(
+      const { manifest, ownerToken: token } = await createForUppy(
         req,
         { name: req.query.filename, size, ...(req.query.type ? { type: req.query.type } : {}) },
         { mode: 'single' },
       );
       // S3 checks the policy: this key, exactly `size` bytes. Nothing calls back when the POST
-      // is done, so the worker's S3 event is what moves this drop on (uploading → ready).
-      const { post, expires } = await drops.signPost(manifest);
+      // is done, so the worker's S3 event is what moves this drop on: it publishes the form
+      // upload as the drop's original (once), then verifies it (uploading → ready).
+      const { post, expires, key } = await drops.signPost(manifest);
       reply.header('cache-control', 'no-store');
       return {
         method: 'POST' as const,

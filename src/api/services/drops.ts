@@ -157,12 +157,17 @@ export function createDropService(deps: DropServiceDeps) {
       );
     },
 
-    /** A browser form upload (S3 POST policy) for a single-mode drop: its key, exactly its size. */
-    async signPost(m: Manifest): Promise<{ post: SignedPost; expires: number }> {
+    /**
+     * A browser form upload (S3 POST policy) for a single-mode drop: exactly its size, to the
+     * drop's `posted` key — a policy cannot be made create-only, so it never addresses the
+     * published original; the worker publishes the first form upload once (handler.ts).
+     */
+    async signPost(m: Manifest): Promise<{ post: SignedPost; expires: number; key: string }> {
       const now = clock();
       const expires = urlLifetime(config.DROPSHIP_PART_URL_TTL, now, uploadDeadline(m));
-      const post = await signer.signPost({ key: dropKeys(m.id).original, size: m.size, expiresIn: expires }, now);
-      return { post, expires };
+      const key = dropKeys(m.id).posted;
+      const post = await signer.signPost({ key, size: m.size, expiresIn: expires }, now);
+      return { post, expires, key };
     },
 
     async thumbnailUrl(id: string, width: number): Promise<string> {
