@@ -33,6 +33,9 @@ export const EXIT_HELP = `Exit codes:
   7  timed out (wait --timeout)
   130 interrupted (Ctrl-C); an interrupted upload resumes when run again`;
 
+/** What Ctrl-C leaves behind: uploads resume, downloads start again (nothing half-written stays). */
+export const INTERRUPTED = 'interrupted — run the same command to resume';
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -75,10 +78,34 @@ export function errorCodeOf(e: unknown): string {
   if (e instanceof UsageError) return 'USAGE';
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return e.name === 'TimeoutError' ? 'TIMEOUT' : 'INTERRUPTED';
   if (e instanceof Error && 'code' in e && typeof e.code === 'string') return e.code;
+  if (unreachableMessage(e)) return 'SERVER_UNREACHABLE';
   return 'FAILURE';
 }
 
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the name did not resolve',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'timed out connecting',
+};
+
+/** A fetch that never reached a server ("fetch failed" with a system error as cause), in words. */
+export function unreachableMessage(e: unknown): string | undefined {
+  if (!(e instanceof TypeError) || !(e.cause instanceof Error)) return undefined;
+  const cause = e.cause as Error & { code?: string; address?: string; port?: number; hostname?: string };
+  const what = cause.code ? NETWORK_CODES[cause.code] : undefined;
+  if (!what) return undefined;
+  const where = cause.hostname ?? (cause.address ? `${cause.address}${cause.port ? `:${cause.port}` : ''}` : 'the server');
+  return `cannot reach ${where} (${what}): is the dropship server running there? Point at it with --server <url> or DROPSHIP_URL`;
+}
+
 export function messageOf(e: unknown): string {
+  const unreachable = unreachableMessage(e);
+  if (unreachable) return unreachable;
   if (e instanceof Error) {
     const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
     return `${e.message}${cause}`;

@@ -6,8 +6,10 @@ import { help, USAGE } from './commands/help.js';
 import { status } from './commands/status.js';
 import { upload } from './commands/upload.js';
 import { wait } from './commands/wait.js';
-import { EXIT, EXIT_HELP, UsageError, exitCodeOf, messageOf } from './exit.js';
+import { EXIT, EXIT_HELP, INTERRUPTED, UsageError, exitCodeOf, messageOf } from './exit.js';
 import type { Io } from './io.js';
+import { suggest } from './suggest.js';
+import { GLOBAL_OPTIONS } from './args.js';
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   upload,
@@ -17,8 +19,29 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   delete: remove,
 };
 
+/**
+ * Global options may come before the command (`dropship --server URL upload f`): they are
+ * moved behind it, where every command parses them.
+ */
+export function hoistGlobals(argv: string[]): string[] {
+  const globals: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag] = a.split('=', 1);
+    const name = flag!.startsWith('--') ? flag!.slice(2) : Object.entries(GLOBAL_OPTIONS).find(([, o]) => 'short' in o && `-${o.short}` === flag)?.[0];
+    const o = name === undefined ? undefined : (GLOBAL_OPTIONS as Record<string, { type: string }>)[name];
+    // --help and --version before a command keep their meaning as commands of their own.
+    if (!o || name === 'help') break;
+    globals.push(a);
+    if (o.type === 'string' && !a.includes('=') && i + 1 < argv.length) globals.push(argv[++i]!);
+  }
+  if (globals.length === 0 || i >= argv.length) return argv;
+  return [argv[i]!, ...globals, ...argv.slice(i + 1)];
+}
+
 export async function main(argv: string[], io: Io): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...rest] = hoistGlobals(argv);
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
       if (command === 'help' && rest[0] && COMMANDS[rest[0]]) return help(io, rest[0]);
@@ -31,11 +54,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.OK;
     }
     const run = COMMANDS[command];
-    if (!run) throw new UsageError(`unknown command "${command}"`);
+    if (!run) {
+      const meant = suggest(command, Object.keys(COMMANDS));
+      throw new UsageError(`unknown command "${command}"${meant ? `; did you mean "${meant}"?` : ''}`);
+    }
     return await run(rest, io);
   } catch (e) {
     const code = io.signal.aborted ? EXIT.INTERRUPTED : exitCodeOf(e);
-    io.stderr.write(`dropship: ${io.signal.aborted ? 'interrupted' : messageOf(e)}\n`);
+    io.stderr.write(`dropship: ${io.signal.aborted ? INTERRUPTED : messageOf(e)}\n`);
     if (e instanceof UsageError) io.stderr.write(`Run "dropship --help" for usage.\n`);
     return code;
   }

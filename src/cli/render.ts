@@ -36,9 +36,15 @@ export function barLine(label: string, p: UploadProgress, columns: number): stri
   return `${shown}  ${bar(fractionOf(p), barWidth)}  ${stats}`.slice(0, Math.max(20, columns - 1));
 }
 
-/** One log line: `name: 12% 8.0 MiB/64.0 MiB, parts 1/8, 5.1 MiB/s, ETA 12s`. */
+/** One log line: `name: 12% 8.0 MiB/64.0 MiB, parts 1/8, 5.1 MiB/s, ETA 12s` (no parts for a download). */
 export function plainLine(label: string, p: UploadProgress): string {
-  return `${label}: ${percent(p).trim()} ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)}, parts ${p.partsDone}/${p.partCount}, ${formatBytes(Math.round(p.bytesPerSecond))}/s, ETA ${formatDuration(p.etaSeconds)}`;
+  const parts = p.partCount > 0 ? `, parts ${p.partsDone}/${p.partCount}` : '';
+  return `${label}: ${percent(p).trim()} ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)}${parts}, ${formatBytes(Math.round(p.bytesPerSecond))}/s, ETA ${formatDuration(p.etaSeconds)}`;
+}
+
+/** The total line's label: files finished of all, and how many of those failed. */
+export function totalLabel(done: number, failed: number, all: number): string {
+  return `total (${done - failed}/${all} files${failed ? `, ${failed} failed` : ''})`;
 }
 
 /** Sum of several files' progress for the total line. */
@@ -65,7 +71,8 @@ export interface Reporter {
   /** Registers a file; `expected` is its size for the total line before its ticket exists. */
   start(label: string, expected: number): number;
   progress(handle: number, p: UploadProgress): void;
-  end(handle: number, line: string): void;
+  /** The file is finished: `ok` false for a failed or interrupted one (left out of the total's bytes). */
+  end(handle: number, line: string, ok?: boolean): void;
   /** Runs a write to another stream (results on stdout) with the live bars out of the way. */
   around(write: () => void): void;
   stop(): void;
@@ -76,11 +83,15 @@ interface Item {
   expected: number;
   progress?: UploadProgress;
   done: boolean;
+  failed: boolean;
   lastPlain: number;
   lastParts: number;
 }
 
-export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, opts: { plainEveryMs?: number; quiet?: boolean } = {}): Reporter {
+export function createReporter(
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+  opts: { plainEveryMs?: number; quiet?: boolean; signal?: AbortSignal } = {},
+): Reporter {
   const items: Item[] = [];
   if (opts.quiet) {
     return { log: (l) => out.write(`${l}\n`), start: () => 0, progress() {}, end() {}, around: (w) => w(), stop() {} };
@@ -90,22 +101,24 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
     return {
       log: (l) => out.write(`${l}\n`),
       start(label, expected) {
-        items.push({ label, expected, done: false, lastPlain: 0, lastParts: 0 });
+        items.push({ label, expected, done: false, failed: false, lastPlain: 0, lastParts: 0 });
         return items.length - 1;
       },
       progress(h, p) {
         const it = items[h]!;
         it.progress = p;
-        // A line when parts complete, at most every `every` ms per file: readable in a log,
-        // and the first completed part always shows.
-        if (p.partsDone > it.lastParts && Date.now() - it.lastPlain >= every) {
+        // A line when parts complete (downloads have none: as bytes arrive), at most every
+        // `every` ms per file: readable in a log, and the first completed part always shows.
+        const moved = p.partCount > 0 ? p.partsDone > it.lastParts : p.bytesSent > 0;
+        if (moved && Date.now() - it.lastPlain >= every) {
           it.lastPlain = Date.now();
           it.lastParts = p.partsDone;
           out.write(`${plainLine(it.label, p)}\n`);
         }
       },
-      end(h, line) {
+      end(h, line, ok = true) {
         items[h]!.done = true;
+        items[h]!.failed = !ok;
         out.write(`${line}\n`);
       },
       around: (w) => w(),
@@ -116,6 +129,9 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
   // Terminal: redraw the live block (one line per unfinished file, plus a total) in place.
   let drawn = 0;
   let dirty = false;
+  // After Ctrl-C nothing is redrawn: the bars go, and the lines that follow (each file's
+  // "interrupted") are not mixed with the terminal's echo of ^C.
+  let frozen = false;
   const columns = () => out.columns ?? 80;
   const clear = () => {
     if (drawn > 0) out.write(`\x1b[${drawn}A\x1b[0J`);
@@ -123,11 +139,14 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
   };
   const draw = () => {
     clear();
+    if (frozen) return;
     const live = items.filter((i) => !i.done);
     const lines = live.map((i) => barLine(i.label, i.progress ?? emptyProgress(i.expected), columns()));
     if (items.length > 1) {
-      const total = totalOf(items.map((i) => i.progress ?? emptyProgress(i.expected)));
-      lines.push(barLine(`total (${items.filter((i) => i.done).length}/${items.length} files)`, total, columns()));
+      // Failed files are not bytes on their way: the total counts the others.
+      const total = totalOf(items.filter((i) => !i.failed).map((i) => i.progress ?? emptyProgress(i.expected)));
+      const done = items.filter((i) => i.done).length;
+      lines.push(barLine(totalLabel(done, items.filter((i) => i.failed).length, items.length), total, columns()));
     }
     for (const l of lines) out.write(`${l}\n`);
     drawn = lines.length;
@@ -135,6 +154,14 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
   };
   const timer = setInterval(() => dirty && draw(), 150);
   timer.unref();
+  const freeze = () => {
+    clear();
+    // Start on a fresh line: the terminal echoed ^C where the cursor was.
+    out.write('\r\x1b[K');
+    frozen = true;
+  };
+  if (opts.signal?.aborted) frozen = true;
+  else opts.signal?.addEventListener('abort', freeze, { once: true });
   return {
     log(l) {
       clear();
@@ -142,7 +169,7 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
       draw();
     },
     start(label, expected) {
-      items.push({ label, expected, done: false, lastPlain: 0, lastParts: 0 });
+      items.push({ label, expected, done: false, failed: false, lastPlain: 0, lastParts: 0 });
       dirty = true;
       return items.length - 1;
     },
@@ -150,10 +177,11 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
       items[h]!.progress = p;
       dirty = true;
     },
-    end(h, line) {
+    end(h, line, ok = true) {
       const it = items[h]!;
       it.done = true;
-      if (!it.progress) it.progress = { ...emptyProgress(it.expected), bytesSent: it.expected };
+      it.failed = !ok;
+      if (ok && !it.progress) it.progress = { ...emptyProgress(it.expected), bytesSent: it.expected };
       clear();
       out.write(`${line}\n`);
       draw();
@@ -167,6 +195,7 @@ export function createReporter(out: NodeJS.WritableStream & { isTTY?: boolean; c
     },
     stop() {
       clearInterval(timer);
+      opts.signal?.removeEventListener('abort', freeze);
       draw();
     },
   };

@@ -29,6 +29,8 @@ export interface KnownDrop {
   name: string;
   shareUrl: string;
   completedAt: string;
+  /** Set once `dropship delete` deleted it: a second delete then says so instead of failing. */
+  deletedAt?: string;
 }
 
 interface StateFile {
@@ -128,9 +130,24 @@ export class StateStore {
     return d ? { ownerToken: d.ownerToken, server: d.server } : undefined;
   }
 
-  async deleted(id: string): Promise<void> {
+  /** Whether `dropship delete` deleted this drop from here before. */
+  async wasDeleted(id: string): Promise<boolean> {
+    return (await this.read()).drops[id]?.deletedAt !== undefined;
+  }
+
+  /** Keeps the drop as deleted (with its token, so deleting again is answered, not refused); forgets its pending upload. */
+  async deleted(id: string, drop: { ownerToken: string; server: string }): Promise<void> {
     await this.update((s) => {
-      delete s.drops[id];
+      const pending = Object.entries(s.uploads).find(([, u]) => u.id === id)?.[1];
+      const known = s.drops[id];
+      s.drops[id] = {
+        ownerToken: drop.ownerToken,
+        server: drop.server,
+        name: known?.name ?? pending?.name ?? '',
+        shareUrl: known?.shareUrl ?? pending?.shareUrl ?? '',
+        completedAt: known?.completedAt ?? '',
+        deletedAt: new Date().toISOString(),
+      };
       for (const [k, u] of Object.entries(s.uploads)) if (u.id === id) delete s.uploads[k];
     });
   }

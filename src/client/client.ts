@@ -24,6 +24,8 @@ export interface DropshipClientOptions {
   apiRetries?: number;
   /** Longest Retry-After the client will sit out, in seconds; a longer one is thrown to the caller. Default 30. */
   maxRetryAfter?: number;
+  /** Told before each wait on a throttled or busy api answer (429/503…), e.g. to say so to a person. */
+  onRetry?: (info: { status: number; waitMs: number; attempt: number; retryAfter?: number }) => void;
   /** Largest batch for POST /v1/drops/:id/parts (the server's DROPSHIP_PARTS_PER_BATCH). Default 100. */
   partsPerBatch?: number;
 }
@@ -45,6 +47,7 @@ export class DropshipClient {
   readonly customFetch: boolean;
   private readonly apiRetries: number;
   private readonly maxRetryAfter: number;
+  private readonly onRetry: DropshipClientOptions['onRetry'];
 
   constructor(opts: DropshipClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -54,6 +57,7 @@ export class DropshipClient {
     this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.apiRetries = opts.apiRetries ?? 3;
     this.maxRetryAfter = opts.maxRetryAfter ?? 30;
+    this.onRetry = opts.onRetry;
     this.partsPerBatch = opts.partsPerBatch ?? 100;
   }
 
@@ -156,7 +160,9 @@ export class DropshipClient {
       const err = apiErrorFromResponse(res, text);
       const waitable = err.retryAfter === undefined || err.retryAfter <= this.maxRetryAfter;
       if (isRetryableApiStatus(res.status) && attempt < this.apiRetries && waitable) {
-        await sleep(retryDelay(attempt, err.retryAfter, { maxMs: this.maxRetryAfter * 1000 }), opts.signal);
+        const waitMs = retryDelay(attempt, err.retryAfter, { maxMs: this.maxRetryAfter * 1000 });
+        this.onRetry?.({ status: res.status, waitMs, attempt, ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}) });
+        await sleep(waitMs, opts.signal);
         continue;
       }
       throw err;

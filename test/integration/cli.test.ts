@@ -69,9 +69,12 @@ describe('dropship upload / download', () => {
 
     for (const [i, f] of files.entries()) {
       const out = join(dir, `copy-${i}`);
-      const d = await cli(['download', links[i]!, '-o', out]);
+      const d = await cli(['download', links[i]!, '-o', out], { env: { DROPSHIP_PROGRESS_EVERY_MS: '0' } });
       expect(d.code, d.stderr).toBe(0);
       expect(sha256(await readFile(out))).toBe(sha256(f.data));
+      // Progress on stderr as the bytes arrive (plain lines off a terminal), then the result.
+      if (f.data.length > 0) expect(d.stderr).toMatch(new RegExp(`copy-${i}: \\d+% .*B/s`));
+      expect(d.stderr).toContain(`→ ${out}`);
     }
   });
 
@@ -170,7 +173,8 @@ describe('resume after the CLI is killed', () => {
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain('run the same command again to resume');
+    expect(r.stderr).toContain('interrupted.bin: interrupted — run the same command to resume');
+    expect(r.stderr).not.toContain('failed');
     const id = idOf(/→ (\S+)/.exec(r.stderr)![1]!);
     expect((await api<{ status: string }>(s.base, 'GET', `/v1/drops/${id}`)).body.status).toBe('uploading');
     const again = await cli(['upload', '--json', path]);
@@ -229,6 +233,10 @@ describe('status, wait, delete', () => {
     expect(JSON.parse((await cli(['status', '--json', id])).stdout)).toMatchObject({ status: 'cancelled' });
     const dl = await cli(['download', id, '-o', join(dir, 'never')]);
     expect(dl.code).toBe(4);
+    // Deleting again is not an error: the same answer, exit 0.
+    const again = await cli(['delete', id]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(`${id} cancelled`);
   });
 
   it('delete with --owner-token works for a drop uploaded elsewhere; a wrong token exits 6', async () => {

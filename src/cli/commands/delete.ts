@@ -1,7 +1,8 @@
 /** `dropship delete`: deletes a drop (or cancels its upload) with its owner token. */
 import { parse, serverOf } from '../args.js';
+import { DropshipApiError } from '../../client/index.js';
 import { EXIT, UsageError } from '../exit.js';
-import { clientFor, json, print, type Io } from '../io.js';
+import { clientFor, teller, json, print, type Io } from '../io.js';
 import { StateStore, stateFilePath } from '../state.js';
 import { onlyTarget } from '../target.js';
 import { help } from './help.js';
@@ -14,11 +15,22 @@ export async function remove(args: string[], io: Io): Promise<number> {
   const known = await state.ownerTokenOf(target.id);
   const token = values['owner-token'] ?? io.env.DROPSHIP_OWNER_TOKEN ?? known?.ownerToken;
   if (!token) {
-    throw new UsageError(`no owner token for ${target.id}: this machine did not upload it; pass --owner-token`);
+    throw new UsageError(
+      `no owner token for ${target.id}: it was not uploaded from this machine (or its record is gone); pass --owner-token or set DROPSHIP_OWNER_TOKEN`,
+    );
   }
   const server = serverOf(values.server, target.server ?? known?.server, io.env);
-  const v = await clientFor(server, values['api-key'] ?? io.env.DROPSHIP_API_KEY).deleteDrop(target.id, token, io.signal);
-  await state.deleted(target.id);
+  // Deleting twice is not an error: the server answers a deleted drop as cancelled, and a
+  // drop this machine deleted that has since been removed for good is reported as deleted.
+  const before = await state.wasDeleted(target.id).catch(() => false);
+  let v: { id: string; status: string };
+  try {
+    v = await clientFor(server, values['api-key'] ?? io.env.DROPSHIP_API_KEY, teller(io, values.quiet)).deleteDrop(target.id, token, io.signal);
+  } catch (e) {
+    if (!(before && e instanceof DropshipApiError && e.code === 'DROP_NOT_FOUND')) throw e;
+    v = { id: target.id, status: 'deleted' };
+  }
+  await state.deleted(target.id, { ownerToken: token, server }).catch(() => {});
   if (values.json) json(io, v);
   else print(io, `${v.id} ${v.status}`);
   return EXIT.OK;

@@ -14,7 +14,7 @@ import { parse, serverOf } from '../args.js';
 import { CliError, EXIT } from '../exit.js';
 import { filenameFromDisposition, sanitizeFilename } from '../filename.js';
 import { json, print, say, type Io } from '../io.js';
-import { formatBytes } from '../render.js';
+import { createReporter, formatBytes } from '../render.js';
 import { onlyTarget } from '../target.js';
 import { help } from './help.js';
 
@@ -74,37 +74,73 @@ export async function download(args: string[], io: Io): Promise<number> {
     }
 
     let received = 0;
-    if (toStdout) {
-      for await (const chunk of dl.body) {
-        received += chunk.byteLength;
-        if (!io.stdout.write(chunk)) await new Promise((r) => io.stdout.once('drain', r));
-      }
-    } else {
-      // Written next to the destination and renamed into place only when complete and flushed:
-      // nobody ever sees a half-downloaded file under the real name.
-      const tmp = join(dirname(dest!), `.${basename(dest!)}.${randomBytes(4).toString('hex')}.dropship-partial`);
-      const fh = await open(tmp, 'wx', 0o644);
-      try {
-        for await (const chunk of dl.body) {
-          await fh.write(chunk);
-          received += chunk.byteLength;
-        }
-        if (expected !== undefined && received !== expected) {
-          throw new CliError(`download ended after ${received} of ${expected} bytes`, EXIT.FAILURE, 'DOWNLOAD_TRUNCATED');
-        }
-        await fh.sync();
-        await fh.close();
-        await rename(tmp, dest!);
-      } catch (e) {
-        await fh.close().catch(() => {});
-        await unlink(tmp).catch(() => {});
-        throw e;
-      }
+    // Progress on stderr, as for uploads: a bar on a terminal, a line every few seconds elsewhere.
+    const reporter = createReporter(io.stderr, {
+      quiet: values.quiet ?? false,
+      signal: io.signal,
+      plainEveryMs: Number(io.env.DROPSHIP_PROGRESS_EVERY_MS ?? 5000),
+    });
+    const handle = reporter.start(dest ? basename(dest) : target.id, expected ?? 0);
+    const started = Date.now();
+    const tick = () => {
+      const seconds = (Date.now() - started) / 1000;
+      const rate = seconds > 0 ? received / seconds : 0;
+      const total = expected ?? received;
+      reporter.progress(handle, {
+        bytesSent: received,
+        bytesTotal: total,
+        partsDone: 0,
+        partCount: 0,
+        bytesPerSecond: rate,
+        etaSeconds: rate > 0 ? (total - received) / rate : undefined,
+        bytesResumed: 0,
+        bytesTransferred: received,
+      });
+    };
+    try {
+      await receive();
+      reporter.end(handle, `${target.id}: ${formatBytes(received)}${dest ? ` → ${dest}` : ''}`);
+    } catch (e) {
+      reporter.end(handle, `${dest ? basename(dest) : target.id}: ${io.signal.aborted ? 'interrupted' : 'failed'}`, false);
+      throw e;
+    } finally {
+      reporter.stop();
     }
     if (values.json) json(io, { id: target.id, file: dest ?? '-', size: received });
     else if (!toStdout) print(io, dest!);
-    if (!values.quiet) say(io, `${target.id}: ${formatBytes(received)}${dest ? ` → ${dest}` : ''}`);
     return EXIT.OK;
+
+    async function receive() {
+      if (toStdout) {
+        for await (const chunk of dl.body) {
+          received += chunk.byteLength;
+          tick();
+          if (!io.stdout.write(chunk)) await new Promise((r) => io.stdout.once('drain', r));
+        }
+      } else {
+        // Written next to the destination and renamed into place only when complete and flushed:
+        // nobody ever sees a half-downloaded file under the real name.
+        const tmp = join(dirname(dest!), `.${basename(dest!)}.${randomBytes(4).toString('hex')}.dropship-partial`);
+        const fh = await open(tmp, 'wx', 0o644);
+        try {
+          for await (const chunk of dl.body) {
+            await fh.write(chunk);
+            received += chunk.byteLength;
+            tick();
+          }
+          if (expected !== undefined && received !== expected) {
+            throw new CliError(`download ended after ${received} of ${expected} bytes`, EXIT.FAILURE, 'DOWNLOAD_TRUNCATED');
+          }
+          await fh.sync();
+          await fh.close();
+          await rename(tmp, dest!);
+        } catch (e) {
+          await fh.close().catch(() => {});
+          await unlink(tmp).catch(() => {});
+          throw e;
+        }
+      }
+    }
   }
 }
 

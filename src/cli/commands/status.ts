@@ -2,7 +2,7 @@
 import type { DropView } from '../../client/index.js';
 import { parse, serverOf } from '../args.js';
 import { EXIT } from '../exit.js';
-import { clientFor, json, print, type Io } from '../io.js';
+import { clientFor, teller, json, print, type Io } from '../io.js';
 import { formatBytes } from '../render.js';
 import { onlyTarget } from '../target.js';
 import { help } from './help.js';
@@ -31,7 +31,7 @@ export async function status(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {});
   if (values.help) return help(io, 'status');
   const target = onlyTarget(positionals, 'status');
-  const v = await clientFor(serverOf(values.server, target.server, io.env), values['api-key'] ?? io.env.DROPSHIP_API_KEY).status(target.id, io.signal);
+  const v = await clientFor(serverOf(values.server, target.server, io.env), values['api-key'] ?? io.env.DROPSHIP_API_KEY, teller(io, values.quiet)).status(target.id, io.signal);
   if (values.json) json(io, v);
   else print(io, describe(v));
   return EXIT.OK;

@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { DropshipApiError, DropshipClient, DropshipResumeError, type DropView, type UploadProgress } from '../../client/index.js';
 import { fileSource } from '../../client/node.js';
 import { parse, parseDuration, parsePositiveInt, serverOf } from '../args.js';
-import { CliError, EXIT, UsageError, errorCodeOf, exitCodeOf, messageOf } from '../exit.js';
+import { CliError, EXIT, INTERRUPTED, UsageError, errorCodeOf, exitCodeOf, messageOf } from '../exit.js';
 import { clientFor, json, print, type Io } from '../io.js';
 import { createReporter, formatBytes } from '../render.js';
 import { StateStore, fileKey, stateFilePath } from '../state.js';
@@ -59,12 +59,13 @@ export async function upload(args: string[], io: Io): Promise<number> {
   const maxDownloads = values['max-downloads'] ? parsePositiveInt(values['max-downloads'], '--max-downloads', 1, 1_000_000) : undefined;
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') * 1000 : undefined;
 
-  const client = clientFor(server, apiKey);
   const state = new StateStore(stateFilePath(io.env));
   const reporter = createReporter(io.stderr, {
     quiet: values.quiet ?? false,
+    signal: io.signal,
     plainEveryMs: Number(io.env.DROPSHIP_PROGRESS_EVERY_MS ?? 5000),
   });
+  const client = clientFor(server, apiKey, values.quiet ? undefined : (line) => reporter.log(line));
 
   // The state file only enables resuming and token-less delete: if it cannot be written
   // (read-only home, full disk), say so once and upload anyway.
@@ -153,8 +154,8 @@ export async function upload(args: string[], io: Io): Promise<number> {
         }),
       );
       if (values.wait) view = await waitForReady(client, view.id, timeoutMs, io);
-      reporter.end(handle, `${source.name}: ${view.status} ${view.shareUrl}`);
       const exitCode = view.status === 'ready' || view.status === 'processing' ? EXIT.OK : EXIT.DROP_GONE;
+      reporter.end(handle, `${source.name}: ${view.status} ${view.shareUrl}`, exitCode === EXIT.OK);
       return {
         file,
         ok: exitCode === EXIT.OK,
@@ -171,8 +172,9 @@ export async function upload(args: string[], io: Io): Promise<number> {
       };
     } catch (e) {
       const interrupted = io.signal.aborted;
-      const message = interrupted ? 'interrupted; run the same command again to resume' : messageOf(e);
-      if (handle !== undefined) reporter.end(handle, `${basename(file)}: failed: ${message}`);
+      const message = interrupted ? INTERRUPTED : messageOf(e);
+      const line = `${basename(file)}: ${interrupted ? message : `failed: ${message}`}`;
+      if (handle !== undefined) reporter.end(handle, line, false);
       else reporter.log(`${file}: ${message}`);
       return {
         file,

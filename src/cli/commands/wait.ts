@@ -1,7 +1,7 @@
 /** `dropship wait`: polls until the drop is ready (exit 0), gone (4) or the timeout runs out (7). */
 import { parse, parseDuration, serverOf } from '../args.js';
 import { EXIT } from '../exit.js';
-import { clientFor, json, print, say, type Io } from '../io.js';
+import { clientFor, teller, json, print, say, type Io } from '../io.js';
 import { onlyTarget } from '../target.js';
 import { help } from './help.js';
 
@@ -11,7 +11,7 @@ export async function wait(args: string[], io: Io): Promise<number> {
   const target = onlyTarget(positionals, 'wait');
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') * 1000 : undefined;
   const pollMs = values.interval ? Math.max(200, parseDuration(values.interval, '--interval') * 1000) : 1000;
-  const client = clientFor(serverOf(values.server, target.server, io.env), values['api-key'] ?? io.env.DROPSHIP_API_KEY);
+  const client = clientFor(serverOf(values.server, target.server, io.env), values['api-key'] ?? io.env.DROPSHIP_API_KEY, teller(io, values.quiet));
   const v = await client.waitUntil(target.id, {
     statuses: ['ready'],
     signal: io.signal,
