@@ -18,6 +18,7 @@ import { createStreamService, type StreamStats } from './services/stream.js';
 import { createEventStreams, type EventStreams } from './services/events.js';
 import { dropView } from './drop-view.js';
 import errors from './plugins/errors.js';
+import jsonNewline from './plugins/json-newline.js';
 import platform from './plugins/platform.js';
 import timeouts from './plugins/timeouts.js';
 import metrics from './plugins/metrics.js';
@@ -120,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(cookie);
   await app.register(errors);
+  await app.register(jsonNewline);
   await app.register(timeouts);
   await app.register(metrics);
   await app.register(platform);

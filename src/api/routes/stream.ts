@@ -93,6 +93,8 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
         .header('location', shareUrl)
         .header('x-drop-id', result.manifest.id)
         .header('x-owner-token', result.ownerToken)
+        // The one line that deletes it again (the body stays just the link: scripts read it).
+        .header('x-delete-command', `curl -X DELETE -H 'X-Owner-Token: ${result.ownerToken}' ${config.publicUrl}/v1/drops/${result.manifest.id}`)
         .header('cache-control', 'no-store')
         .send(`${shareUrl}\n`);
     } finally {

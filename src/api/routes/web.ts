@@ -10,8 +10,10 @@ import { Type } from 'typebox';
 import { pagePolicies } from '../share/csp.js';
 import { html } from '../share/html.js';
 import type { WebAssets } from '../share/assets.js';
+import { usageText, wantsPlainText } from '../../core/user-agents.js';
+import { formatBytes } from '../../core/format.js';
 
-const HtmlPage = { content: { 'text/html': { schema: Type.String() } } };
+const HtmlPage = { content: { 'text/html': { schema: Type.String() }, 'text/plain': { schema: Type.String() } } };
 
 const notBuilt = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>dropship</title></head>
@@ -43,12 +45,22 @@ export default async function webRoutes(app: FastifyInstance, opts: { assets: We
     {
       schema: {
         tags: ['share'],
-        summary: 'The upload app (HTML)',
-        produces: ['text/html'],
+        summary: 'The upload app (HTML); command-line clients (curl, Wget, HTTPie) get plain-text usage',
+        produces: ['text/html', 'text/plain'],
         response: { 200: HtmlPage, 503: HtmlPage },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      // curl, Wget, HTTPie: how to use the service from a shell, not the app's HTML.
+      const accept = req.headers.accept;
+      if (wantsPlainText(req.headers['user-agent'], typeof accept === 'string' ? accept : undefined)) {
+        return reply
+          .header('content-type', 'text/plain; charset=utf-8')
+          .header('cache-control', 'no-cache')
+          .header('vary', 'user-agent, accept')
+          .send(usageText(app.config.publicUrl, { keyRequired: !app.config.DROPSHIP_PUBLIC_UPLOADS, maxStreamBytes: formatBytes(app.config.DROPSHIP_STREAM_MAX_SIZE) }));
+      }
+      reply.header('vary', 'user-agent, accept');
       const page = assets.indexHtml();
       reply
         .header('content-type', 'text/html; charset=utf-8')
