@@ -280,20 +280,20 @@ describe('authorization', () => {
 
 describe('bad input: 400 with a code, nothing created', () => {
   const cases: [string, unknown, string][] = [
-    ['negative size', { name: 'a', size: -1 }, 'VALIDATION_FAILED'],
-    ['huge size', { name: 'a', size: 6 * 1024 ** 4 }, 'VALIDATION_FAILED'],
-    ['fractional size', { name: 'a', size: 1.5 }, 'VALIDATION_FAILED'],
-    ['size as string', { name: 'a', size: '10' }, 'VALIDATION_FAILED'],
-    ['missing size', { name: 'a' }, 'VALIDATION_FAILED'],
-    ['empty name', { name: '', size: 1 }, 'VALIDATION_FAILED'],
+    ['negative size', { name: 'a', size: -1 }, 'SIZE_INVALID'],
+    ['huge size', { name: 'a', size: 6 * 1024 ** 4 }, 'SIZE_INVALID'],
+    ['fractional size', { name: 'a', size: 1.5 }, 'SIZE_INVALID'],
+    ['size as string', { name: 'a', size: '10' }, 'SIZE_INVALID'],
+    ['missing size', { name: 'a' }, 'SIZE_INVALID'],
+    ['empty name', { name: '', size: 1 }, 'NAME_INVALID'],
     ['blank name', { name: '   ', size: 1 }, 'NAME_INVALID'],
-    ['10 KB name', { name: 'x'.repeat(10_000), size: 1 }, 'VALIDATION_FAILED'],
+    ['10 KB name', { name: 'x'.repeat(10_000), size: 1 }, 'NAME_INVALID'],
     ['300-byte name', { name: 'é'.repeat(150), size: 1 }, 'NAME_INVALID'],
     ['control characters', { name: 'a\u0007b', size: 1 }, 'NAME_INVALID'],
     ['path traversal', { name: '../../etc/passwd', size: 1 }, 'NAME_INVALID'],
     ['backslash path', { name: '..\\boot.ini', size: 1 }, 'NAME_INVALID'],
     ['unknown field', { name: 'a', size: 1, owner: 'me' }, 'VALIDATION_FAILED'],
-    ['wrong type for name', { name: 42, size: 1 }, 'VALIDATION_FAILED'],
+    ['wrong type for name', { name: 42, size: 1 }, 'NAME_INVALID'],
     ['bad sha256', { name: 'a', size: 1, sha256: 'abc' }, 'VALIDATION_FAILED'],
     ['not an object', [1, 2], 'VALIDATION_FAILED'],
   ];

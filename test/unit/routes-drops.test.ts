@@ -72,15 +72,17 @@ describe('POST /v1/drops', () => {
   });
 
   it.each([
-    [{ name: 'x', size: -1 }, 400, 'VALIDATION_FAILED'],
-    [{ name: 'x', size: '10' }, 400, 'VALIDATION_FAILED'],
-    [{ name: 'x', size: 1, extra: true }, 400, 'VALIDATION_FAILED'],
-    [{ name: '..', size: 1 }, 400, 'NAME_INVALID'],
-    [{ name: 'x', size: 6 * 1024 ** 4 }, 400, 'VALIDATION_FAILED'],
-  ])('%j → %i %s, and nothing is stored', async (body, status, expected) => {
+    [{ name: 'x', size: -1 }, 400, 'SIZE_INVALID', 'size must be at least 0 B (0 bytes)'],
+    [{ name: 'x', size: '10' }, 400, 'SIZE_INVALID', 'size must be a whole number'],
+    [{ name: 'x', size: 1, extra: true }, 400, 'VALIDATION_FAILED', 'unknown field "extra" in the request body'],
+    [{ name: '', size: 1 }, 400, 'NAME_INVALID', 'name must not be empty'],
+    [{ name: '..', size: 1 }, 400, 'NAME_INVALID', undefined],
+    [{ name: 'x', size: 6 * 1024 ** 4 }, 400, 'SIZE_INVALID', 'size must be at most 5.00 TiB (5497558138880 bytes)'],
+  ])('%j → %i %s, and nothing is stored', async (body, status, expected, message) => {
     const r = await t.call('POST', '/v1/drops', { body });
     expect(r.statusCode).toBe(status);
     expect(code(r)).toBe(expected);
+    if (message) expect(r.json().error.message).toBe(message);
     expect(t.store.objects.size + t.store.uploads.size).toBe(0);
   });
 

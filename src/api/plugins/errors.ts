@@ -1,12 +1,14 @@
 /**
  * One error handler for the whole api: catalogue errors keep their code and status,
- * schema failures become 400 VALIDATION_FAILED naming the field, Fastify's own 4xx keep
+ * schema failures become 400 with a sentence naming the field (src/core/validation-messages.ts:
+ * the field's own code — SIZE_INVALID, NAME_INVALID, PART_NUMBER_INVALID — else VALIDATION_FAILED), Fastify's own 4xx keep
  * their status under a stable code, and everything else is logged and answered as a bare
  * 500 INTERNAL — never a stack, message or AWS detail.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { DropshipError, type ErrorCode } from '../../core/errors.js';
+import { explainValidation } from '../../core/validation-messages.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -42,14 +44,17 @@ export default fp(async function errors(app: FastifyInstance) {
     }
     const fe = err as FastifyError;
     if (fe.validation) {
+      // In words, with the field's own code where it has one (size → SIZE_INVALID, …).
       const v = fe.validation[0];
-      const where = `${fe.validationContext ?? 'request'}${v?.instancePath ?? ''}`;
+      const e = explainValidation({
+        context: fe.validationContext ?? 'request',
+        path: v?.instancePath ?? '',
+        keyword: v?.keyword ?? '',
+        params: (v?.params ?? {}) as Record<string, unknown>,
+        ...(v?.message !== undefined ? { message: v.message } : {}),
+      });
       return reply.status(400).send({
-        error: {
-          code: 'VALIDATION_FAILED',
-          message: `${where} ${v?.message ?? 'is invalid'}`.trim(),
-          details: { field: where, ...(v?.params ? { rule: v.params } : {}) },
-        },
+        error: { code: e.code, message: e.message, details: { field: e.field, ...(v?.params ? { rule: v.params } : {}) } },
       } satisfies ErrorBody);
     }
     if (fe.statusCode === 429) {
