@@ -27,10 +27,12 @@ import health from './routes/health.js';
 import dropsRoutes from './routes/drops.js';
 import downloadRoutes from './routes/downloads.js';
 import webRoutes from './routes/web.js';
-import shareRoutes from './routes/share.js';
+import shareRoutes, { ICON, SHARE_ENTRY } from './routes/share.js';
 import uppyRoutes from './routes/uppy.js';
 import streamRoutes from './routes/stream.js';
 import { webAssets } from './share/assets.js';
+import { pagePolicies } from './share/csp.js';
+import { renderErrorPage } from './share/page.js';
 
 /** What the app depends on: configuration and ports, never SDK clients (src/api/server.ts builds them). */
 export interface AppDeps {
@@ -119,8 +121,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return { active, bytesReceived, cut, evicted };
   });
 
+  const web = webAssets();
+  const plainCsp = pagePolicies(config).plain;
   await app.register(cookie);
-  await app.register(errors);
+  // Registered before the newline plugin, so its onSend hook sees the JSON as sent.
+  await app.register(errors, {
+    renderHtml: (e) => ({ html: renderErrorPage({ ...web.entry(SHARE_ENTRY), icon: web.file(ICON), scripts: [] }, e), csp: plainCsp }),
+  });
   await app.register(jsonNewline);
   await app.register(timeouts);
   await app.register(metrics);
@@ -128,7 +135,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(health);
   await app.register(dropsRoutes, { drops, events });
   await app.register(downloadRoutes, { drops });
-  const web = webAssets();
   await app.register(webRoutes, { assets: web });
   await app.register(shareRoutes, { drops, assets: web });
   await app.register(uppyRoutes, { drops });

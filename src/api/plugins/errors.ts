@@ -5,7 +5,7 @@
  * their status under a stable code, and everything else is logged and answered as a bare
  * 500 INTERNAL — never a stack, message or AWS detail.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DropshipError, type ErrorCode } from '../../core/errors.js';
 import { explainValidation } from '../../core/validation-messages.js';
@@ -33,7 +33,44 @@ function isStorageOutage(err: unknown): boolean {
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(e.code ?? '');
 }
 
-export default fp(async function errors(app: FastifyInstance) {
+export interface ErrorsOptions {
+  /**
+   * An HTML page for an error answered to a browser on a browser route (the share page,
+   * download and thumbnail redirects: `/d/…`); undefined keeps JSON.
+   */
+  renderHtml?: (e: { status: number; code: string; message: string }) => { html: string; csp: string };
+}
+
+/** People follow links under /d/; a browser asking there gets a page, programs keep JSON. */
+function wantsPage(req: FastifyRequest): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (!req.url.startsWith('/d/')) return false;
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && /\btext\/html\b/i.test(accept);
+}
+
+export default fp(async function errors(app: FastifyInstance, opts: ErrorsOptions) {
+  // Every error answer passes here once it is JSON: a browser on a browser route gets it as a page.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!opts.renderHtml || reply.statusCode < 400 || typeof payload !== 'string' || !wantsPage(req)) return payload;
+    const type = reply.getHeader('content-type');
+    if (typeof type !== 'string' || !type.startsWith('application/json')) return payload;
+    let body: ErrorBody | undefined;
+    try {
+      body = JSON.parse(payload) as ErrorBody;
+    } catch {
+      return payload;
+    }
+    if (!body?.error?.code) return payload;
+    const page = opts.renderHtml({ status: reply.statusCode, code: body.error.code, message: body.error.message });
+    reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', page.csp)
+      .header('cache-control', 'no-store')
+      .header('vary', 'accept');
+    return page.html;
+  });
+
   app.setErrorHandler((err: FastifyError | DropshipError, req, reply) => {
     if (err instanceof DropshipError) {
       if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));

@@ -119,3 +119,29 @@ export function renderNotFoundPage(assets: EntryAssets): string {
 </main>`;
   return layout({ title: 'Not found · dropship', assets, body, bodyClass: 'page-missing' });
 }
+
+/** What a person reads when a browser route fails: a title and a sentence per code. */
+const ERROR_WORDS: Record<string, { title: string; text?: string }> = {
+  DROP_NOT_FOUND: { title: 'No such drop', text: 'The link may be mistyped, or the drop was never created here.' },
+  ROUTE_NOT_FOUND: { title: 'No such page', text: 'The link may be mistyped.' },
+  THUMBNAIL_NOT_FOUND: { title: 'No preview', text: 'This drop has no preview of that size.' },
+  DROP_NOT_READY: { title: 'Not available', text: 'This file cannot be downloaded: it is still uploading, or it failed or was deleted.' },
+  DROP_EXPIRED: { title: 'This drop has expired', text: 'Its owner chose how long it would live; the file is gone.' },
+  DOWNLOAD_LIMIT_REACHED: { title: 'Download limit reached', text: 'This file could be downloaded only a set number of times, and it has been.' },
+  RATE_LIMITED: { title: 'Too many requests', text: 'Please wait a minute, then reload the page.' },
+  STORAGE_BUSY: { title: 'Busy', text: 'Many people are downloading this right now. Reload in a few seconds.' },
+  STORAGE_UNAVAILABLE: { title: 'Temporarily unavailable', text: 'Storage is not answering right now. Reload in a few seconds.' },
+};
+
+/** A browser's error page: the status in words, never JSON (docs/api.md, "Pages for people"). */
+export function renderErrorPage(assets: EntryAssets, e: { status: number; code: string; message: string }): string {
+  const words = ERROR_WORDS[e.code] ?? { title: e.status >= 500 ? 'Something went wrong' : 'This did not work', text: e.message };
+  const body = html`<main class="share" id="share" data-error="${e.code}">
+<article class="card">
+<h1 class="name">${words.title}</h1>
+<p class="status">${words.text ?? e.message}</p>
+<div class="actions"><a class="button" href="/">Share a file</a></div>
+</article>
+</main>`;
+  return layout({ title: `${words.title} · dropship`, assets, body, bodyClass: 'page-error' });
+}
