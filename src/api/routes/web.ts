@@ -41,8 +41,10 @@ export default async function webRoutes(app: FastifyInstance, opts: { assets: We
   app.get(
     '/',
     {
+      // Hidden from the OpenAPI document: a page for browsers (HTML, then its scripts call the
+      // api documented there), nothing a program integrates with. The document says so.
       schema: {
-        tags: ['share'],
+        hide: true,
         summary: 'The upload app (HTML)',
         produces: ['text/html'],
         response: { 200: HtmlPage, 503: HtmlPage },

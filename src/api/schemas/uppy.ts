@@ -1,9 +1,9 @@
 /** TypeBox schemas of the Companion-compatible Uppy routes (src/api/routes/uppy.ts). */
 import { Type, type Static } from 'typebox';
 import { MAX_PARTS } from '../../core/parts.js';
-import { ErrorResponse } from './drops.js';
 
-export const uppyErrors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
+/** The owner cookie POST /s3/multipart sets (`Path=/s3/multipart/{uploadId}`, HttpOnly). */
+export const OWNER_COOKIE = 'dropship_uppy';
 
 export const Count = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]{1,16}$' })]);
 export const Metadata = Type.Object(
