@@ -554,7 +554,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Drop id */
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
                 id: string;
             };
             cookie?: never;
@@ -644,7 +647,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Drop id */
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
                 id: string;
                 /**
                  * @description Thumbnail width in pixels
@@ -1017,10 +1023,12 @@ export interface operations {
     uppyListParts: {
         parameters: {
             query: {
+                /** @description The object key `POST /s3/multipart` answered (`drops/{id}/original`). */
                 key: string;
             };
             header?: never;
             path: {
+                /** @description The S3 multipart upload id `POST /s3/multipart` answered. */
                 uploadId: string;
             };
             cookie?: never;
@@ -1139,10 +1147,12 @@ export interface operations {
     uppyAbortMultipartUpload: {
         parameters: {
             query: {
+                /** @description The object key `POST /s3/multipart` answered (`drops/{id}/original`). */
                 key: string;
             };
             header?: never;
             path: {
+                /** @description The S3 multipart upload id `POST /s3/multipart` answered. */
                 uploadId: string;
             };
             cookie?: never;
@@ -1231,11 +1241,17 @@ export interface operations {
     uppySignPart: {
         parameters: {
             query: {
+                /** @description The object key `POST /s3/multipart` answered (`drops/{id}/original`). */
                 key: string;
             };
             header?: never;
             path: {
+                /**
+                 * @description The part to sign (1-based).
+                 * @example 1
+                 */
                 partNumber: number;
+                /** @description The S3 multipart upload id `POST /s3/multipart` answered. */
                 uploadId: string;
             };
             cookie?: never;
@@ -1351,11 +1367,17 @@ export interface operations {
     uppySignParts: {
         parameters: {
             query: {
+                /** @description The object key `POST /s3/multipart` answered (`drops/{id}/original`). */
                 key: string;
+                /**
+                 * @description Comma-separated part numbers.
+                 * @example 1,2,3
+                 */
                 partNumbers: string;
             };
             header?: never;
             path: {
+                /** @description The S3 multipart upload id `POST /s3/multipart` answered. */
                 uploadId: string;
             };
             cookie?: never;
@@ -1473,10 +1495,12 @@ export interface operations {
     uppyCompleteMultipartUpload: {
         parameters: {
             query: {
+                /** @description The object key `POST /s3/multipart` answered (`drops/{id}/original`). */
                 key: string;
             };
             header?: never;
             path: {
+                /** @description The S3 multipart upload id `POST /s3/multipart` answered. */
                 uploadId: string;
             };
             cookie?: never;
@@ -1638,8 +1662,20 @@ export interface operations {
     uppyGetUploadParameters: {
         parameters: {
             query: {
+                /**
+                 * @description The file name.
+                 * @example photo.jpg
+                 */
                 filename: string;
+                /**
+                 * @description The exact size in bytes (required; Uppy sends its file meta as `metadata[...]`).
+                 * @example 3145728
+                 */
                 "metadata[size]"?: string;
+                /**
+                 * @description Declared media type.
+                 * @example image/jpeg
+                 */
                 type?: string;
             };
             header?: never;
@@ -1928,7 +1964,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Drop id */
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2061,7 +2100,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Drop id */
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2197,7 +2239,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Drop id */
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2380,7 +2425,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Drop id */
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2458,7 +2506,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Drop id */
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2592,7 +2643,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Drop id */
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
                 id: string;
             };
             cookie?: never;

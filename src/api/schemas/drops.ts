@@ -10,7 +10,7 @@ import { MAX_OBJECT_SIZE, MAX_PARTS } from '../../core/parts.js';
 /** An error answer: a reference to the shared `Error` component (schemas/responses.ts). */
 export const ErrorResponse = Type.Ref('Error', { description: 'An error: branch on `error.code`.' });
 
-export const DropParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'Drop id' }) });
+export const DropParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'Drop id', examples: ['V1StGXR8_Z5jdHi6B-myT'] }) });
 
 export const CreateDropBody = Type.Object(
   {
