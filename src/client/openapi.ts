@@ -1205,6 +1205,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
             429: {
                 headers: {
@@ -2194,6 +2212,24 @@ export interface operations {
             };
             /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

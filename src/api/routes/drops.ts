@@ -151,7 +151,8 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
         headers: OwnerHeader,
         response: {
           200: described(DropView, 'The drop, now `cancelled` (its manifest stays as a tombstone).', examples.cancelledView),
-          ...errorResponses(...COMMON_ERRORS, 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'STORAGE_BUSY'),
+          // A DELETE may carry a body: nothing reads it, but a body of another type is still refused (415).
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'STORAGE_BUSY'),
         },
       },
     },

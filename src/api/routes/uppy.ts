@@ -295,7 +295,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         headers: OwnerHeader,
         response: {
           200: described(EmptyResponse, 'Aborted; the owner cookie is cleared.', [{}]),
-          ...errorResponses(...COMMON_ERRORS, 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'STORAGE_BUSY'),
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'STORAGE_BUSY'),
         },
       },
     },
