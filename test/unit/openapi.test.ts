@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { lintFromString, loadConfig } from '@redocly/openapi-core';
 import ts from 'typescript';
 import { ERRORS } from '../../src/core/errors.js';
+import { memoryApp } from '../support/memory-app.js';
 import { CLIENT_TYPES, DOCUMENT_ENV, clientTypes, servedDocument, type OpenApiDocument } from '../../scripts/openapi.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -100,6 +101,19 @@ describe('the OpenAPI document', () => {
     expect(sec(doc, '/s3/multipart/{uploadId}/complete', 'post')).toEqual([{ ownerToken: [] }, { uppyOwnerCookie: [] }]);
     for (const [path, method] of [['/v1/drops/{id}', 'get'], ['/v1/drops/{id}/events', 'get'], ['/d/{id}/download', 'get'], ['/d/{id}', 'get']] as const) {
       expect(sec(doc, path, method), `${method} ${path}`).toEqual([]);
+    }
+  });
+
+  it('is served at /openapi.json and, identical, at /docs/json (the Swagger UI at /docs reads it)', async () => {
+    const t = await memoryApp();
+    try {
+      const a = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+      const b = await t.app.inject({ method: 'GET', url: '/docs/json' });
+      expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+      expect(b.json()).toEqual(a.json());
+      expect((await t.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+    } finally {
+      await t.close();
     }
   });
 
