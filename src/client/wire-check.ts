@@ -4,7 +4,8 @@
  * runs: a mismatch — a field renamed, added, dropped or made optional on either side — is a
  * type error in `npm run typecheck`, and test/unit/openapi.test.ts type-checks this file too.
  */
-import type { operations } from './openapi.js';
+import type { components, operations } from './openapi.js';
+import type { ErrorCode } from '../core/errors.js';
 import type { CompletedPart, CreateDropInput, DropView, SignedPart, Ticket, UploadedParts } from './types.js';
 import type { DropshipApiError } from './errors.js';
 
@@ -35,6 +36,8 @@ export type WireChecks = [
   Check<Same<DropView, ResponseJson<'completeDrop', 200>>>,
   Check<Same<DropView, ResponseJson<'deleteDrop', 200>>>,
   Check<Same<DropView, ResponseJson<'getDrop', 200>>>,
+  // The document's codes are exactly the catalogue's (src/core/errors.ts).
+  Check<Same<ErrorCode, components['schemas']['Error']['error']['code']>>,
   // Every code the document lists is a string the SDK's error carries (code is a plain string there).
   Check<ResponseJson<'getDrop', 404> extends ApiErrorBody ? true : false>,
 ];
