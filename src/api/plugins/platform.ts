@@ -145,5 +145,6 @@ export default fp(async function platform(app: FastifyInstance) {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The document does not list itself (nor the UI's routes under /docs, which swagger-ui hides).
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 });
