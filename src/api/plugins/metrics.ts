@@ -77,6 +77,8 @@ export default fp(async function metrics(app: FastifyInstance) {
     },
   });
 
+  // Hidden from the OpenAPI document: Prometheus text for operators' scrapers, not an api to
+  // integrate with (the document's front page says so).
   app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (req, reply) => {
     if (token) {
       const sent = bearerKey(req);

@@ -9,7 +9,14 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { DropService } from '../services/drops.js';
-import { DropParams, ErrorResponse } from '../schemas/drops.js';
+import { DropParams } from '../schemas/drops.js';
+import { COMMON_ERRORS, errorResponses, security } from '../schemas/responses.js';
+
+const Redirect = (description: string) => ({
+  description,
+  type: 'null' as const,
+  headers: { location: { type: 'string', format: 'uri', description: 'Where to go: a presigned URL that lives minutes.' } },
+});
 
 export default async function downloadRoutes(app: FastifyInstance, opts: { drops: DropService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -21,8 +28,15 @@ export default async function downloadRoutes(app: FastifyInstance, opts: { drops
       schema: {
         tags: ['share'],
         summary: 'Redirect (302) to a short-lived download URL; the file comes as an attachment under its name',
+        description:
+          'Not JSON: a 302 whose `Location` is a presigned S3 GET (`Content-Disposition: attachment`, the sniffed type). For a drop with `maxDownloads`, each 302 to the file counts one download. `HEAD` answers what a `GET` would without counting; for a limited drop it redirects to the share page instead.',
+        operationId: 'downloadDrop',
+        security: security.anonymous,
         params: DropParams,
-        response: { 302: Type.Null(), 404: ErrorResponse, 409: ErrorResponse, 410: ErrorResponse },
+        response: {
+          302: Redirect('To the file (or, for `HEAD` of a limited drop, to the share page).'),
+          ...errorResponses(...COMMON_ERRORS, 'DROP_NOT_FOUND', 'DROP_NOT_READY', 'DROP_EXPIRED', 'DOWNLOAD_LIMIT_REACHED', 'STORAGE_BUSY'),
+        },
       },
     },
     async (req, reply) => {
@@ -38,8 +52,14 @@ export default async function downloadRoutes(app: FastifyInstance, opts: { drops
       schema: {
         tags: ['share'],
         summary: 'Redirect (302) to a thumbnail (WebP)',
-        params: Type.Object({ id: DropParams.properties.id, w: Type.Integer({ minimum: 1, maximum: 8192 }) }),
-        response: { 302: Type.Null(), 404: ErrorResponse },
+        description: 'Not JSON: a 302 to a presigned GET of an `image/webp` thumbnail. `w` is one of the `thumbnails[].width` of the drop view.',
+        operationId: 'getThumbnail',
+        security: security.anonymous,
+        params: Type.Object({ id: DropParams.properties.id, w: Type.Integer({ minimum: 1, maximum: 8192, description: 'Thumbnail width in pixels', examples: [256] }) }),
+        response: {
+          302: Redirect('To the thumbnail.'),
+          ...errorResponses(...COMMON_ERRORS, 'DROP_NOT_FOUND', 'THUMBNAIL_NOT_FOUND', 'DROP_EXPIRED'),
+        },
       },
     },
     async (req, reply) => {

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { described, examples } from '../schemas/examples.js';
 import { isTerminal, uploadDeadline } from '../../core/manifest.js';
 import { dropView } from '../drop-view.js';
 import type { DropService } from '../services/drops.js';
@@ -12,14 +13,13 @@ import {
   CreateDropResponse,
   DropParams,
   DropView,
-  ErrorResponse,
   PartsBody,
   PartsResponse,
   UploadedPartsResponse,
 } from '../schemas/drops.js';
+import { COMMON_ERRORS, JSON_BODY_ERRORS, errorResponses, security } from '../schemas/responses.js';
 import { clientId, makeUploaderCheck, ownerToken } from '../plugins/auth.js';
 
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
 const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String({ description: 'The drop\'s owner token.' })) });
 
 export default async function dropsRoutes(app: FastifyInstance, opts: { drops: DropService; events: EventStreams }) {
@@ -34,8 +34,13 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
       schema: {
         tags: ['drops'],
         summary: 'Create a drop: an upload ticket with its first part URLs and the share link',
-        body: CreateDropBody,
-        response: { 201: CreateDropResponse, ...errors(400, 401, 413, 429, 503) },
+        operationId: 'createDrop',
+        security: security.uploader(app.config.DROPSHIP_PUBLIC_UPLOADS),
+        body: described(CreateDropBody, 'What is about to be uploaded.', examples.createDrop),
+        response: {
+          201: described(CreateDropResponse, 'The ticket: keep `ownerToken`, PUT the parts, then complete.', examples.ticket),
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'FILE_TOO_LARGE', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
+        },
       },
     },
     async (req, reply) => {
@@ -65,10 +70,15 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
       schema: {
         tags: ['drops'],
         summary: 'Sign a batch of part URLs (each bound to its exact size)',
+        operationId: 'signParts',
+        security: security.owner,
         params: DropParams,
         headers: OwnerHeader,
-        body: PartsBody,
-        response: { 200: PartsResponse, ...errors(400, 401, 403, 404, 409, 410) },
+        body: described(PartsBody, 'Part numbers to sign, at most DROPSHIP_PARTS_PER_BATCH.', examples.partNumbers),
+        response: {
+          200: described(PartsResponse, 'One signed URL per part asked for.', examples.signedParts),
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'PART_NUMBER_INVALID', 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'DROP_NOT_UPLOADING', 'DROP_EXPIRED', 'STORAGE_BUSY'),
+        },
       },
     },
     async (req) => ({ parts: await drops.signParts(req.params.id, ownerToken(req), req.body.partNumbers) }),
@@ -80,9 +90,14 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
       schema: {
         tags: ['drops'],
         summary: 'Parts already in S3, for resuming an upload',
+        operationId: 'listParts',
+        security: security.owner,
         params: DropParams,
         headers: OwnerHeader,
-        response: { 200: UploadedPartsResponse, ...errors(401, 403, 404, 409, 410) },
+        response: {
+          200: described(UploadedPartsResponse, 'The plan and the parts S3 holds so far.', examples.uploadedParts),
+          ...errorResponses(...COMMON_ERRORS, 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'DROP_NOT_UPLOADING', 'DROP_EXPIRED', 'STORAGE_BUSY'),
+        },
       },
     },
     async (req) => {
@@ -97,10 +112,28 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
       schema: {
         tags: ['drops'],
         summary: 'Finish the upload after checking every part against the plan; idempotent',
+        operationId: 'completeDrop',
+        security: security.owner,
         params: DropParams,
         headers: OwnerHeader,
-        body: CompleteBody,
-        response: { 200: DropView, ...errors(400, 401, 403, 404, 409, 410) },
+        body: described(CompleteBody, 'Optionally the ETag of every part, checked against what S3 holds; `{}` lets the server read them.', examples.complete),
+        response: {
+          200: described(DropView, 'The drop, now `processing` (or already `ready`).', examples.processingView),
+          ...errorResponses(
+            ...COMMON_ERRORS,
+            ...JSON_BODY_ERRORS,
+            'UNAUTHORIZED',
+            'OWNER_TOKEN_INVALID',
+            'DROP_NOT_FOUND',
+            'DROP_NOT_UPLOADING',
+            'PART_MISSING',
+            'PART_UNEXPECTED',
+            'PART_SIZE_MISMATCH',
+            'PART_ETAG_MISMATCH',
+            'DROP_EXPIRED',
+            'STORAGE_BUSY',
+          ),
+        },
       },
     },
     async (req) => dropView(await drops.complete(req.params.id, ownerToken(req), req.body?.parts), base),
@@ -112,9 +145,15 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
       schema: {
         tags: ['drops'],
         summary: 'Abort the upload or delete the drop (its file and thumbnails); idempotent',
+        operationId: 'deleteDrop',
+        security: security.owner,
         params: DropParams,
         headers: OwnerHeader,
-        response: { 200: DropView, ...errors(401, 403, 404) },
+        response: {
+          200: described(DropView, 'The drop, now `cancelled` (its manifest stays as a tombstone).', examples.cancelledView),
+          // A DELETE may carry a body: nothing reads it, but a body of another type is still refused (415).
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'STORAGE_BUSY'),
+        },
       },
     },
     async (req) => dropView(await drops.cancel(req.params.id, ownerToken(req)), base),
@@ -126,8 +165,13 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
       schema: {
         tags: ['drops'],
         summary: 'Status of a drop (anyone holding the id)',
+        operationId: 'getDrop',
+        security: security.anonymous,
         params: DropParams,
-        response: { 200: DropView, ...errors(404, 410) },
+        response: {
+          200: described(DropView, 'The drop as anyone holding its id sees it.', examples.readyView),
+          ...errorResponses(...COMMON_ERRORS, 'DROP_NOT_FOUND', 'STORAGE_BUSY'),
+        },
       },
     },
     async (req, reply) => {
@@ -143,9 +187,17 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
       schema: {
         tags: ['drops'],
         summary: 'Server-sent events: `status` with the drop view on every change, until ready/failed/cancelled/expired',
+        operationId: 'watchDrop',
+        security: security.anonymous,
         params: DropParams,
-        produces: ['text/event-stream'],
-        response: { 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
+        response: {
+          200: {
+            description:
+              'A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown.',
+            content: { 'text/event-stream': { schema: Type.String(), example: examples.eventStream } },
+          },
+          ...errorResponses(...COMMON_ERRORS, 'DROP_NOT_FOUND', 'TOO_MANY_EVENT_STREAMS', 'EVENT_STREAMS_FULL'),
+        },
       },
     },
     async (req, reply) => {

@@ -12,12 +12,13 @@ import { dropView } from '../drop-view.js';
 import { pagePolicies } from '../share/csp.js';
 import { renderNotFoundPage, renderSharePage } from '../share/page.js';
 import type { WebAssets } from '../share/assets.js';
+import { errorResponses, security } from '../schemas/responses.js';
 
 /** The share page's own script and styles in the Vite build (src/web/vite.config.ts). */
 export const SHARE_ENTRY = 'share.ts';
 export const ICON = 'favicon.svg';
 
-const HtmlPage = { content: { 'text/html': { schema: Type.String() } } };
+const HtmlPage = (description: string) => ({ description, content: { 'text/html': { schema: Type.String() } } });
 
 export default async function shareRoutes(app: FastifyInstance, opts: { drops: DropService; assets: WebAssets }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -32,9 +33,16 @@ export default async function shareRoutes(app: FastifyInstance, opts: { drops: D
         tags: ['share'],
         summary: 'Share page (HTML): name, size, preview, download button, live status',
         // Malformed ids are answered with the same 404 page as unknown ones, so no maxLength 400 here.
-        params: Type.Object({ id: Type.String({ maxLength: 512 }) }),
-        produces: ['text/html'],
-        response: { 200: HtmlPage, 404: HtmlPage },
+        description:
+          'For people, not programs: the page a `shareUrl` opens. Programs read `GET /v1/drops/{id}` instead. Rate limiting and storage failures answer the JSON `Error`.',
+        operationId: 'sharePage',
+        security: security.anonymous,
+        params: Type.Object({ id: Type.String({ maxLength: 512, description: 'Drop id' }) }),
+        response: {
+          200: HtmlPage('The share page (HTML), whatever the drop\'s status.'),
+          404: HtmlPage('A "no such drop" page (HTML), for unknown and malformed ids alike.'),
+          ...errorResponses('VALIDATION_FAILED', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE', 'STORAGE_BUSY'),
+        },
       },
     },
     async (req, reply) => {

@@ -13,7 +13,8 @@ import { fail, type DropshipError } from '../../core/errors.js';
 import { sanitizeName } from '../../core/names.js';
 import { makeUploaderCheck } from '../plugins/auth.js';
 import type { StreamService } from '../services/stream.js';
-import { ErrorResponse } from '../schemas/drops.js';
+import { COMMON_ERRORS, errorResponses, security } from '../schemas/responses.js';
+import { examples } from '../schemas/examples.js';
 
 const RETRY_AFTER_S = 5;
 
@@ -102,15 +103,56 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     }
   };
 
-  const schema = (summary: string) => ({
-    tags: ['drops'],
+  const schema = (summary: string, operationId: string) => ({
+    tags: ['stream'],
     summary,
-    params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 1024 }) }),
-    response: { 201: Type.String({ description: 'The share URL' }), ...Object.fromEntries([400, 401, 408, 413, 429, 503].map((c) => [c, ErrorResponse])) },
+    description: `Not JSON: the request body is the file, raw bytes of any content type (no parser reads it), with a Content-Length or chunked. At most ${limit} bytes. The answer comes only once S3 holds every byte; any failure rolls back (no partial object, no drop). Keep \`X-Owner-Token\` to delete the drop.`,
+    operationId,
+    security: security.uploader(config.DROPSHIP_PUBLIC_UPLOADS),
+    params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 1024, description: 'The file name (URL-encoded)', examples: ['photo.jpg'] }) }),
+    response: {
+      201: {
+        description: 'The drop exists: its share URL as text (with a newline).',
+        content: { 'text/plain': { schema: Type.String(), example: examples.shareUrlText } },
+        headers: {
+          location: { type: 'string', format: 'uri', description: 'The share URL.' },
+          'x-drop-id': { type: 'string', description: 'The drop id.' },
+          'x-owner-token': { type: 'string', description: 'The owner token (for DELETE /v1/drops/{id}); shown once.' },
+        },
+      },
+      ...errorResponses(
+        ...COMMON_ERRORS,
+        'NAME_INVALID',
+        'LENGTH_MISMATCH',
+        'UNAUTHORIZED',
+        'STREAM_IDLE_TIMEOUT',
+        'STREAM_TOO_SLOW',
+        'STREAM_TOO_LONG',
+        'FILE_TOO_LARGE',
+        'TOO_MANY_STREAMS',
+        'STREAM_SLOTS_FULL',
+      ),
+    },
   });
+  /** The document's request body (docs only: the route's validation never sees a body schema). */
+  const rawBody = {
+    swaggerTransform: ({ schema, url }: { schema: object; url: string }) => ({
+      schema: {
+        ...schema,
+        body: {
+          content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The file\'s bytes.' } } },
+        },
+      },
+      url,
+    }),
+  };
   // `streaming` exempts these routes from the whole-request deadline (plugins/timeouts.ts):
   // a large body legitimately takes long; the idle timeout guards them instead.
-  const routeOpts = { bodyLimit: Number.MAX_SAFE_INTEGER, config: { streaming: true } };
-  r.put('/v1/stream/:name', { ...routeOpts, schema: schema('Stream a file through the server into S3 (curl -T); answers with the share URL') }, handler);
-  r.put('/:name', { ...routeOpts, schema: schema('Shortcut for `curl -T file http://host/`') }, handler);
+  const routeOpts = { bodyLimit: Number.MAX_SAFE_INTEGER, config: { streaming: true, ...rawBody } };
+  r.put(
+    '/v1/stream/:name',
+    { ...routeOpts, schema: schema('Stream a file through the server into S3 (curl -T); answers with the share URL', 'streamUpload') },
+    handler,
+  );
+  r.put('/:name', { ...routeOpts, schema: schema('Shortcut for `curl -T file http://host/`', 'streamUploadShortcut') }, handler);
 }

@@ -52,12 +52,14 @@ import {
   SignedPartResponse,
   UploadParams,
   EmptyResponse,
-  uppyErrors as errors,
+  OWNER_COOKIE,
   type Count,
 } from '../schemas/uppy.js';
+import { COMMON_ERRORS, JSON_BODY_ERRORS, errorResponses, security } from '../schemas/responses.js';
+import { described, examples } from '../schemas/examples.js';
 import { makeUploaderCheck, ownerToken } from '../plugins/auth.js';
 
-export const OWNER_COOKIE = 'dropship_uppy';
+export { OWNER_COOKIE };
 
 const toCount = (v: Count | undefined) => (v === undefined ? undefined : Number(v));
 
@@ -116,8 +118,18 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: create a multipart upload (a new drop planned the way Uppy cuts the file)',
-        body: CreateBody,
-        response: { 200: CreateResponse, ...errors(400, 401, 413, 429, 503) },
+        description:
+          'Companion\'s `createMultipartUpload`. The file size must come in `metadata.size` (or `size`); the part size is the one Uppy\'s S3 uploader computes (ceil(size / 10,000), at least 5 MiB) or `metadata.partSize`. Sets the owner cookie for the routes that follow.',
+        operationId: 'uppyCreateMultipartUpload',
+        security: security.uploader(config.DROPSHIP_PUBLIC_UPLOADS),
+        body: described(CreateBody, 'The file Uppy is about to upload.', examples.uppy.create),
+        response: {
+          200: {
+            ...described(CreateResponse, 'The new drop\'s upload; the owner cookie is set.', examples.uppy.created),
+            headers: { 'set-cookie': { type: 'string', description: `\`${OWNER_COOKIE}=<owner token>; Path=/s3/multipart/{uploadId}; HttpOnly; SameSite=Strict\`` } },
+          },
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'FILE_TOO_LARGE', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
+        },
       },
     },
     async (req, reply) => {
@@ -160,12 +172,14 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: parts already uploaded (resume)',
+        operationId: 'uppyListParts',
+        security: security.uppyOwner,
         params: UploadParams,
         querystring: KeyQuery,
         headers: OwnerHeader,
         response: {
-          200: PartsListResponse,
-          ...errors(401, 403, 404, 409, 410),
+          200: described(PartsListResponse, 'The parts S3 holds so far.', examples.uppy.parts),
+          ...errorResponses(...COMMON_ERRORS, 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'DROP_NOT_UPLOADING', 'DROP_EXPIRED', 'STORAGE_BUSY'),
         },
       },
     },
@@ -183,12 +197,14 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: sign several part URLs',
+        operationId: 'uppySignParts',
+        security: security.uppyOwner,
         params: UploadParams,
         querystring: BatchQuery,
         headers: OwnerHeader,
         response: {
-          200: PresignedUrlsResponse,
-          ...errors(400, 401, 403, 404, 409, 410),
+          200: described(PresignedUrlsResponse, 'One URL per part number asked for, each bound to the part\'s exact size.', examples.uppy.batch),
+          ...errorResponses(...COMMON_ERRORS, 'PART_NUMBER_INVALID', 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'DROP_NOT_UPLOADING', 'DROP_EXPIRED', 'STORAGE_BUSY'),
         },
       },
     },
@@ -207,12 +223,14 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: sign one part URL (bound to the part\'s exact size)',
+        operationId: 'uppySignPart',
+        security: security.uppyOwner,
         params: PartParams,
         querystring: KeyQuery,
         headers: OwnerHeader,
         response: {
-          200: SignedPartResponse,
-          ...errors(400, 401, 403, 404, 409, 410),
+          200: described(SignedPartResponse, 'The part\'s URL and how long it lives.', examples.uppy.signed),
+          ...errorResponses(...COMMON_ERRORS, 'PART_NUMBER_INVALID', 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'DROP_NOT_UPLOADING', 'DROP_EXPIRED', 'STORAGE_BUSY'),
         },
       },
     },
@@ -229,13 +247,26 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: finish the upload (the drop moves to processing)',
+        operationId: 'uppyCompleteMultipartUpload',
+        security: security.uppyOwner,
         params: UploadParams,
         querystring: KeyQuery,
         headers: OwnerHeader,
-        body: CompleteBody,
+        body: described(CompleteBody, 'Every part with the ETag S3 answered for it.', examples.uppy.complete),
         response: {
-          200: CompleteResponse,
-          ...errors(400, 401, 403, 404, 409, 410),
+          200: described(CompleteResponse, 'The drop is complete; the owner cookie is cleared.', examples.uppy.completed),
+          ...errorResponses(
+            ...COMMON_ERRORS,
+            ...JSON_BODY_ERRORS,
+            'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND',
+            'DROP_NOT_UPLOADING',
+            'PART_MISSING',
+            'PART_UNEXPECTED',
+            'PART_SIZE_MISMATCH',
+            'PART_ETAG_MISMATCH',
+            'DROP_EXPIRED',
+            'STORAGE_BUSY',
+          ),
         },
       },
     },
@@ -258,10 +289,15 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: abort the upload (the drop is cancelled; S3 drops its parts)',
+        operationId: 'uppyAbortMultipartUpload',
+        security: security.uppyOwner,
         params: UploadParams,
         querystring: KeyQuery,
         headers: OwnerHeader,
-        response: { 200: EmptyResponse, ...errors(401, 403, 404) },
+        response: {
+          200: described(EmptyResponse, 'Aborted; the owner cookie is cleared.', [{}]),
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'UNAUTHORIZED', 'OWNER_TOKEN_INVALID', 'DROP_NOT_FOUND', 'STORAGE_BUSY'),
+        },
       },
     },
     async (req, reply) => {
@@ -278,10 +314,14 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       schema: {
         tags: ['uppy'],
         summary: 'Uppy: one-request upload — an S3 POST policy for exactly metadata[size] bytes',
+        description:
+          'Companion\'s `getUploadParameters`, for files up to 5 GiB: POST the `fields` and the file (last) as `multipart/form-data` to `url`. Nothing calls back when the POST is done: the worker moves the drop to `ready` when S3 reports the object. Only a script\'s `fetch` from this origin or an allowed one may call it (`Sec-Fetch-*`, `Origin`).',
+        operationId: 'uppyGetUploadParameters',
+        security: security.uploader(config.DROPSHIP_PUBLIC_UPLOADS),
         querystring: ParamsQuery,
         response: {
-          200: ParamsResponse,
-          ...errors(400, 401, 403, 413, 429, 503),
+          200: described(ParamsResponse, 'The POST policy, bound to this key and exactly this size.', examples.uppy.params),
+          ...errorResponses(...COMMON_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'CROSS_SITE_REFUSED', 'FILE_TOO_LARGE', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
         },
       },
     },

@@ -43,8 +43,10 @@ export default async function webRoutes(app: FastifyInstance, opts: { assets: We
   app.get(
     '/',
     {
+      // Hidden from the OpenAPI document: a page for browsers (HTML, then its scripts call the
+      // api documented there) and usage text for shells, nothing a program integrates with.
       schema: {
-        tags: ['share'],
+        hide: true,
         summary: 'The upload app (HTML); command-line clients (curl, Wget, HTTPie) get plain-text usage',
         produces: ['text/html', 'text/plain'],
         response: { 200: HtmlPage, 503: HtmlPage },

@@ -7,18 +7,10 @@ import { Type, type Static } from 'typebox';
 import { DROP_STATUSES, THUMBNAIL_STATES } from '../../core/manifest.js';
 import { MAX_OBJECT_SIZE, MAX_PARTS } from '../../core/parts.js';
 
-export const ErrorResponse = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String({ description: 'Stable machine-readable code (see docs/api.md).' }),
-      message: Type.String(),
-      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    }),
-  },
-  { $id: 'Error' },
-);
+/** An error answer: a reference to the shared `Error` component (schemas/responses.ts). */
+export const ErrorResponse = Type.Ref('Error', { description: 'An error: branch on `error.code`.' });
 
-export const DropParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'Drop id' }) });
+export const DropParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'Drop id', examples: ['V1StGXR8_Z5jdHi6B-myT'] }) });
 
 export const CreateDropBody = Type.Object(
   {

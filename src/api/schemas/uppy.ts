@@ -1,9 +1,9 @@
 /** TypeBox schemas of the Companion-compatible Uppy routes (src/api/routes/uppy.ts). */
 import { Type, type Static } from 'typebox';
 import { MAX_PARTS } from '../../core/parts.js';
-import { ErrorResponse } from './drops.js';
 
-export const uppyErrors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
+/** The owner cookie POST /s3/multipart sets (`Path=/s3/multipart/{uploadId}`, HttpOnly). */
+export const OWNER_COOKIE = 'dropship_uppy';
 
 export const Count = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]{1,16}$' })]);
 export const Metadata = Type.Object(
@@ -30,15 +30,19 @@ export const CreateResponse = Type.Object({
   partSize: Type.Integer(),
   partCount: Type.Integer(),
 });
-export const UploadParams = Type.Object({ uploadId: Type.String({ minLength: 1, maxLength: 1024 }) });
+export const UploadParams = Type.Object({
+  uploadId: Type.String({ minLength: 1, maxLength: 1024, description: 'The S3 multipart upload id `POST /s3/multipart` answered.' }),
+});
 export const PartParams = Type.Object({
   uploadId: UploadParams.properties.uploadId,
-  partNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS }),
+  partNumber: Type.Integer({ minimum: 1, maximum: MAX_PARTS, description: 'The part to sign (1-based).', examples: [1] }),
 });
-export const KeyQuery = Type.Object({ key: Type.String({ minLength: 1, maxLength: 1024 }) });
+export const KeyQuery = Type.Object({
+  key: Type.String({ minLength: 1, maxLength: 1024, description: 'The object key `POST /s3/multipart` answered (`drops/{id}/original`).' }),
+});
 export const BatchQuery = Type.Object({
   key: KeyQuery.properties.key,
-  partNumbers: Type.String({ pattern: '^[0-9]{1,5}(,[0-9]{1,5}){0,9999}$' }),
+  partNumbers: Type.String({ pattern: '^[0-9]{1,5}(,[0-9]{1,5}){0,9999}$', description: 'Comma-separated part numbers.', examples: ['1,2,3'] }),
 });
 export const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String()) });
 export const CompleteBody = Type.Object({
@@ -49,9 +53,11 @@ export const CompleteBody = Type.Object({
 });
 export const ParamsQuery = Type.Object(
   {
-    filename: Type.String({ minLength: 1, maxLength: 1024 }),
-    type: Type.Optional(Type.String({ maxLength: 255 })),
-    'metadata[size]': Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })),
+    filename: Type.String({ minLength: 1, maxLength: 1024, description: 'The file name.', examples: ['photo.jpg'] }),
+    type: Type.Optional(Type.String({ maxLength: 255, description: 'Declared media type.', examples: ['image/jpeg'] })),
+    'metadata[size]': Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,16}$', description: 'The exact size in bytes (required; Uppy sends its file meta as `metadata[...]`).', examples: ['3145728'] }),
+    ),
   },
   { additionalProperties: true },
 );
