@@ -65,7 +65,12 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_TICKET_PARTS: Int(16, 1, 'Part URLs signed into the ticket itself (enough to start; clients sign the rest in batches as they go).', 10_000),
   DROPSHIP_MAX_OPEN_TICKETS: Int(100, 1, 'Open (uploading) drops one API key or IP may hold.'),
   DROPSHIP_UPLOAD_SLOTS: Int(10_000, 1, 'Open uploads this api replica accepts before answering 503.'),
-  DROPSHIP_RATE_LIMIT: Int(600, 1, 'Requests per minute per API key or IP.'),
+  DROPSHIP_RATE_LIMIT: Int(600, 1, 'Api requests per minute per API key or IP.'),
+  DROPSHIP_PAGE_RATE_LIMIT: Int(
+    3000,
+    1,
+    'Page requests per minute per IP (the upload page and its files, share pages, thumbnails, download links), counted apart from api requests.',
+  ),
   DROPSHIP_EVENT_STREAMS: Int(2000, 1, 'Server-sent event streams (GET /v1/drops/:id/events) this api replica holds open before answering 503.'),
   DROPSHIP_EVENT_STREAMS_PER_CLIENT: Int(20, 1, 'Event streams one client (address, IPv6 /64) may hold open before answering 429.'),
   DROPSHIP_EVENT_POLL_MS: Int(1000, 100, 'How often the one shared poll of a watched drop reads its manifest.', 60_000),

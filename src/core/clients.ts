@@ -39,3 +39,19 @@ export function clientKey(addr: string): string {
     .map((x) => x.toString(16))
     .join(':')}::/64`;
 }
+
+/**
+ * Requests a person's browser makes to show a page: the upload app and its files, a share
+ * page, its thumbnails and its download link. They get their own per-client budget, so an
+ * office behind one address viewing share pages never spends the api's.
+ */
+export function isPageRequest(method: string, url: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const path = url.split('?', 1)[0]!;
+  return (
+    path === '/' ||
+    path === '/favicon.svg' ||
+    path.startsWith('/assets/') ||
+    /^\/d\/[^/]+(?:\/download|\/thumb\/\d+)?$/.test(path)
+  );
+}

@@ -1,6 +1,6 @@
 /** Per-client buckets (src/core/clients.ts): IPv4 by address, IPv6 by /64. */
 import { describe, expect, it } from 'vitest';
-import { clientKey, ipv6Groups } from '../../src/core/clients.js';
+import { clientKey, ipv6Groups, isPageRequest } from '../../src/core/clients.js';
 
 describe('clientKey', () => {
   it.each([
@@ -36,5 +36,26 @@ describe('clientKey', () => {
     ['1:::2', undefined],
   ])('ipv6Groups(%s)', (addr, groups) => {
     expect(ipv6Groups(addr)).toEqual(groups);
+  });
+});
+
+describe('isPageRequest: what counts against the page budget', () => {
+  it.each([
+    ['GET', '/', true],
+    ['GET', '/?x=1', true],
+    ['GET', '/favicon.svg', true],
+    ['GET', '/assets/share-abc123.js', true],
+    ['GET', '/d/V1StGXR8_Z5jdHi6B-myT', true],
+    ['HEAD', '/d/V1StGXR8_Z5jdHi6B-myT/download', true],
+    ['GET', '/d/V1StGXR8_Z5jdHi6B-myT/thumb/256', true],
+    ['GET', '/d/V1StGXR8_Z5jdHi6B-myT/thumb/big', false],
+    ['GET', '/d/V1StGXR8_Z5jdHi6B-myT/other', false],
+    ['POST', '/d/V1StGXR8_Z5jdHi6B-myT', false],
+    ['GET', '/v1/drops/V1StGXR8_Z5jdHi6B-myT', false],
+    ['GET', '/s3/params', false],
+    ['PUT', '/photo.jpg', false],
+    ['GET', '/metrics', false],
+  ])('%s %s → %s', (method, url, expected) => {
+    expect(isPageRequest(method, url)).toBe(expected);
   });
 });

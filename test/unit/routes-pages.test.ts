@@ -57,7 +57,7 @@ describe('error pages for browsers on /d/…', () => {
   });
 
   it('a rate-limited share page is a 429 page with Retry-After, not JSON', async () => {
-    const limited = await memoryApp({ DROPSHIP_RATE_LIMIT: '2' });
+    const limited = await memoryApp({ DROPSHIP_RATE_LIMIT: '2', DROPSHIP_PAGE_RATE_LIMIT: '2' });
     try {
       for (let i = 0; i < 2; i++) await limited.call('GET', `/d/${UNKNOWN}`, { headers: BROWSER });
       const r = await limited.call('GET', `/d/${UNKNOWN}`, { headers: BROWSER });
@@ -66,6 +66,7 @@ describe('error pages for browsers on /d/…', () => {
       expect(r.body).toContain('Too many requests');
       expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
       // The api itself keeps answering programs in JSON.
+      for (let i = 0; i < 2; i++) await limited.call('GET', `/v1/drops/${UNKNOWN}`);
       const api = await limited.call('GET', `/v1/drops/${UNKNOWN}`, { headers: { accept: 'text/html' } });
       expect(api.statusCode).toBe(429);
       expect(api.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
@@ -79,5 +80,26 @@ describe('error pages for browsers on /d/…', () => {
     const id = created.json<{ id: string }>().id;
     const r = await t.call('GET', `/d/${id}/download`, { headers: BROWSER });
     expect(r.body).not.toContain('<script>alert');
+  });
+});
+
+describe('page views have a budget of their own', () => {
+  it('share views (page, thumbnail, download link) do not spend the api budget, and api calls do not spend theirs', async () => {
+    const app = await memoryApp({ DROPSHIP_RATE_LIMIT: '3', DROPSHIP_PAGE_RATE_LIMIT: '20' });
+    try {
+      for (let i = 0; i < 5; i++) {
+        for (const path of [`/d/${UNKNOWN}`, `/d/${UNKNOWN}/thumb/256`, `/d/${UNKNOWN}/download`]) {
+          expect((await app.call('GET', path, { headers: BROWSER })).statusCode).toBe(404);
+        }
+      }
+      // 15 page requests made; the api still has all 3 of its own.
+      for (let i = 0; i < 3; i++) expect((await app.call('GET', `/v1/drops/${UNKNOWN}`)).statusCode).toBe(404);
+      expect((await app.call('GET', `/v1/drops/${UNKNOWN}`)).statusCode).toBe(429);
+      // ...and the exhausted api budget leaves pages working, up to theirs.
+      for (let i = 0; i < 5; i++) expect((await app.call('GET', `/d/${UNKNOWN}`, { headers: BROWSER })).statusCode).toBe(404);
+      expect((await app.call('GET', `/d/${UNKNOWN}`, { headers: BROWSER })).statusCode).toBe(429);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import { clientId, makeKeyCheck } from './auth.js';
+import { isPageRequest } from '../../core/clients.js';
 import { ErrorBody } from '../schemas/responses.js';
 import { OWNER_COOKIE } from '../schemas/uppy.js';
 
@@ -88,9 +89,11 @@ export default fp(async function platform(app: FastifyInstance) {
   });
 
   await app.register(rateLimit, {
-    max: config.DROPSHIP_RATE_LIMIT,
+    // Page views (share pages, their thumbnails and files, download links) count in a budget
+    // of their own, apart from api calls: one share view is several requests.
+    max: (req) => (isPageRequest(req.method, req.url) ? config.DROPSHIP_PAGE_RATE_LIMIT : config.DROPSHIP_RATE_LIMIT),
     timeWindow: 60_000,
-    keyGenerator: (req) => verifiedKey(req) ?? clientId(req),
+    keyGenerator: (req) => `${isPageRequest(req.method, req.url) ? 'page:' : ''}${verifiedKey(req) ?? clientId(req)}`,
     errorResponseBuilder: (_req, ctx) => {
       const err = new Error(`rate limit: at most ${ctx.max} requests per minute; retry in ${ctx.after}`) as Error & {
         statusCode: number;
