@@ -161,7 +161,7 @@ export function watchDeadLetters(dlq: Pick<Queue, 'size'>, opts: { intervalMs: n
   const check = async () => {
     try {
       const depth = await dlq.size();
-      if (depth > 0) opts.log.warn({ dlqDepth: depth }, 'webhook deliveries in the dead-letter queue (see docs/webhooks.md to redrive)');
+      if (depth > 0) opts.log.warn({ dlqDepth: depth }, 'webhook deliveries in the dead-letter queue');
       else if (last !== 0) opts.log.debug({ dlqDepth: 0 }, 'webhook dead-letter queue empty');
       last = depth;
     } catch (err) {
