@@ -18,6 +18,7 @@ import { createMessageHandler } from '../../src/worker/handler.js';
 import { createSweep } from '../../src/worker/sweeper.js';
 import { createDeliveryHandler, receiverLookup, startDeliveries } from '../../src/worker/deliveries.js';
 import type { RunningWorker } from '../../src/worker/worker.js';
+import { createLambdaHandler } from '../../src/worker/lambda.js';
 import { memoryApp } from '../support/memory-app.js';
 
 const log = pino({ level: 'silent' });
@@ -298,5 +299,48 @@ describe('who announces', () => {
     expect(outcomes).toEqual(['done', 'done', 'done', 'done', 'done', 'skipped']);
     expect(requeued.every((d) => d > 0)).toBe(true);
     expect(f.seen).toEqual([]);
+  });
+});
+
+describe('on Lambda', () => {
+  it('records from the deliveries queue are deliveries: a failed one gets the schedule\'s next delay and is reported; S3 events go to the handler', async () => {
+    const queue = memoryQueue();
+    const receivers = [rx('https://down.example/'), rx('https://up.example/')];
+    await createAnnouncer({ queue, targetsFor: webhookTargets(receivers), publicUrl: 'http://x' }).announce('drop.ready', readyDrop());
+    const received = await queue.receive({ max: 10, waitSeconds: 0, visibilitySeconds: 30 });
+    const f = fakeFetch((url) => (url.includes('down') ? 503 : 200));
+    const delays: { receipt: string; seconds: number }[] = [];
+    const s3Bodies: string[] = [];
+    const lambda = createLambdaHandler({
+      handle: async (body) => (s3Bodies.push(body), { outcome: 'done', reason: 'ok' }),
+      log,
+      concurrency: 2,
+      deliveries: {
+        isDelivery: (r) => r.eventSourceARN?.endsWith(':dropship-deliveries') ?? false,
+        handle: createDeliveryHandler({
+          manifests: createManifestRepo(memoryStore()),
+          receiver: receiverLookup(receivers),
+          requeue: async () => {},
+          timeoutMs: 1000,
+          clock: () => new Date(),
+          log,
+          fetch: f.fn,
+        }),
+        queue: { setVisibility: async (e) => (delays.push(...e), []) },
+        schedule: [30, 600],
+      },
+    });
+    const arn = 'arn:aws:sqs:us-east-1:000000000000:dropship-deliveries';
+    const r = await lambda({
+      Records: [
+        ...received.map((m) => ({ messageId: m.id, receiptHandle: m.receipt, body: m.body, attributes: { ApproximateReceiveCount: '2' }, eventSourceARN: arn })),
+        { messageId: 's3', body: '{"Records":[]}', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:dropship-events' },
+      ],
+    });
+    const down = received.find((m) => m.body.includes('down.example'))!;
+    expect(r).toEqual({ batchItemFailures: [{ itemIdentifier: down.id }] });
+    expect(delays).toEqual([{ receipt: down.receipt, seconds: 600 }]);
+    expect(s3Bodies).toEqual(['{"Records":[]}']);
+    expect(f.seen.map((x) => x.url).sort()).toEqual(['https://down.example/', 'https://up.example/']);
   });
 });
