@@ -268,6 +268,26 @@ describe('who announces', () => {
     }
   });
 
+  it('a DELETE whose drop.deleted cannot be enqueued answers 503 and changes nothing; the retry deletes', async () => {
+    const hooks = JSON.stringify([{ url: 'https://a.example/hook', secret: SECRET, events: ['drop.deleted'] }]);
+    const s = await memoryApp({ DROPSHIP_WEBHOOKS: hooks });
+    try {
+      const created = (await s.call('POST', '/v1/drops', { body: { name: 'a.txt', size: 5 } })).json<{ id: string; ownerToken: string }>();
+      const send = s.deliveries.send.bind(s.deliveries);
+      s.deliveries.send = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      const refused = await s.call('DELETE', `/v1/drops/${created.id}`, { owner: created.ownerToken });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ error: { code: 'STORAGE_UNAVAILABLE' } });
+      expect((await s.manifests.get(created.id))!.manifest.status).toBe('uploading');
+      s.deliveries.send = send;
+      expect((await s.call('DELETE', `/v1/drops/${created.id}`, { owner: created.ownerToken })).statusCode).toBe(200);
+      expect((await s.manifests.get(created.id))!.manifest.status).toBe('cancelled');
+      expect(s.deliveries.depth()).toBe(1);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a drop.deleted whose cancel was never written is checked again, delayed, and never delivered', async () => {
     const store = memoryStore();
     const manifests = createManifestRepo(store);
