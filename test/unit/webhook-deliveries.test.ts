@@ -219,6 +219,15 @@ describe('who announces', () => {
     expect(w.deliveries.bodies().map((b) => (JSON.parse(b) as { event: string }).event)).toEqual(['drop.failed']);
   });
 
+  it('other bytes under a ready drop (replaced) fail it and announce drop.failed after drop.ready', async () => {
+    const w = await worker();
+    await w.handle(event);
+    await w.store.put(dropKeys(ID).original, Buffer.from('other bytes!'), { contentType: 'text/plain' });
+    expect(await w.handle(event)).toMatchObject({ outcome: 'done' });
+    expect((await w.manifests.get(ID))!.manifest.status).toBe('failed');
+    expect(w.deliveries.bodies().map((b) => (JSON.parse(b) as { event: string }).event)).toEqual(['drop.ready', 'drop.failed']);
+  });
+
   it('the sweep enqueues drop.expired before it deletes anything; if the enqueue fails the drop and its marker stay', async () => {
     for (const fail of [true, false]) {
       const store = memoryStore();
