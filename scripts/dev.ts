@@ -2,7 +2,7 @@
  * `npm run dev`: the whole system on one machine.
  *   1. local AWS — LocalStack in host mode (installed on first run), unless AWS_ENDPOINT_URL
  *      points somewhere else;
- *   2. provisioning (bucket, CORS, lifecycle, queue + DLQ, notification);
+ *   2. provisioning (bucket, CORS, lifecycle, queue + DLQ, notification, webhook deliveries queue + DLQ);
  *   3. the api (which also serves the SPA), the worker and the SPA's build in watch mode,
  *      restarted if they crash.
  * Ctrl-C stops everything it started.
@@ -34,6 +34,8 @@ const result = await provision(aws, provisionOptions(config));
 destroyAwsClients(aws);
 say(result.changed.length ? `provisioned: ${result.changed.join('; ')}` : 'provisioning: nothing to change');
 env.DROPSHIP_QUEUE_URL = result.queueUrl;
+if (result.deliveriesUrl) env.DROPSHIP_DELIVERIES_QUEUE_URL = result.deliveriesUrl;
+if (config.webhooks.length) say(`webhooks: ${config.webhooks.map((w) => w.url).join(', ')}`);
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;

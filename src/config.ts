@@ -45,8 +45,19 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_API_KEYS: Str('', 'Comma-separated API keys accepted as "Authorization: Bearer <key>".'),
   DROPSHIP_WEBHOOKS: Str(
     '',
-    'Global webhooks, a JSON array of `{ "url", "secret": "whsec_<base64>", "events": ["drop.ready", …] }`: told of every drop.',
+    'Global webhooks, a JSON array of `{ "url", "secret": "whsec_<base64>", "events": ["drop.ready", …] }`: told of every drop (docs/webhooks.md).',
   ),
+  DROPSHIP_DELIVERIES_QUEUE_NAME: Str('dropship-deliveries', 'SQS queue holding webhook deliveries, one message per event and receiver.', 1),
+  DROPSHIP_DELIVERIES_DLQ_NAME: Str('dropship-deliveries-dlq', 'Dead-letter queue for webhook deliveries whose retries are spent.', 1),
+  DROPSHIP_DELIVERIES_QUEUE_URL: Str('', 'Deliveries queue URL (default: looked up from DROPSHIP_DELIVERIES_QUEUE_NAME).'),
+  DROPSHIP_WEBHOOK_RETRY_SCHEDULE: Str(
+    '5,60,300,1800,7200,18000,36000,36000',
+    'Seconds a webhook delivery waits after each failed attempt, comma-separated (each ≤ 43200); after the last, the message goes to the deliveries DLQ. The default spans about 27 hours. Provisioning sets the queue\'s maxReceiveCount to the count + 1.',
+    1,
+  ),
+  DROPSHIP_WEBHOOK_TIMEOUT_MS: Int(5000, 100, 'A webhook receiver must answer within this time, or the attempt fails and is retried.', 60_000),
+  DROPSHIP_WEBHOOK_CONCURRENCY: Int(4, 1, 'Webhook deliveries one worker makes at once (a consumer of its own, apart from the S3 events).', 100),
+  DROPSHIP_WEBHOOK_DLQ_CHECK_INTERVAL: Int(60, 0, 'Seconds between the worker\'s checks of the deliveries DLQ depth (logged as a warning when not empty; 0 = off).', 86_400),
   DROPSHIP_PUBLIC_UPLOADS: Bool(false, 'Allow anonymous upload tickets (on in `npm run dev`).'),
   DROPSHIP_MAX_FILE_SIZE: Int(5 * 1024 ** 4, 0, 'Largest file accepted, in bytes (413 above).', 5 * 1024 ** 4),
   DROPSHIP_SINGLE_PUT_MAX: Int(16 * 1024 ** 2, 0, 'Files up to this size get a single-PUT ticket.', 5 * 1024 ** 3),
@@ -130,6 +141,8 @@ export type Config = Static<typeof ConfigSchema> & {
   trustProxy: TrustProxy;
   /** Parsed DROPSHIP_WEBHOOKS: the receivers told of every drop. */
   webhooks: WebhookTarget[];
+  /** Parsed DROPSHIP_WEBHOOK_RETRY_SCHEDULE: seconds before each retry. */
+  webhookRetrySchedule: number[];
 };
 
 export const WEBHOOK_EVENTS = ['drop.ready', 'drop.failed', 'drop.deleted', 'drop.expired'] as const;
@@ -165,6 +178,17 @@ export function parseWebhookTargets(value: unknown, where: string): { ok: true; 
     }
   });
   return problems.length ? { ok: false, problems } : { ok: true, targets: value as WebhookTarget[] };
+}
+
+/** DROPSHIP_WEBHOOK_RETRY_SCHEDULE: comma-separated seconds, each 0..43200 (SQS's longest visibility timeout), 1..50 of them. */
+function parseRetrySchedule(text: string): { ok: true; schedule: number[] } | { ok: false; reason: string } {
+  const parts = list(text);
+  if (!parts.length || parts.length > 50) return { ok: false, reason: 'needs 1 to 50 comma-separated delays in seconds' };
+  const schedule = parts.map(Number);
+  if (schedule.some((d) => !Number.isInteger(d) || d < 0 || d > 43_200)) {
+    return { ok: false, reason: 'every delay must be a whole number of seconds, 0..43200' };
+  }
+  return { ok: true, schedule };
 }
 
 function parseWebhooksVar(raw: string, problems: string[]): WebhookTarget[] {
@@ -264,9 +288,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const trust = parseTrustProxy(c.DROPSHIP_TRUST_PROXY ?? '');
   if (!trust.ok) problems.push(`DROPSHIP_TRUST_PROXY=${JSON.stringify(c.DROPSHIP_TRUST_PROXY)}: ${trust.reason}`);
   const webhooks = parseWebhooksVar(c.DROPSHIP_WEBHOOKS ?? '', problems);
+  const schedule = parseRetrySchedule(c.DROPSHIP_WEBHOOK_RETRY_SCHEDULE ?? '');
+  if (!schedule.ok) problems.push(`DROPSHIP_WEBHOOK_RETRY_SCHEDULE=${JSON.stringify(c.DROPSHIP_WEBHOOK_RETRY_SCHEDULE)}: ${schedule.reason}`);
   if (problems.length) throw new ConfigError(problems);
   return {
     webhooks,
+    webhookRetrySchedule: schedule.ok ? schedule.schedule : [],
     ...c,
     s3PathStyle: c.DROPSHIP_S3_PATH_STYLE === 'auto' ? Boolean(c.AWS_ENDPOINT_URL) : c.DROPSHIP_S3_PATH_STYLE === 'true',
     apiKeys: list(c.DROPSHIP_API_KEYS),

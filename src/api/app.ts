@@ -6,7 +6,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createServer } from 'node:http';
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Config } from '../config.js';
+import type { Config, WebhookTarget } from '../config.js';
+import { createAnnouncer } from '../ports/announcer.js';
+import { webhookTargets } from '../core/webhooks.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { createManifestRepo } from '../ports/manifests.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -41,6 +43,10 @@ export interface AppDeps {
   signer: Signer;
   /** Only probed, for readiness. */
   queue: Pick<Queue, 'probe'>;
+  /** The webhook deliveries queue (drop.deleted is enqueued by the api); absent: no webhooks from the api. */
+  deliveries?: Pick<Queue, 'send'>;
+  /** A key's own webhook receivers, by key id (the keys file); default none. */
+  webhooksOfKey?: (keyId: string) => WebhookTarget[];
   clock?: Clock;
   logger?: boolean | object;
 }
@@ -98,7 +104,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const rec = await manifests.get(id);
     return rec === undefined || rec.manifest.status === 'uploading';
   });
-  const drops = createDropService({ config, store, manifests, signer, tickets, clock });
+  const announce = deps.deliveries
+    ? createAnnouncer({ queue: deps.deliveries, targetsFor: webhookTargets(config.webhooks, deps.webhooksOfKey), publicUrl: config.publicUrl })
+    : undefined;
+  const drops = createDropService({ config, store, manifests, signer, tickets, clock, ...(announce ? { announce } : {}) });
   app.decorate('drops', drops);
   const events = createEventStreams({
     status: (id) => drops.status(id),

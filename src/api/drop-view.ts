@@ -1,26 +1,13 @@
-/** The public view of a drop (GET /v1/drops/:id, the share page, SSE): what readers may see of a manifest. */
-import { dropExpiry, type Manifest } from '../core/manifest.js';
-import type { DropView } from './schemas/drops.js';
+/**
+ * The public view of a drop (GET /v1/drops/:id, the share page, SSE). The function lives in
+ * src/core/drop-view.ts, so the worker renders webhook payloads with the same code; the lines
+ * below make the compiler prove that the api's published schema and the core type are one shape.
+ */
+import type { DropView as CoreDropView } from '../core/drop-view.js';
+import type { DropView as SchemaDropView } from './schemas/drops.js';
 
-export function dropView(m: Manifest, base: string): DropView {
-  const expiry = dropExpiry(m);
-  return {
-    id: m.id,
-    status: m.status,
-    name: m.name,
-    size: m.size,
-    type: m.sniffedType ?? m.type,
-    createdAt: m.createdAt,
-    // The drop's expiry; absent when it never expires (and for manifests from before drop lifetimes).
-    ...(expiry !== undefined ? { expiresAt: new Date(expiry).toISOString() } : {}),
-    ...(m.completedAt ? { completedAt: m.completedAt } : {}),
-    ...(m.readyAt ? { readyAt: m.readyAt } : {}),
-    ...(m.width !== undefined ? { width: m.width } : {}),
-    ...(m.height !== undefined ? { height: m.height } : {}),
-    thumbnail: m.thumbnail,
-    thumbnails: m.thumbnails.map((t) => ({ width: t.width, height: t.height, url: `${base}/d/${m.id}/thumb/${t.width}` })),
-    shareUrl: `${base}/d/${m.id}`,
-    downloadUrl: `${base}/d/${m.id}/download`,
-    ...(m.failureReason ? { failureReason: m.failureReason } : {}),
-  };
-}
+export { dropView } from '../core/drop-view.js';
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Fails to compile when src/api/schemas/drops.ts and src/core/drop-view.ts disagree. */
+export const dropViewSchemaMatchesCore: Same<Required<SchemaDropView>, Required<CoreDropView>> & Same<SchemaDropView, CoreDropView> = true;

@@ -19,7 +19,7 @@ async function main() {
     throw e;
   }
   const aws = createAwsAdapters(config);
-  const app = await buildApp({ config, store: aws.store, signer: aws.signer, queue: aws.queue });
+  const app = await buildApp({ config, store: aws.store, signer: aws.signer, queue: aws.queue, deliveries: aws.deliveries });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

@@ -16,6 +16,9 @@ export interface AwsAdapters {
   store: ObjectStore;
   signer: Signer;
   queue: Queue & { url(): Promise<string> };
+  /** The webhook deliveries queue and its dead-letter queue. */
+  deliveries: Queue & { url(): Promise<string> };
+  deliveriesDlq: Queue & { url(): Promise<string> };
   /** The SDK clients, for provisioning and tests that inspect AWS directly. */
   clients: AwsClients;
   close(): void;
@@ -37,6 +40,11 @@ export function createAwsAdapters(config: Config, opts: { queueUrl?: string; cli
       ...((opts.queueUrl ?? config.DROPSHIP_QUEUE_URL) ? { url: opts.queueUrl ?? config.DROPSHIP_QUEUE_URL } : {}),
       name: config.DROPSHIP_QUEUE_NAME,
     }),
+    deliveries: createQueue(clients.sqs, {
+      ...(config.DROPSHIP_DELIVERIES_QUEUE_URL ? { url: config.DROPSHIP_DELIVERIES_QUEUE_URL } : {}),
+      name: config.DROPSHIP_DELIVERIES_QUEUE_NAME,
+    }),
+    deliveriesDlq: createQueue(clients.sqs, { name: config.DROPSHIP_DELIVERIES_DLQ_NAME }),
     clients,
     close: () => destroyAwsClients(clients),
   };

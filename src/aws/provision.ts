@@ -7,6 +7,8 @@
  *                     rules: abort incomplete multipart uploads (not before DROPSHIP_TICKET_TTL)
  *                     and expire objects by their retention-class tag (lifecycleRules)
  *   queue + DLQ       redrive after 5 receives; a queue policy letting this bucket send
+ *   deliveries + DLQ  webhook deliveries: redrive after the retry schedule's length + 1
+ *                     receives, kept long enough for the whole schedule
  *   notification      s3:ObjectCreated:* for drops/ ... /original only, so thumbnails and
  *                     manifests never wake the worker
  *
@@ -46,6 +48,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { isDeepStrictEqual } from 'node:util';
 import { abortIncompleteDays, retentionRules } from '../core/retention.js';
+import { deliveriesMaxReceiveCount } from '../core/webhooks.js';
 
 export interface ProvisionOptions {
   bucket: string;
@@ -57,6 +60,8 @@ export interface ProvisionOptions {
   visibilityTimeout?: number;
   /** DROPSHIP_TICKET_TTL: incomplete multipart uploads are not aborted before it. */
   ticketTtl?: number;
+  /** The webhook deliveries queue and its DLQ, and the retry schedule that sizes them. */
+  deliveries?: { queueName: string; dlqName: string; retrySchedule: number[] };
 }
 
 export interface ProvisionResult {
@@ -64,6 +69,8 @@ export interface ProvisionResult {
   queueArn: string;
   dlqUrl: string;
   dlqArn: string;
+  deliveriesUrl?: string;
+  deliveriesDlqUrl?: string;
   /** What this run created or changed; empty when everything was already in place. */
   changed: string[];
 }
@@ -320,7 +327,39 @@ export async function provision(clients: { s3: S3Client; sqs: SQSClient }, o: Pr
     changed,
   );
   await ensureNotification(s3, o, queue.arn, changed);
-  return { queueUrl: queue.url, queueArn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn, changed };
+  const deliveries = o.deliveries ? await ensureDeliveries(sqs, o.deliveries, changed) : undefined;
+  return {
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    dlqUrl: dlq.url,
+    dlqArn: dlq.arn,
+    ...(deliveries ? { deliveriesUrl: deliveries.url, deliveriesDlqUrl: deliveries.dlqUrl } : {}),
+    changed,
+  };
+}
+
+const DAY = 24 * 3600;
+
+/** The deliveries queue (kept for the whole schedule plus a day, at least 4 days) and its DLQ (14 days, SQS's most). */
+async function ensureDeliveries(
+  sqs: SQSClient,
+  d: NonNullable<ProvisionOptions['deliveries']>,
+  changed: string[],
+): Promise<{ url: string; dlqUrl: string }> {
+  const dlq = await ensureQueue(sqs, d.dlqName, { MessageRetentionPeriod: String(14 * DAY) }, changed);
+  const total = d.retrySchedule.reduce((a, b) => a + b, 0);
+  const retention = Math.min(14 * DAY, Math.max(4 * DAY, total + DAY));
+  const q = await ensureQueue(
+    sqs,
+    d.queueName,
+    {
+      MessageRetentionPeriod: String(retention),
+      VisibilityTimeout: '30',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: deliveriesMaxReceiveCount(d.retrySchedule) }),
+    },
+    changed,
+  );
+  return { url: q.url, dlqUrl: dlq.url };
 }
 
 /** The provisioning options a configuration implies. */
@@ -330,6 +369,9 @@ export function provisionOptions(config: {
   DROPSHIP_DLQ_NAME: string;
   AWS_REGION: string;
   DROPSHIP_TICKET_TTL: number;
+  DROPSHIP_DELIVERIES_QUEUE_NAME: string;
+  DROPSHIP_DELIVERIES_DLQ_NAME: string;
+  webhookRetrySchedule: number[];
   corsOrigins: string[];
 }): ProvisionOptions {
   return {
@@ -339,5 +381,10 @@ export function provisionOptions(config: {
     region: config.AWS_REGION,
     corsOrigins: config.corsOrigins,
     ticketTtl: config.DROPSHIP_TICKET_TTL,
+    deliveries: {
+      queueName: config.DROPSHIP_DELIVERIES_QUEUE_NAME,
+      dlqName: config.DROPSHIP_DELIVERIES_DLQ_NAME,
+      retrySchedule: config.webhookRetrySchedule,
+    },
   };
 }

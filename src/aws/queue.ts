@@ -3,7 +3,9 @@
  * is looked up by name once (and looked up again after a failed lookup).
  *
  * IAM (worker): sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility,
- * sqs:GetQueueUrl; api: sqs:GetQueueAttributes, sqs:GetQueueUrl (readiness only).
+ * sqs:GetQueueUrl, and on the deliveries queues sqs:SendMessage and sqs:GetQueueAttributes
+ * (the DLQ's depth); api: sqs:GetQueueAttributes, sqs:GetQueueUrl (readiness), and
+ * sqs:SendMessage on the deliveries queue (drop.deleted).
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -11,6 +13,7 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Queue } from '../ports/queue.js';
@@ -80,6 +83,28 @@ export function createQueue(sqs: SQSClient, where: { url?: string; name: string 
         ),
       );
       return failed.map((e) => e.receipt);
+    },
+
+    async send(body, opts = {}) {
+      const r = await sqs.send(
+        new SendMessageCommand({ QueueUrl: await queueUrl(), MessageBody: body, ...(opts.delaySeconds ? { DelaySeconds: opts.delaySeconds } : {}) }),
+      );
+      return r.MessageId ?? '';
+    },
+
+    async size() {
+      const r = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: await queueUrl(),
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
+      const a = r.Attributes ?? {};
+      return (
+        Number(a.ApproximateNumberOfMessages ?? 0) +
+        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+      );
     },
 
     async probe(signal) {

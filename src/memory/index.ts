@@ -10,9 +10,11 @@ export interface MemoryAdapters {
   store: MemoryStore;
   signer: MemorySigner;
   queue: MemoryQueue;
+  /** The webhook deliveries queue (what the app and the worker announce on). */
+  deliveries: MemoryQueue;
 }
 
 export function memoryAdapters(bucket = 'memory'): MemoryAdapters {
   const store = memoryStore(bucket);
-  return { store, signer: memorySigner(store), queue: memoryQueue() };
+  return { store, signer: memorySigner(store), queue: memoryQueue(), deliveries: memoryQueue() };
 }

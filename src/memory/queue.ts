@@ -2,7 +2,9 @@
  * A Queue in memory with SQS's visibility semantics: a received message is hidden for its
  * visibility timeout and comes back unless deleted; receipts change with every receive (an
  * old receipt deletes nothing); `receive` long-polls until a message is visible, the wait
- * ends or the signal aborts. `send` and `depth` are for tests.
+ * ends or the signal aborts; `send` may delay a message. With `deadLetter`, a message
+ * received `maxReceiveCount` times is moved there by the next receive instead of being handed
+ * out, as SQS's redrive policy does. `depth` (synchronous) is for tests.
  */
 import { randomUUID } from 'node:crypto';
 import type { Queue, QueueMessage } from '../ports/queue.js';
@@ -16,12 +18,19 @@ interface Entry {
 }
 
 export interface MemoryQueue extends Queue {
-  send(body: string): string;
   /** Messages not yet deleted, visible or not. */
   depth(): number;
+  /** The bodies of the messages not yet deleted, in order (for tests). */
+  bodies(): string[];
 }
 
-export function memoryQueue(now: () => number = Date.now): MemoryQueue {
+export interface MemoryQueueOptions {
+  now?: () => number;
+  deadLetter?: { queue: MemoryQueue; maxReceiveCount: number };
+}
+
+export function memoryQueue(opts: MemoryQueueOptions = {}): MemoryQueue {
+  const now = opts.now ?? Date.now;
   const entries: Entry[] = [];
   const waiters = new Set<() => void>();
   const wake = () => {
@@ -32,9 +41,15 @@ export function memoryQueue(now: () => number = Date.now): MemoryQueue {
   function take(max: number, visibilitySeconds: number): QueueMessage[] {
     const t = now();
     const out: QueueMessage[] = [];
-    for (const e of entries) {
+    for (const e of [...entries]) {
       if (out.length >= max) break;
       if (e.visibleAt > t) continue;
+      const dl = opts.deadLetter;
+      if (dl && e.receiveCount >= dl.maxReceiveCount) {
+        entries.splice(entries.indexOf(e), 1);
+        void dl.queue.send(e.body);
+        continue;
+      }
       e.receiveCount++;
       e.receipt = randomUUID();
       e.visibleAt = t + visibilitySeconds * 1000;
@@ -44,13 +59,17 @@ export function memoryQueue(now: () => number = Date.now): MemoryQueue {
   }
 
   return {
-    send(body) {
+    async send(body, o = {}) {
       const id = randomUUID();
-      entries.push({ id, body, receiveCount: 0, visibleAt: 0 });
+      entries.push({ id, body, receiveCount: 0, visibleAt: o.delaySeconds ? now() + o.delaySeconds * 1000 : 0 });
       wake();
       return id;
     },
     depth: () => entries.length,
+    bodies: () => entries.map((e) => e.body),
+    async size() {
+      return entries.length;
+    },
 
     async receive({ max, waitSeconds, visibilitySeconds, signal }) {
       const until = now() + waitSeconds * 1000;

@@ -1,6 +1,7 @@
 /**
- * The queue port: the SQS calls the worker's consumer loop makes (receive, delete, change
- * visibility) and the api's readiness probe. src/aws/queue.ts implements it over SQS,
+ * The queue port: the SQS calls the worker's consumer loops make (receive, delete, change
+ * visibility), sending (webhook deliveries, optionally delayed), the depth (the deliveries
+ * DLQ is watched) and the api's readiness probe. src/aws/queue.ts implements it over SQS,
  * src/memory/queue.ts in memory with the same visibility-timeout semantics.
  */
 
@@ -28,6 +29,10 @@ export interface Queue {
   delete(receipts: string[]): Promise<string[]>;
   /** Sets each message's remaining invisibility (0 hands it back at once); returns the receipts that failed. */
   setVisibility(entries: { receipt: string; seconds: number }[]): Promise<string[]>;
+  /** Sends one message, hidden for `delaySeconds` (0..900) first; resolves with its id once the queue holds it. */
+  send(body: string, opts?: { delaySeconds?: number }): Promise<string>;
+  /** Messages on the queue, visible, in flight or delayed (approximate on SQS). */
+  size(): Promise<number>;
   /** Whether the queue answers (readiness); throws when it does not. */
   probe(signal?: AbortSignal): Promise<void>;
 }

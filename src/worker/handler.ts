@@ -20,8 +20,14 @@
  *   4. images: decode once, write every thumbnail, then record the result with one
  *      conditional manifest write (thumbnails first, so a reader who sees `ready` finds them);
  *      a bad image only makes `thumbnail: failed` — the file itself is fine.
- * Anything thrown (S3 5xx, throttling, network, a manifest that is not JSON) becomes `retry`:
- * the message returns after a backoff and, after the queue's maxReceiveCount, goes to the DLQ.
+ *   5. a drop that ends ready or failed — now, or already before this message (a duplicate
+ *      event) — has its webhook deliveries enqueued (`announce`) before the message is
+ *      deleted: a worker killed between the manifest write and the enqueue leaves the message
+ *      on the queue, and its redelivery takes the duplicate path, which enqueues them again
+ *      (same webhook-ids: receivers de-duplicate). See docs/webhooks.md.
+ * Anything thrown (S3 5xx, throttling, network, a manifest that is not JSON, an enqueue that
+ * failed) becomes `retry`: the message returns after a backoff and, after the queue's
+ * maxReceiveCount, goes to the DLQ.
  */
 import { fileTypeFromBuffer } from 'file-type';
 import type { Logger } from 'pino';
@@ -45,6 +51,8 @@ import {
   verifyObject,
   type Outcome,
 } from '../core/processing.js';
+import { settledEvent } from '../core/webhooks.js';
+import { silentAnnouncer, type Announcer } from '../ports/announcer.js';
 import { makeThumbnails } from './thumbnails.js';
 
 export type { Outcome } from '../core/processing.js';
@@ -57,6 +65,8 @@ export interface HandlerDeps {
   config: WorkerSettings;
   log: Logger;
   clock: Clock;
+  /** Enqueues webhook deliveries (default: none). */
+  announce?: Announcer;
 }
 
 export type MessageHandler = (body: string) => Promise<Outcome>;
@@ -70,6 +80,15 @@ const SNIFF_BYTES = 4100;
 export function createMessageHandler(deps: HandlerDeps): MessageHandler {
   const { store, manifests, config, log } = deps;
   const now = deps.clock;
+  const announcer = deps.announce ?? silentAnnouncer;
+
+  /** drop.ready / drop.failed for a drop that is settled; anything else announces nothing here. */
+  async function announceSettled(m: Manifest | undefined) {
+    const event = m && settledEvent(m.status);
+    if (!event) return;
+    const sent = await announcer.announce(event, m);
+    if (sent) log.debug({ dropId: m.id, event, deliveries: sent }, 'webhook deliveries enqueued');
+  }
 
   /** Writes `event` unless the manifest has moved on; the status it ended in. */
   async function record(id: string, event: DropEvent) {
@@ -133,7 +152,12 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
   async function checkSettled(m: Manifest): Promise<Outcome> {
     const head = await store.head(dropKeys(m.id).original);
     const check = checkPublished(m, head);
-    if (check.action === 'skip') return skipped(check.reason);
+    if (check.action === 'skip') {
+      // A duplicate event: possibly the redelivery of one whose worker died after writing the
+      // manifest and before enqueuing the webhooks. Enqueue them (again).
+      await announceSettled(m);
+      return skipped(check.reason);
+    }
     if (check.action === 'replaced') {
       log.warn({ dropId: m.id, reason: check.reason }, 'published object replaced; failing the drop');
       const r = await record(m.id, { type: 'replaced', at: now(), reason: check.reason });
@@ -141,9 +165,11 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
       // the thumbnails of the verified ones.
       await removeObjects(m);
       if (!r) return done('manifest disappeared; the unverified object was removed');
+      await announceSettled(r.manifest);
       return done(`failed: ${check.reason}`);
     }
     await removeObjects(m);
+    await announceSettled(m);
     return done(check.reason);
   }
 
@@ -170,6 +196,7 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
     if (!verified.ok) {
       if (head) await store.deleteKeys([keys.original]);
       const r = await record(id, { type: 'verify_failed', at: now(), reason: verified.reason });
+      await announceSettled(r?.manifest);
       return r?.changed ? done(`failed: ${verified.reason}`) : skipped(`not failed (drop is ${r?.manifest.status ?? 'gone'})`);
     }
     const size = head!.size;
@@ -213,6 +240,7 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
       await removeObjects(m);
       return skipped('manifest disappeared while processing');
     }
+    await announceSettled(r.manifest);
     if (r.changed) return done(`ready (${sniffedType}, thumbnail ${event.thumbnail})`);
     // Cancelled or expired while we worked: what we just wrote must not outlive the drop.
     if (planForStatus(r.manifest.status) === 'remove') {

@@ -10,6 +10,11 @@
  * (an EventBridge rule or EventBridge Scheduler with `source: "aws.events"`, e.g. every minute),
  * since a Lambda has no loop of its own to run it in.
  *
+ * Webhook deliveries: give the function a second event source mapping on the deliveries
+ * queue; records whose eventSourceARN names DROPSHIP_DELIVERIES_QUEUE_NAME are deliveries. A
+ * failed attempt's message gets the schedule's next delay (a visibility change by its receipt
+ * handle) and is reported in `batchItemFailures`.
+ *
  * Lambda extends nothing: the queue's visibility timeout must exceed the function's timeout
  * (AWS recommends six times it), which takes the place of the consumer's heartbeat.
  */
@@ -20,6 +25,10 @@ import { createManifestRepo } from '../ports/manifests.js';
 import { systemClock } from '../ports/clock.js';
 import { createMessageHandler, type MessageHandler } from './handler.js';
 import { createSweep, type Sweep, type SweepResult } from './sweeper.js';
+import { createAnnouncer } from '../ports/announcer.js';
+import type { Queue } from '../ports/queue.js';
+import { deliveryRetryDelay, webhookTargets } from '../core/webhooks.js';
+import { createDeliveryHandler, receiverLookup } from './deliveries.js';
 
 // The few fields of the Lambda SQS event this handler reads (a local type, not @types/aws-lambda).
 export interface SQSRecord {
@@ -45,7 +54,16 @@ export type LambdaEvent = SQSEvent | ScheduledEvent;
 const isScheduled = (e: LambdaEvent): e is ScheduledEvent =>
   !('Records' in e) && ((e as ScheduledEvent).source === 'aws.events' || (e as ScheduledEvent).source === 'aws.scheduler');
 
-export function createLambdaHandler(opts: { handle: MessageHandler; log: Logger; concurrency: number; sweep?: Sweep }) {
+export interface LambdaDeliveries {
+  /** Whether a record comes from the deliveries queue (by its eventSourceARN). */
+  isDelivery: (record: SQSRecord) => boolean;
+  handle: MessageHandler;
+  /** Sets a failed delivery's next delay. */
+  queue: Pick<Queue, 'setVisibility'>;
+  schedule: number[];
+}
+
+export function createLambdaHandler(opts: { handle: MessageHandler; log: Logger; concurrency: number; sweep?: Sweep; deliveries?: LambdaDeliveries }) {
   async function handleEvent(event: ScheduledEvent): Promise<SweepResult>;
   async function handleEvent(event: SQSEvent): Promise<SQSBatchResponse>;
   async function handleEvent(event: LambdaEvent): Promise<SQSBatchResponse | SweepResult>;
@@ -64,8 +82,9 @@ export function createLambdaHandler(opts: { handle: MessageHandler; log: Logger;
       for (let i = next++; i < records.length; i = next++) {
         const record = records[i]!;
         let outcome;
+        const delivery = opts.deliveries?.isDelivery(record) ? opts.deliveries : undefined;
         try {
-          outcome = await opts.handle(record.body);
+          outcome = await (delivery ? delivery.handle : opts.handle)(record.body);
         } catch (e) {
           outcome = { outcome: 'retry' as const, reason: `handler threw: ${(e as Error)?.message ?? String(e)}` };
         }
@@ -73,6 +92,12 @@ export function createLambdaHandler(opts: { handle: MessageHandler; log: Logger;
         if (outcome.outcome === 'retry') {
           opts.log.warn(fields, 'message left for retry');
           failures.push({ itemIdentifier: record.messageId });
+          if (delivery && record.receiptHandle) {
+            const seconds = deliveryRetryDelay(Number(record.attributes?.ApproximateReceiveCount ?? 1), delivery.schedule);
+            await delivery.queue.setVisibility([{ receipt: record.receiptHandle, seconds }]).catch((err: unknown) => {
+              opts.log.warn({ err, messageId: record.messageId }, 'could not set the delivery retry delay');
+            });
+          }
         } else {
           opts.log.info(fields, 'message handled');
         }
@@ -91,11 +116,32 @@ export async function handler(event: LambdaEvent): Promise<SQSBatchResponse | Sw
   if (!fromEnvironment) {
     const config = loadConfig();
     const log = pino({ level: config.LOG_LEVEL, base: { proc: 'worker-lambda' } });
-    const { store } = createAwsAdapters(config);
+    const { store, deliveries } = createAwsAdapters(config);
     const manifests = createManifestRepo(store);
-    const handle = createMessageHandler({ store, manifests, config, log, clock: systemClock });
-    const sweep = createSweep({ store, manifests, clock: systemClock, log: log.child({ part: 'sweep' }) });
-    fromEnvironment = createLambdaHandler({ handle, log, concurrency: config.DROPSHIP_WORKER_CONCURRENCY, sweep });
+    const webhooksOfKey = () => [];
+    const announce = createAnnouncer({ queue: deliveries, targetsFor: webhookTargets(config.webhooks, webhooksOfKey), publicUrl: config.publicUrl });
+    const handle = createMessageHandler({ store, manifests, config, log, clock: systemClock, announce });
+    const sweep = createSweep({ store, manifests, clock: systemClock, log: log.child({ part: 'sweep' }), announce });
+    const deliver = createDeliveryHandler({
+      manifests,
+      receiver: receiverLookup(config.webhooks, webhooksOfKey),
+      requeue: (body, delaySeconds) => deliveries.send(body, { delaySeconds }),
+      timeoutMs: config.DROPSHIP_WEBHOOK_TIMEOUT_MS,
+      clock: systemClock,
+      log: log.child({ part: 'deliveries' }),
+    });
+    fromEnvironment = createLambdaHandler({
+      handle,
+      log,
+      concurrency: config.DROPSHIP_WORKER_CONCURRENCY,
+      sweep,
+      deliveries: {
+        isDelivery: (r) => r.eventSourceARN?.split(':').pop() === config.DROPSHIP_DELIVERIES_QUEUE_NAME,
+        handle: deliver,
+        queue: deliveries,
+        schedule: config.webhookRetrySchedule,
+      },
+    });
   }
   return fromEnvironment(event);
 }

@@ -7,6 +7,9 @@
  * Safe on every worker at once, with no claims: every step is idempotent (aborting a gone
  * upload, deleting missing keys), the manifest goes after the drop's other objects and the
  * marker last, so a sweep that dies half-way leaves a marker that the next one finishes.
+ * drop.expired is enqueued before anything is deleted (the manifest is what the payload is
+ * made of): a sweep that dies after enqueuing leaves the marker, and the next one enqueues
+ * again (same webhook-ids) before it finishes — never a deleted drop without its webhook.
  */
 import type { Logger } from 'pino';
 import { dropKeys } from '../core/layout.js';
@@ -15,6 +18,8 @@ import type { Clock } from '../ports/clock.js';
 import { dueMarkers, type DueMarker } from '../ports/expiry-index.js';
 import type { ManifestRepo } from '../ports/manifests.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { silentAnnouncer, type Announcer } from '../ports/announcer.js';
+import { expiryAnnounced } from '../core/webhooks.js';
 
 export interface SweepDeps {
   store: ObjectStore;
@@ -25,6 +30,8 @@ export interface SweepDeps {
   batch?: number;
   /** Drops deleted at once. */
   concurrency?: number;
+  /** Enqueues drop.expired webhooks (default: none). */
+  announce?: Announcer;
 }
 
 export interface SweepResult {
@@ -59,6 +66,7 @@ export function createSweep(deps: SweepDeps): Sweep {
       return;
     }
     if (action.kind === 'purge') {
+      if (rec && expiryAnnounced(rec.manifest)) await (deps.announce ?? silentAnnouncer).announce('drop.expired', rec.manifest);
       await purge(marker.id);
       result.purged++;
       log.info({ dropId: marker.id, reason: action.reason }, 'expired drop deleted');

@@ -71,6 +71,8 @@ export function startWorker(opts: {
   log: Logger;
   /** How long stop() lets in-flight messages finish before handing them back. */
   shutdownGraceMs?: number;
+  /** Seconds a message waits after its `receiveCount`-th attempt ended in retry (default: DROPSHIP_WORKER_RETRY_DELAY doubling). */
+  retryDelay?: (receiveCount: number) => number;
 }): RunningWorker {
   const { config, queue, handle, log } = opts;
   const visibilityTimeout = config.DROPSHIP_WORKER_VISIBILITY_TIMEOUT;
@@ -126,7 +128,8 @@ export function startWorker(opts: {
       clearInterval(heartbeat);
       const finished = messages.filter((_, i) => outcomes[i]!.outcome !== 'retry');
       const failed = messages.filter((_, i) => outcomes[i]!.outcome === 'retry');
-      await setVisibility(failed, (m) => retryDelaySeconds(m.receiveCount, config.DROPSHIP_WORKER_RETRY_DELAY));
+      const delay = opts.retryDelay ?? ((n: number) => retryDelaySeconds(n, config.DROPSHIP_WORKER_RETRY_DELAY));
+      await setVisibility(failed, (m) => delay(m.receiveCount));
       if (finished.length) {
         try {
           const undeleted = await queue.delete(finished.map((m) => m.receipt));

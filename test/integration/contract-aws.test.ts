@@ -1,7 +1,7 @@
 /** The port contracts (test/contract/) against the AWS adapters on the emulator: S3 and SQS as the product uses them. */
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
-import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createAwsAdapters } from '../../src/aws/adapters.js';
 import { createQueue } from '../../src/aws/queue.js';
 import { objectStoreContract } from '../contract/object-store.js';
@@ -28,6 +28,20 @@ queueContract('SQS (emulator)', {
       queue: createQueue(aws.clients.sqs, { url: QueueUrl!, name }),
       send: async (body) => void (await aws.clients.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }))),
     };
+  },
+  async queueWithDeadLetter(maxReceiveCount) {
+    const name = `dropship-contract-${randomUUID()}`;
+    const dlq = (await aws.clients.sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl!;
+    queues.push(dlq);
+    const arn = (await aws.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const { QueueUrl } = await aws.clients.sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount }) },
+      }),
+    );
+    queues.push(QueueUrl!);
+    return { queue: createQueue(aws.clients.sqs, { url: QueueUrl!, name }), deadLetter: createQueue(aws.clients.sqs, { url: dlq, name: `${name}-dlq` }) };
   },
 });
 

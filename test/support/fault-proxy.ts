@@ -1,7 +1,8 @@
 /**
  * A fault-injecting HTTP proxy between dropship and the emulator, on 127.0.0.1 only.
- * Rules match a request (method + URL) and answer with an error status, delay it, hold
- * its response after the emulator has done the work, or refuse connections altogether
+ * Rules match a request (method + URL, optionally the SQS operation) and answer with an error
+ * status, delay it, hold its response after the emulator has done the work, hold the request
+ * itself, call back (to kill a process at that exact request), or refuse connections altogether
  * ("storage down"). The Host header is passed through unchanged, so SigV4 signatures made
  * for the proxy's address still verify at the emulator.
  */
@@ -19,6 +20,12 @@ export interface FaultRule {
   swallowResponse?: boolean;
   /** How many matching requests this rule applies to (default: all). */
   times?: number;
+  /** Also match the `x-amz-target` header (the SQS operation, e.g. `AmazonSQS.SendMessage`). */
+  target?: RegExp;
+  /** Never forward and never answer (the request simply hangs until the client goes). */
+  hold?: boolean;
+  /** Called when a request matches, before anything else happens to it (e.g. to kill the client). */
+  onHit?: () => void;
 }
 
 export interface FaultProxy {
@@ -38,14 +45,22 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
 
   const match = (req: IncomingMessage) => {
-    const rule = rules.find((r) => (!r.method || r.method === req.method) && r.url.test(req.url ?? '') && (r.times ?? 1) > 0);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const rule = rules.find(
+      (r) => (!r.method || r.method === req.method) && r.url.test(req.url ?? '') && (!r.target || r.target.test(target)) && (r.times ?? 1) > 0,
+    );
     if (rule && rule.times !== undefined) rule.times--;
-    if (rule) hits.push(`${req.method} ${req.url}`);
+    if (rule) hits.push(`${req.method} ${req.url}${target ? ` ${target}` : ''}`);
     return rule;
   };
 
   const handler = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
     const rule = match(req);
+    rule?.onHit?.();
+    if (rule?.hold) {
+      req.resume();
+      return;
+    }
     if (rule?.status) {
       req.resume();
       res.writeHead(rule.status, { 'content-type': 'application/xml' });

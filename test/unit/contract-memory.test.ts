@@ -9,7 +9,11 @@ objectStoreContract('memory', { store: () => memoryStore('contract'), prefix: 'c
 queueContract('memory', {
   async queue() {
     const queue = memoryQueue();
-    return { queue, send: async (body) => void queue.send(body) };
+    return { queue, send: async (body) => void (await queue.send(body)) };
+  },
+  async queueWithDeadLetter(maxReceiveCount) {
+    const deadLetter = memoryQueue();
+    return { queue: memoryQueue({ deadLetter: { queue: deadLetter, maxReceiveCount } }), deadLetter };
   },
 });
 

@@ -5,11 +5,14 @@
  *
  * Cancel marks the manifest first (so nothing can complete afterwards), then aborts the
  * upload and deletes the drop's objects — and does all of that again on every call, so a
- * retried DELETE finishes a cleanup that failed half-way.
+ * retried DELETE finishes a cleanup that failed half-way. Before the mark, it enqueues the
+ * drop.deleted webhooks, which the delivery consumer sends only once the manifest says
+ * cancelled: an api killed between the two loses no webhook (docs/webhooks.md).
  */
 import { fail } from '../../core/errors.js';
 import { dropKeys } from '../../core/layout.js';
-import { dropExpiry, effectiveStatus, lifetimeOver, uploadDeadline, type Manifest } from '../../core/manifest.js';
+import { apply, dropExpiry, effectiveStatus, lifetimeOver, uploadDeadline, type Manifest } from '../../core/manifest.js';
+import { silentAnnouncer, type Announcer } from '../../ports/announcer.js';
 import { urlLifetime } from '../../core/retention.js';
 import { contentDisposition } from '../../core/names.js';
 import type { ManifestRecord, ManifestRepo } from '../../ports/manifests.js';
@@ -23,8 +26,11 @@ import { checkPartNumbers, createSigningCache, signPartUrls, type SignedPart } f
 export type { CreateDropInput, CreatedDrop } from './create.js';
 export type { SignedPart } from './signing.js';
 
-/** The service needs what creating a drop needs, nothing more. */
-export type DropServiceDeps = CreateDeps;
+/** The service needs what creating a drop needs, and where to announce deletions. */
+export type DropServiceDeps = CreateDeps & { announce?: Announcer };
+
+/** Seconds a drop.deleted delivery waits before its first check of the manifest (the cancel is written meanwhile). */
+const DELETED_DELAY_SECONDS = 1;
 
 export type DropService = ReturnType<typeof createDropService>;
 
@@ -107,7 +113,14 @@ export function createDropService(deps: DropServiceDeps) {
 
     async cancel(id: string, ownerToken: string | undefined): Promise<Manifest> {
       const rec = await records.loadOwned(id, ownerToken);
-      const m = await records.transition(id, { type: 'cancel', at: clock() });
+      const at = clock();
+      // Announced before it is written (a retried DELETE of a cancelled drop announces nothing
+      // new): the consumer confirms the cancel from the manifest before it delivers.
+      const next = apply(rec.manifest, { type: 'cancel', at });
+      if (next.ok && next.changed) {
+        await (deps.announce ?? silentAnnouncer).announce('drop.deleted', next.manifest, { at, confirm: true, delaySeconds: DELETED_DELAY_SECONDS });
+      }
+      const m = await records.transition(id, { type: 'cancel', at });
       const keys = dropKeys(id);
       if (rec.manifest.upload.uploadId) await store.abortMultipart(keys.original, rec.manifest.upload.uploadId);
       // Everything but the manifest goes; the manifest stays as a tombstone so the share

@@ -23,6 +23,8 @@ export function benchEnv(endpoint: string): Record<string, string> {
     DROPSHIP_BUCKET: 'dropship-bench',
     DROPSHIP_QUEUE_NAME: 'dropship-bench-events',
     DROPSHIP_DLQ_NAME: 'dropship-bench-dlq',
+    DROPSHIP_DELIVERIES_QUEUE_NAME: 'dropship-bench-deliveries',
+    DROPSHIP_DELIVERIES_DLQ_NAME: 'dropship-bench-deliveries-dlq',
     DROPSHIP_API_KEYS: BENCH_API_KEY,
     DROPSHIP_PUBLIC_UPLOADS: 'false',
     // A load generator on 127.0.0.1 is one "client": these limits would measure the limiter.

@@ -16,12 +16,14 @@ import type { SigningResults } from '../../suites/signing.js';
 import type { StatusResults } from '../../suites/status.js';
 import type { ThumbnailResults } from '../../suites/thumbnails.js';
 import type { MemoryResults } from '../../suites/memory.js';
+import type { WebhookResults } from '../../suites/webhooks.js';
 import type { Section } from './common.js';
 import { uploadSection } from './upload.js';
 import { signingSection } from './signing.js';
 import { statusSection } from './status.js';
 import { thumbnailSection } from './thumbnails.js';
 import { memorySection } from './memory.js';
+import { webhookSection } from './webhooks.js';
 
 export interface AllResults {
   environment?: Environment;
@@ -30,6 +32,7 @@ export interface AllResults {
   status?: StatusResults;
   thumbnails?: ThumbnailResults;
   memory?: MemoryResults;
+  webhooks?: WebhookResults;
   errors: Record<string, string>;
 }
 
@@ -43,6 +46,7 @@ export async function writeReport(r: AllResults, outDir: string, opts: { quick: 
   if (r.status) sections.push(statusSection(r.status));
   if (r.thumbnails) sections.push(await thumbnailSection(r.thumbnails, outDir));
   if (r.memory) sections.push(await memorySection(r.memory, outDir));
+  if (r.webhooks) sections.push(webhookSection(r.webhooks));
   const targets = sections.flatMap((s) => s.targets);
 
   const md: string[] = [];

@@ -1,0 +1,50 @@
+/**
+ * The public view of a drop: what readers may see of a manifest (GET /v1/drops/:id, the
+ * share page, server-sent events) and the `data` of a webhook. Pure, so the api and the
+ * worker render it alike; the api's TypeBox schema (src/api/schemas/drops.ts) is checked
+ * against this type at compile time (src/api/drop-view.ts).
+ */
+import { dropExpiry, type DropStatus, type Manifest, type ThumbnailState } from './manifest.js';
+
+export interface DropView {
+  id: string;
+  status: DropStatus;
+  name: string;
+  size: number;
+  type: string;
+  createdAt: string;
+  expiresAt?: string;
+  completedAt?: string;
+  readyAt?: string;
+  width?: number;
+  height?: number;
+  thumbnail: ThumbnailState;
+  thumbnails: { width: number; height: number; url: string }[];
+  shareUrl: string;
+  downloadUrl: string;
+  failureReason?: string;
+}
+
+/** `base`: the public URL the links start with (DROPSHIP_PUBLIC_URL). */
+export function dropView(m: Manifest, base: string): DropView {
+  const expiry = dropExpiry(m);
+  return {
+    id: m.id,
+    status: m.status,
+    name: m.name,
+    size: m.size,
+    type: m.sniffedType ?? m.type,
+    createdAt: m.createdAt,
+    // The drop's expiry; absent when it never expires (and for manifests from before drop lifetimes).
+    ...(expiry !== undefined ? { expiresAt: new Date(expiry).toISOString() } : {}),
+    ...(m.completedAt ? { completedAt: m.completedAt } : {}),
+    ...(m.readyAt ? { readyAt: m.readyAt } : {}),
+    ...(m.width !== undefined ? { width: m.width } : {}),
+    ...(m.height !== undefined ? { height: m.height } : {}),
+    thumbnail: m.thumbnail,
+    thumbnails: m.thumbnails.map((t) => ({ width: t.width, height: t.height, url: `${base}/d/${m.id}/thumb/${t.width}` })),
+    shareUrl: `${base}/d/${m.id}`,
+    downloadUrl: `${base}/d/${m.id}/download`,
+    ...(m.failureReason ? { failureReason: m.failureReason } : {}),
+  };
+}
