@@ -125,6 +125,15 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
       await store.deleteKeys([keys.posted]);
       return done('a second form upload for this drop was removed, never published');
     }
+    // Only this copy may create a form drop's original: bytes already there that are not the
+    // chosen ones came another way, and are never published under this drop.
+    const existing = await store.head(keys.original);
+    if (existing && existing.etag !== chosen) {
+      await store.deleteKeys([keys.posted, keys.original]);
+      const f = await record(object.dropId, { type: 'verify_failed', at: now(), reason: 'a second upload reached this drop\'s file' });
+      await announceSettled(f?.manifest);
+      return f?.changed ? done('failed: a second upload reached this drop\'s file') : skipped(`drop is ${f?.manifest.status ?? 'gone'}`);
+    }
     try {
       await store.copy(keys.posted, keys.original, { ifSourceMatch: chosen });
     } catch (e) {
@@ -135,6 +144,7 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
       if (!published || published.etag !== chosen) {
         await store.deleteKeys([keys.posted]);
         const f = await record(object.dropId, { type: 'verify_failed', at: now(), reason: 'the form upload changed before it could be published' });
+        await announceSettled(f?.manifest);
         return f?.changed ? done('failed: the form upload changed before it could be published') : skipped(`drop is ${f?.manifest.status ?? 'gone'}`);
       }
     }

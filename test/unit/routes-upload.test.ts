@@ -95,6 +95,14 @@ describe('Uppy: /s3/params', () => {
     expect(manifestOf(body.id)).toMatchObject({ source: 'uppy', size: 3, upload: { mode: 'single' } });
   });
 
+  it('the drop has no part URLs: its form policy is its only way in, so nothing else can write its file', async () => {
+    const r = await t.call('GET', '/s3/params?filename=cat.png&type=image/png&metadata[size]=3');
+    const { id, ownerToken } = r.json<{ id: string; ownerToken: string }>();
+    const parts = await t.call('POST', `/v1/drops/${id}/parts`, { body: { partNumbers: [1] }, owner: ownerToken });
+    expect([parts.statusCode, code(parts)]).toEqual([409, 'DROP_NOT_UPLOADING']);
+    expect(parts.json().error.message).toMatch(/form policy/);
+  });
+
   it('a cross-site <img src>, a link or a frame creates no drop and spends no slot; Uppy\'s fetch works', async () => {
     const small = await memoryApp({ DROPSHIP_MAX_OPEN_TICKETS: '1' });
     const url = '/s3/params?filename=a.txt&type=text/plain&metadata[size]=3';

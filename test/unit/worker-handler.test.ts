@@ -308,6 +308,16 @@ describe('handler: a form upload (Uppy\'s POST policy) is published once, by the
     expect(store.objects.has(keys.posted)).toBe(false);
   });
 
+  it('an original already there that is not the chosen form upload is never published over or under: the drop fails, both go', async () => {
+    await seedForm(5);
+    await store.put(keys.original, text('other'), { contentType: 'text/plain' });
+    await post(text('hello'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/second upload/) });
+    expect(store.objects.has(keys.original)).toBe(false);
+    expect(store.objects.has(keys.posted)).toBe(false);
+    expect(await manifest()).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/second upload/) });
+  });
+
   it('a form upload for a cancelled drop, or one with no manifest, is removed and never published', async () => {
     await post(text('hello'));
     expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'skipped' });

@@ -93,6 +93,11 @@ export function createDropService(deps: DropServiceDeps) {
       // Multipart copies are safe: a finished drop has no upload left for a part to land in.
       if (rec.manifest.upload.mode === 'single') rec = await records.loadOwned(id, ownerToken);
       const m = await records.expireIfDue(rec.manifest);
+      // A one-request Uppy drop is uploaded by its form policy to the posted key, and only the
+      // worker writes its original: a PUT URL for that key would be a second writer.
+      if (m.source === 'uppy' && m.upload.mode === 'single') {
+        throw fail('DROP_NOT_UPLOADING', 'this drop is uploaded with its form policy (/s3/params); it has no part URLs');
+      }
       records.requireUploading(m);
       checkPartNumbers(m, partNumbers, config.DROPSHIP_PARTS_PER_BATCH);
       return signPartUrls(signer, m, partNumbers, config.DROPSHIP_PART_URL_TTL, clock());

@@ -167,6 +167,12 @@ export function createEventStreams(deps: {
       'x-accel-buffering': 'no',
     });
     const send = (m: Manifest) => res.write(`event: status\ndata: ${JSON.stringify(deps.render(m))}\n\n`);
+    // The client may have hung up while the stream was being admitted (its 'close' fired
+    // before anyone listened): give the slot back now rather than at the stream's deadline.
+    if (res.destroyed || res.socket?.destroyed) {
+      release();
+      return;
+    }
     send(first);
     if (isTerminal(first.status)) {
       release();
