@@ -137,7 +137,16 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
     try {
       await store.copy(keys.posted, keys.original, { ifSourceMatch: chosen });
     } catch (e) {
-      if (!(e instanceof PreconditionFailed)) throw e;
+      if (!(e instanceof PreconditionFailed)) {
+        // S3 refusing the copy itself (4xx: e.g. an object stored in a class that cannot be
+        // copied) fails the same way on every try: the drop fails instead of retrying to the DLQ.
+        const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+        if (status < 400 || status >= 500) throw e;
+        await store.deleteKeys([keys.posted]);
+        const f = await record(object.dropId, { type: 'verify_failed', at: now(), reason: `the form upload cannot be published (storage answered ${status})` });
+        await announceSettled(f?.manifest);
+        return f?.changed ? done(`failed: storage refused to publish the form upload (${status})`) : skipped(`drop is ${f?.manifest.status ?? 'gone'}`);
+      }
       // The chosen bytes were overwritten (a replay raced us) or removed before the copy:
       // unless an earlier attempt published them already, there is nothing verified to publish.
       const published = await store.head(keys.original);

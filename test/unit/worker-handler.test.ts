@@ -318,6 +318,17 @@ describe('handler: a form upload (Uppy\'s POST policy) is published once, by the
     expect(await manifest()).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/second upload/) });
   });
 
+  it('storage refusing the copy with a 4xx fails the drop at once; a 5xx is retried', async () => {
+    await seedForm(5);
+    await post(text('hello'));
+    store.failNext('copy', s3Error(503, 'SlowDown'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'retry' });
+    store.failNext('copy', s3Error(403, 'InvalidObjectState'));
+    expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/refused.*403/) });
+    expect(await manifest()).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/cannot be published/) });
+    expect(store.objects.has(keys.posted)).toBe(false);
+  });
+
   it('a form upload for a cancelled drop, or one with no manifest, is removed and never published', async () => {
     await post(text('hello'));
     expect(await handle(event(keys.posted, 5))).toMatchObject({ outcome: 'skipped' });
