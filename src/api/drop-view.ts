@@ -1,8 +1,12 @@
-/** The public view of a drop (GET /v1/drops/:id, the share page, SSE): what readers may see of a manifest. */
+/**
+ * The public view of a drop (GET /v1/drops/:id, the share page, SSE): what readers may see of
+ * a manifest. `withMetadata` adds the private metadata — only for the key that created the
+ * drop or its owner token (see `mayReadPrivate`); the share page and SSE never pass it.
+ */
 import { dropExpiry, type Manifest } from '../core/manifest.js';
 import type { DropView } from './schemas/drops.js';
 
-export function dropView(m: Manifest, base: string): DropView {
+export function dropView(m: Manifest, base: string, opts: { withMetadata?: boolean } = {}): DropView {
   const expiry = dropExpiry(m);
   return {
     id: m.id,
@@ -22,5 +26,6 @@ export function dropView(m: Manifest, base: string): DropView {
     shareUrl: `${base}/d/${m.id}`,
     downloadUrl: `${base}/d/${m.id}/download`,
     ...(m.failureReason ? { failureReason: m.failureReason } : {}),
+    ...(opts.withMetadata ? { metadata: { ...(m.metadata ?? {}) } } : {}),
   };
 }

@@ -7,6 +7,7 @@
  * Safe on every worker at once, with no claims: every step is idempotent (aborting a gone
  * upload, deleting missing keys), the manifest goes after the drop's other objects and the
  * marker last, so a sweep that dies half-way leaves a marker that the next one finishes.
+ * The drop's entry in its key's index (src/ports/key-index.ts) goes just before the manifest.
  */
 import type { Logger } from 'pino';
 import { dropKeys } from '../core/layout.js';
@@ -15,6 +16,7 @@ import type { Clock } from '../ports/clock.js';
 import { dueMarkers, type DueMarker } from '../ports/expiry-index.js';
 import type { ManifestRepo } from '../ports/manifests.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { keyIndexEntry } from '../ports/key-index.js';
 
 export interface SweepDeps {
   store: ObjectStore;
@@ -48,6 +50,9 @@ export function createSweep(deps: SweepDeps): Sweep {
     const all = await store.listKeys(keys.prefix);
     const others = all.filter((k) => k !== keys.manifest);
     if (others.length) await store.deleteKeys(others);
+    // The key's listing entry goes with the drop (before the manifest: the manifest is what says where it is).
+    const entry = rec && keyIndexEntry(rec.manifest);
+    if (entry) await store.deleteKeys([entry]);
     await store.deleteKeys([keys.manifest]);
   }
 

@@ -10,7 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { fail, type DropshipError } from '../../core/errors.js';
-import { sanitizeName } from '../../core/names.js';
+import { safeMimeType, sanitizeName } from '../../core/names.js';
+import { maxFileSize } from '../../core/policy.js';
+import { enforcePolicy } from '../services/create.js';
 import { makeUploaderCheck } from '../plugins/auth.js';
 import type { StreamService } from '../services/stream.js';
 import { ErrorResponse } from '../schemas/drops.js';
@@ -34,10 +36,10 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     return v === undefined ? undefined : Number(v);
   };
 
-  // Refusals that must happen before the body moves.
-  function tooLarge(req: IncomingMessage): DropshipError | undefined {
+  // Refusals that must happen before the body moves (`max`: the uploader's key's limit, once known).
+  function tooLarge(req: IncomingMessage, max = limit): DropshipError | undefined {
     const len = declaredLength(req.headers);
-    if (len !== undefined && len > limit) return fail('FILE_TOO_LARGE', `the body is larger than ${limit} bytes`, { maxSize: limit });
+    if (len !== undefined && len > max) return fail('FILE_TOO_LARGE', `the body is larger than ${max} bytes`, { maxSize: max });
     return undefined;
   }
 
@@ -73,14 +75,18 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     const who = uploader(req);
     const name = sanitizeName(req.params.name);
     if (!name.ok) throw fail('NAME_INVALID', `name is not acceptable (${name.reason})`, { reason: name.reason });
-    const no = tooLarge(req.raw);
+    const no = tooLarge(req.raw, maxFileSize(who.key, limit));
     if (no) throw no;
+    // The declared type is the Content-Type header (curl -T sends none: add -H 'content-type: …').
+    const declared = req.headers['content-type'];
+    enforcePolicy(who.key, { type: declared });
     const slot = stream.acquire(who.id);
     try {
       const length = declaredLength(req.headers);
       const result = await stream.upload(req.raw, {
         name: name.name,
-        type: 'application/octet-stream',
+        type: safeMimeType(declared),
+        ...(who.key && { key: who.key }),
         ...(length !== undefined ? { length } : {}),
         onIdle: () => req.log.info('streaming upload idle: cut'),
         slot,
@@ -104,7 +110,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     tags: ['drops'],
     summary,
     params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 1024 }) }),
-    response: { 201: Type.String({ description: 'The share URL' }), ...Object.fromEntries([400, 401, 408, 413, 429, 503].map((c) => [c, ErrorResponse])) },
+    response: { 201: Type.String({ description: 'The share URL' }), ...Object.fromEntries([400, 401, 408, 413, 415, 429, 503].map((c) => [c, ErrorResponse])) },
   });
   // `streaming` exempts these routes from the whole-request deadline (plugins/timeouts.ts):
   // a large body legitimately takes long; the idle timeout guards them instead.

@@ -93,7 +93,14 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
     plan: { mode: 'multipart'; partSize: number } | { mode: 'single' },
   ) {
     const who = uploader(req);
-    const { manifest, ownerToken: token } = await drops.create({ ...input, owner: who.id, source: 'uppy', signFirstBatch: false, plan });
+    const { manifest, ownerToken: token } = await drops.create({
+      ...input,
+      owner: who.id,
+      ...(who.key && { key: who.key }),
+      source: 'uppy',
+      signFirstBatch: false,
+      plan,
+    });
     return { manifest, ownerToken: token, key: dropKeys(manifest.id).original };
   }
 
@@ -116,7 +123,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         tags: ['uppy'],
         summary: 'Uppy: create a multipart upload (a new drop planned the way Uppy cuts the file)',
         body: CreateBody,
-        response: { 200: CreateResponse, ...errors(400, 401, 413, 429, 503) },
+        response: { 200: CreateResponse, ...errors(400, 401, 413, 415, 429, 503) },
       },
     },
     async (req, reply) => {
@@ -280,7 +287,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         querystring: ParamsQuery,
         response: {
           200: ParamsResponse,
-          ...errors(400, 401, 403, 413, 429, 503),
+          ...errors(400, 401, 403, 413, 415, 429, 503),
         },
       },
     },
