@@ -139,10 +139,13 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ListResponse = Type.Object({
+export const ListResponse = Type.Object(
+  {
   drops: Type.Array(DropView, { description: 'The key\'s drops, newest first, with their metadata.' }),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Send as `cursor` for the next page; null: this was the last.' }),
-});
+  },
+  { description: 'One page of the key\'s drops.' },
+);
 
 export const LOOKUP_MAX = 100;
 
@@ -160,6 +163,7 @@ export const LookupBody = Type.Object(
 
 export const NotFoundEntry = Type.Object({ id: Type.String(), status: Type.Literal('not_found') });
 
-export const LookupResponse = Type.Object({
-  drops: Type.Array(Type.Union([DropView, NotFoundEntry]), { description: 'One entry per id, in the order asked.' }),
-});
+export const LookupResponse = Type.Object(
+  { drops: Type.Array(Type.Union([DropView, NotFoundEntry]), { description: 'One entry per id, in the order asked.' }) },
+  { description: 'The status of each drop asked for.' },
+);
