@@ -152,3 +152,32 @@ describe('a key limited to image/* and 1 MiB, with the real worker', () => {
     }
   });
 });
+
+describe('the CLI', () => {
+  it('uploads with --meta and lists the key\'s drops with their metadata', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const key = { id: `cli-${run}`, key: `cli-key-${run}-0123456789` };
+    // A key of its own, so the listing holds only this test's drop.
+    const file = join(dir, 'keys-cli.json');
+    writeFileSync(file, JSON.stringify({ keys: [key] }));
+    const api2 = await startApi({ DROPSHIP_KEYS_FILE: file, DROPSHIP_PUBLIC_UPLOADS: 'false' });
+    try {
+      const env = { DROPSHIP_URL: api2.base, XDG_STATE_HOME: join(dir, 'state'), DROPSHIP_API_KEY: key.key };
+      writeFileSync(join(dir, 'note.txt'), 'hello');
+      const up = await runCli(['upload', '--quiet', '--meta', 'ticket=T-7', '--meta', 'team=ops', 'note.txt'], { cwd: dir, env });
+      expect(up.code, up.stderr).toBe(0);
+      const id = /\/d\/([^/\s]+)/.exec(up.stdout)![1]!;
+      const listed = await runCli(['list', '--json'], { cwd: dir, env });
+      expect(listed.code, listed.stderr).toBe(0);
+      const rows = listed.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Listed);
+      expect(rows).toEqual([expect.objectContaining({ id, metadata: { ticket: 'T-7', team: 'ops' } })]);
+      const human = await runCli(['list'], { cwd: dir, env });
+      expect(human.stdout).toContain(id);
+      const anon = await runCli(['list'], { cwd: dir, env: { ...env, DROPSHIP_API_KEY: '' } });
+      expect(anon.code).not.toBe(0);
+      expect(anon.stderr).toMatch(/API key/);
+    } finally {
+      await api2.close();
+    }
+  });
+});
