@@ -219,6 +219,39 @@ describe('private metadata', () => {
     }
     // It lives only inside the manifest.
     expect((await t.manifests.get(tk.id))!.manifest.metadata).toEqual(metadata);
+
+    // The event stream sends the public view, even to the creating key and the owner.
+    const ac = new AbortController();
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/v1/drops/${tk.id}/events`,
+      headers: { ...bearer(A), 'x-owner-token': tk.ownerToken },
+      payloadAsStream: true,
+      signal: ac.signal,
+    });
+    expect(res.statusCode).toBe(200);
+    let text = '';
+    const s = res.stream();
+    s.on('error', () => {});
+    await new Promise<void>((resolve) => {
+      s.on('data', (c: Buffer) => {
+        text += c.toString();
+        if (text.includes('\n\n')) resolve();
+      });
+    });
+    ac.abort();
+    expect(text).toContain('event: status');
+    expect(text).toContain(tk.id);
+    expect(text).not.toContain('INV-42');
+    expect(text).not.toContain('metadata');
+  });
+
+  it('the index entry carries the drop\'s retention tag, so lifecycle rules delete it with the drop', async () => {
+    const tk = await drop(A, { expiresIn: 3 * 86_400 });
+    const [entry] = [...t.store.objects.keys()].filter((k) => k.startsWith(keyIndexPrefix('a')) && k.endsWith(tk.id));
+    expect(entry).toBeDefined();
+    expect(t.store.objects.get(entry!)!.tags).toEqual({ 'dropship-retention': 'd3' });
+    expect(t.store.objects.get(entry!)!.body.length).toBe(0);
   });
 
   it('an anonymous drop\'s metadata is the owner token\'s only', async () => {
