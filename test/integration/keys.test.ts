@@ -181,3 +181,26 @@ describe('the CLI', () => {
     }
   });
 });
+
+describe('api start-up with a bad keys file', () => {
+  it.each([
+    ['a file that is not there', undefined, /DROPSHIP_KEYS_FILE \(.*absent\.json\): cannot be read/],
+    ['a file that is not JSON', '{"keys": [', /DROPSHIP_KEYS_FILE \(.*\): not JSON/],
+    ['an unknown field', JSON.stringify({ keys: [{ ...LISTER, color: 'red' }] }), /keys\[0\]: unknown field "color"/],
+    ['a duplicate id', JSON.stringify({ keys: [LISTER, { ...OTHER, id: LISTER.id }] }), /duplicate key id/],
+  ])('stops with exit code 78 on %s, naming the problem', async (_what, text, message) => {
+    const { spawn } = await import('node:child_process');
+    const file = join(dir, text === undefined ? 'absent.json' : `bad-${randomUUID()}.json`);
+    if (text !== undefined) writeFileSync(file, text);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/api/server.ts'], {
+      env: { ...process.env, DROPSHIP_KEYS_FILE: file, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code, output).toBe(78);
+    expect(output).toMatch(message);
+  });
+});
