@@ -426,11 +426,13 @@ export function loadConfig(
   const trust = parseTrustProxy(c.DROPSHIP_TRUST_PROXY ?? '');
   if (!trust.ok) problems.push(`DROPSHIP_TRUST_PROXY=${JSON.stringify(c.DROPSHIP_TRUST_PROXY)}: ${trust.reason}`);
   const webhooks = parseWebhooksVar(c.DROPSHIP_WEBHOOKS ?? '', problems);
-  const keys = problems.length
+  // The keys file is checked against the server's limits, so it waits for them to be sound.
+  const limitsSound = [c.DROPSHIP_MAX_FILE_SIZE, c.DROPSHIP_DEFAULT_EXPIRES_IN, c.DROPSHIP_MAX_EXPIRES_IN].every(Number.isSafeInteger);
+  const keys = !limitsSound
     ? []
     : parseKeys(
-        c.DROPSHIP_KEYS_FILE,
-        list(c.DROPSHIP_API_KEYS),
+        c.DROPSHIP_KEYS_FILE ?? '',
+        list(c.DROPSHIP_API_KEYS ?? ''),
         { maxFileSize: c.DROPSHIP_MAX_FILE_SIZE, defaultExpiresIn: c.DROPSHIP_DEFAULT_EXPIRES_IN, maxExpiresIn: c.DROPSHIP_MAX_EXPIRES_IN },
         opts.readFile ?? ((path) => readFileSync(path, 'utf8')),
         problems,

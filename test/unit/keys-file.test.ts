@@ -141,3 +141,18 @@ describe('DROPSHIP_KEYS_FILE', () => {
     expect(c.keys[0]).toMatchObject({ maxExpiresIn: 0, defaultExpiresIn: 0 });
   });
 });
+
+describe('DROPSHIP_KEYS_FILE beside other problems', () => {
+  it('reports the keys file\'s problems with the other variables\' in one go', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'x', DROPSHIP_KEYS_FILE: 'k.json' }, { readFile: () => '{"keys": [{"id": "a"}]}' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const p = (err as ConfigError).problems.join('\n');
+    expect(p).toMatch(/PORT=/);
+    expect(p).toMatch(/keys\[0\]: needs exactly one of "key" and "keySha256"/);
+  });
+});
