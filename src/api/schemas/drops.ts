@@ -21,9 +21,11 @@ export const ErrorResponse = Type.Object(
 export const DropParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'Drop id' }) });
 
 /** Private metadata: at most 16 entries, names of 1..64 of `A-Z a-z 0-9 _ . -`, ≤ 2 KiB as JSON (checked by the service). */
-export const Metadata = Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 2048 }), {
+export const METADATA_NAME = '^[A-Za-z0-9_.-]{1,64}$';
+export const Metadata = Type.Record(Type.String(), Type.String({ maxLength: 2048 }), {
   maxProperties: 16,
-  additionalProperties: false,
+  // propertyNames (not a pattern key): a bad name is answered "must match pattern …", naming it.
+  propertyNames: { pattern: METADATA_NAME },
   description:
     'Private metadata, string → string: at most 16 entries, names matching ^[A-Za-z0-9_.-]{1,64}$, at most 2048 bytes in all as JSON. Shown only to the key that created the drop and to the owner token; never on the share page or to anonymous readers.',
 });
