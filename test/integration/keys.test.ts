@@ -130,6 +130,33 @@ describe('a key limited to image/* and 1 MiB, with the real worker', () => {
     expect(stream.status).toBe(415);
   });
 
+  it('with Expect: 100-continue (curl), the key\'s refusals replace the 100: the body is never sent', async () => {
+    const { connect } = await import('node:net');
+    const rawPut = (path: string, headers: Record<string, string>) => {
+      const url = new URL(t.base);
+      const sock = connect(Number(url.port), url.hostname);
+      let response = '';
+      sock.on('data', (d) => (response += d.toString('latin1')));
+      sock.on('error', () => {});
+      const closed = new Promise<void>((r) => sock.on('close', () => r()));
+      sock.write(`PUT ${path} HTTP/1.1\r\nHost: ${url.host}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      return { sock, closed, response: () => response };
+    };
+    const received = t.app.streamStats().bytesReceived;
+    const auth = `Bearer ${IMAGES.key}`;
+    for (const [headers, status, code] of [
+      [{ 'content-length': String(2 * MIB), 'content-type': 'image/png' }, 413, 'FILE_TOO_LARGE'],
+      [{ 'content-length': '100', 'content-type': 'application/pdf' }, 415, 'TYPE_NOT_ALLOWED'],
+    ] as const) {
+      const c = rawPut('/v1/stream/x.png', { ...headers, authorization: auth, expect: '100-continue' });
+      await c.closed;
+      expect(c.response()).toMatch(new RegExp(`^HTTP/1\\.1 ${status}`));
+      expect(c.response()).not.toMatch(/100 Continue/);
+      expect(c.response()).toContain(`"code":"${code}"`);
+    }
+    expect(t.app.streamStats().bytesReceived).toBe(received);
+  });
+
   it('a PNG-declared upload whose bytes are a PDF ends failed with a reason, its object deleted', async () => {
     await emptyQueue(aws, queueUrl());
     const worker = startTestWorker({ config: workerConfig, queueUrl: queueUrl(), log: testLog(workerConfig) });

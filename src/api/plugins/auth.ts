@@ -8,6 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { clientKey } from '../../core/clients.js';
 import { fail } from '../../core/errors.js';
 import type { ApiKey, Config } from '../../config.js';
@@ -22,7 +23,10 @@ export interface Uploader {
   key?: ApiKey;
 }
 
-export function bearerKey(req: FastifyRequest): string | undefined {
+/** Anything with request headers: a Fastify request, or Node's (before Fastify sees it). */
+type WithHeaders = Pick<FastifyRequest, 'headers'> | { headers: IncomingHttpHeaders };
+
+export function bearerKey(req: WithHeaders): string | undefined {
   const h = req.headers.authorization;
   if (!h) return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
@@ -38,7 +42,7 @@ export const clientId = (req: FastifyRequest): string => clientKey(req.ip);
  */
 export function makeApiKeyCheck(config: Pick<Config, 'keys'>) {
   const keys = config.keys.map((k) => ({ key: k, digest: Buffer.from(k.sha256, 'hex') }));
-  return function apiKey(req: FastifyRequest): ApiKey | undefined | null {
+  return function apiKey(req: WithHeaders): ApiKey | undefined | null {
     const key = bearerKey(req);
     if (key === undefined) return undefined;
     const d = digest(key);

@@ -11,9 +11,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { fail, type DropshipError } from '../../core/errors.js';
 import { safeMimeType, sanitizeName } from '../../core/names.js';
-import { maxFileSize } from '../../core/policy.js';
+import { checkTicket, maxFileSize } from '../../core/policy.js';
 import { enforcePolicy } from '../services/create.js';
-import { makeUploaderCheck } from '../plugins/auth.js';
+import { makeApiKeyCheck, makeUploaderCheck } from '../plugins/auth.js';
 import type { StreamService } from '../services/stream.js';
 import { ErrorResponse } from '../schemas/drops.js';
 
@@ -28,6 +28,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
   const config = app.config;
   const limit = Math.min(config.DROPSHIP_STREAM_MAX_SIZE, config.DROPSHIP_MAX_FILE_SIZE);
   const uploader = makeUploaderCheck(config);
+  const apiKey = makeApiKeyCheck(config);
   const isStreamPut = (req: IncomingMessage) =>
     req.method === 'PUT' && (req.url?.startsWith('/v1/stream/') || /^\/[^/?]+(\?|$)/.test(req.url ?? ''));
 
@@ -44,11 +45,16 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
   }
 
   // `Expect: 100-continue`: refuse instead of the 100 when the body could not be taken anyway
-  // (too large, or no slot even counting starving streams). The per-client limit needs the
+  // (too large — for the server or the uploader's key —, a type the key may not upload, or no
+  // slot even counting starving streams). The per-client limit needs the
   // client's identity and is checked by the handler.
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    // A configured key's own limits can be read from the headers too (an unknown key is the handler's 401).
+    const key = isStreamPut(req) ? (apiKey(req) ?? undefined) : undefined;
+    const policy = key && checkTicket(key, { type: req.headers['content-type'] });
     const no = isStreamPut(req)
-      ? (tooLarge(req) ??
+      ? (tooLarge(req, maxFileSize(key, limit)) ??
+        (policy && !policy.ok ? fail(policy.code, policy.message, policy.details) : undefined) ??
         (stream.full() ? fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S) : undefined))
       : undefined;
     if (no) {
