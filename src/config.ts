@@ -6,9 +6,11 @@
  * The same code runs against LocalStack, other emulators and real AWS: only
  * AWS_ENDPOINT_URL, credentials and region differ.
  */
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { isIPv4, isIPv6 } from 'node:net';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 const Int = (def: number, min: number, description: string, max = Number.MAX_SAFE_INTEGER) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description });
@@ -42,7 +44,11 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_METRICS_TOKEN: Str('', 'When set, /metrics answers only `Authorization: Bearer <this token>` (401 otherwise); empty = public.'),
   DROPSHIP_CORS_ORIGINS: Str('*', 'Comma-separated origins allowed to PUT parts to the bucket and call the api.'),
 
-  DROPSHIP_API_KEYS: Str('', 'Comma-separated API keys accepted as "Authorization: Bearer <key>".'),
+  DROPSHIP_API_KEYS: Str('', 'Comma-separated API keys accepted as "Authorization: Bearer <key>" (each with the server\'s limits).'),
+  DROPSHIP_KEYS_FILE: Str(
+    '',
+    'Path of a JSON keys file: API keys (or their SHA-256) with an `id` and per-key limits — maxFileSize, allowedTypes, defaultExpiresIn, maxExpiresIn, webhooks (docs/operations.md).',
+  ),
   DROPSHIP_WEBHOOKS: Str(
     '',
     'Global webhooks, a JSON array of `{ "url", "secret": "whsec_<base64>", "events": ["drop.ready", …] }`: told of every drop (docs/webhooks.md).',
@@ -143,7 +149,29 @@ export type Config = Static<typeof ConfigSchema> & {
   webhooks: WebhookTarget[];
   /** Parsed DROPSHIP_WEBHOOK_RETRY_SCHEDULE: seconds before each retry. */
   webhookRetrySchedule: number[];
+  /** Every accepted API key with its policy: the keys file's, then DROPSHIP_API_KEYS' (default policy). */
+  keys: ApiKey[];
 };
+
+/**
+ * One accepted API key. The secret itself is never kept: `sha256` is the hex SHA-256 of the
+ * key's UTF-8 bytes (what `Authorization: Bearer <key>` is compared against, in constant time).
+ */
+export interface ApiKey {
+  /** The key's name: the keys file's `id`, or `key-<first 16 hex of sha256>` for DROPSHIP_API_KEYS. */
+  id: string;
+  sha256: string;
+  /** Largest file this key may upload, in bytes (never above DROPSHIP_MAX_FILE_SIZE). */
+  maxFileSize?: number;
+  /** Media types this key may upload: exact (`application/pdf`) or `type/*`; absent: any. */
+  allowedTypes?: string[];
+  /** Seconds a drop of this key lives when the client sends no expiresIn. */
+  defaultExpiresIn?: number;
+  /** Longest lifetime this key may ask for (0: no maximum, only where the server has none). */
+  maxExpiresIn?: number;
+  /** Receivers told of this key's drops (besides the global DROPSHIP_WEBHOOKS). */
+  webhooks: WebhookTarget[];
+}
 
 export const WEBHOOK_EVENTS = ['drop.ready', 'drop.failed', 'drop.deleted', 'drop.expired'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
@@ -208,6 +236,142 @@ function parseWebhooksVar(raw: string, problems: string[]): WebhookTarget[] {
   return r.targets;
 }
 
+const KEY_ID = '^[A-Za-z0-9_.-]{1,64}$';
+const MEDIA_RANGE = '^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/(\\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$';
+
+const KeyEntrySchema = Type.Object(
+  {
+    id: Type.String({ pattern: KEY_ID }),
+    key: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{16,512}$' })),
+    keySha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })),
+    maxFileSize: Type.Optional(Type.Integer({ minimum: 0 })),
+    allowedTypes: Type.Optional(Type.Array(Type.String({ pattern: MEDIA_RANGE }), { minItems: 1, maxItems: 100, uniqueItems: true })),
+    defaultExpiresIn: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxExpiresIn: Type.Optional(Type.Integer({ minimum: 0 })),
+    webhooks: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+const KeysFileSchema = Type.Object({ keys: Type.Array(Type.Unknown(), { maxItems: 10_000 }) }, { additionalProperties: false });
+
+/** Hex SHA-256 of an API key, as the keys file's `keySha256` holds it (`printf %s "$KEY" | sha256sum`). */
+export const keySha256 = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+/** The id of a DROPSHIP_API_KEYS key: stable, derived from its hash, never the secret. */
+export const derivedKeyId = (sha256: string): string => `key-${sha256.slice(0, 16)}`;
+
+const schemaProblems = (schema: TSchema, value: unknown, where: string): string[] =>
+  [...Value.Errors(schema, value)].map((e) => {
+    const path = e.instancePath.replace(/\//g, '.');
+    const extra = (e.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
+    return extra?.length ? `${where}${path}: unknown field ${extra.map((f) => JSON.stringify(f)).join(', ')}` : `${where}${path}: ${e.message}`;
+  });
+
+interface GlobalLimits {
+  maxFileSize: number;
+  defaultExpiresIn: number;
+  maxExpiresIn: number;
+}
+
+/** Validates one keys-file entry against the server's limits; problems are pushed, the key returned when it is sound. */
+function parseKeyEntry(entry: unknown, where: string, limits: GlobalLimits, problems: string[]): ApiKey | undefined {
+  const found = schemaProblems(KeyEntrySchema, entry, where);
+  if (found.length) {
+    problems.push(...found);
+    return undefined;
+  }
+  const e = entry as Static<typeof KeyEntrySchema>;
+  const before = problems.length;
+  if ((e.key === undefined) === (e.keySha256 === undefined)) problems.push(`${where}: needs exactly one of "key" and "keySha256"`);
+  if (e.maxFileSize !== undefined && e.maxFileSize > limits.maxFileSize) {
+    problems.push(`${where}.maxFileSize: ${e.maxFileSize} is more than DROPSHIP_MAX_FILE_SIZE (${limits.maxFileSize})`);
+  }
+  const gmax = limits.maxExpiresIn;
+  const max = e.maxExpiresIn ?? gmax;
+  if (e.maxExpiresIn !== undefined) {
+    if (e.maxExpiresIn === 0 && gmax !== 0) problems.push(`${where}.maxExpiresIn: 0 (no maximum) needs DROPSHIP_MAX_EXPIRES_IN=0`);
+    else if (e.maxExpiresIn > 0 && e.maxExpiresIn < 60) problems.push(`${where}.maxExpiresIn: must be 0 (no maximum) or at least 60`);
+    else if (gmax > 0 && e.maxExpiresIn > gmax) problems.push(`${where}.maxExpiresIn: ${e.maxExpiresIn} is more than DROPSHIP_MAX_EXPIRES_IN (${gmax})`);
+  }
+  if (e.defaultExpiresIn !== undefined) {
+    const d = e.defaultExpiresIn;
+    if (d > 0 && d < 60) problems.push(`${where}.defaultExpiresIn: must be 0 (never) or at least 60`);
+    else if (d === 0 && max !== 0) problems.push(`${where}.defaultExpiresIn: 0 (never) needs a maxExpiresIn of 0`);
+    else if (max > 0 && d > max) problems.push(`${where}.defaultExpiresIn: ${d} is more than the key's maxExpiresIn (${max})`);
+  }
+  const hooks = e.webhooks === undefined ? { ok: true as const, targets: [] } : parseWebhookTargets(e.webhooks, `${where}.webhooks`);
+  if (!hooks.ok) problems.push(...hooks.problems);
+  if (problems.length > before || !hooks.ok) return undefined;
+  return {
+    id: e.id,
+    sha256: e.keySha256 !== undefined ? e.keySha256.toLowerCase() : keySha256(e.key!),
+    ...(e.maxFileSize !== undefined && { maxFileSize: e.maxFileSize }),
+    ...(e.allowedTypes !== undefined && { allowedTypes: e.allowedTypes }),
+    ...(e.defaultExpiresIn !== undefined && { defaultExpiresIn: e.defaultExpiresIn }),
+    ...(e.maxExpiresIn !== undefined && { maxExpiresIn: e.maxExpiresIn }),
+    webhooks: hooks.targets,
+  };
+}
+
+/** Reads DROPSHIP_KEYS_FILE (when set) and DROPSHIP_API_KEYS into one list; every problem names the file and the entry. */
+function parseKeys(
+  file: string,
+  envKeys: string[],
+  limits: GlobalLimits,
+  readFile: (path: string) => string,
+  problems: string[],
+): ApiKey[] {
+  const keys: ApiKey[] = [];
+  if (file) {
+    const where = `DROPSHIP_KEYS_FILE (${file})`;
+    let json: unknown;
+    let text: string | undefined;
+    try {
+      text = readFile(file);
+    } catch (e) {
+      problems.push(`${where}: cannot be read (${(e as Error).message})`);
+    }
+    if (text !== undefined) {
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        problems.push(`${where}: not JSON (${(e as Error).message})`);
+      }
+    }
+    if (json !== undefined) {
+      const top = schemaProblems(KeysFileSchema, json, where);
+      if (top.length) problems.push(...top);
+      else {
+        (json as { keys: unknown[] }).keys.forEach((entry, i) => {
+          const k = parseKeyEntry(entry, `${where} keys[${i}]`, limits, problems);
+          if (k) keys.push(k);
+        });
+      }
+    }
+  }
+  for (const key of envKeys) {
+    const sha256 = keySha256(key);
+    keys.push({ id: derivedKeyId(sha256), sha256, webhooks: [] });
+  }
+  const ids = new Map<string, number>();
+  const hashes = new Map<string, number>();
+  keys.forEach((k, i) => {
+    if (ids.has(k.id)) problems.push(`DROPSHIP_KEYS_FILE: duplicate key id ${JSON.stringify(k.id)}`);
+    if (hashes.has(k.sha256)) {
+      problems.push(`DROPSHIP_KEYS_FILE: the key of ${JSON.stringify(k.id)} is also the key of ${JSON.stringify(keys[hashes.get(k.sha256)!]!.id)} (keys must be distinct, DROPSHIP_API_KEYS included)`);
+    }
+    ids.set(k.id, i);
+    hashes.set(k.sha256, i);
+  });
+  return keys;
+}
+
+/** The receivers a key's drops are told of (its own, not the global DROPSHIP_WEBHOOKS); none for an unknown id. */
+export function webhooksForKey(config: Pick<Config, 'keys'>): (keyId: string) => WebhookTarget[] {
+  const byId = new Map(config.keys.map((k) => [k.id, k.webhooks]));
+  return (keyId) => byId.get(keyId) ?? [];
+}
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
@@ -253,7 +417,10 @@ function parseTrustProxy(v: string): { ok: true; value: TrustProxy } | { ok: fal
 }
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  opts: { readFile?: (path: string) => string } = {},
+): Config {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(ConfigSchema.properties)) {
     const v = env[key];
@@ -290,10 +457,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const webhooks = parseWebhooksVar(c.DROPSHIP_WEBHOOKS ?? '', problems);
   const schedule = parseRetrySchedule(c.DROPSHIP_WEBHOOK_RETRY_SCHEDULE ?? '');
   if (!schedule.ok) problems.push(`DROPSHIP_WEBHOOK_RETRY_SCHEDULE=${JSON.stringify(c.DROPSHIP_WEBHOOK_RETRY_SCHEDULE)}: ${schedule.reason}`);
+  // The keys file is checked against the server's limits, so it waits for them to be sound.
+  const limitsSound = [c.DROPSHIP_MAX_FILE_SIZE, c.DROPSHIP_DEFAULT_EXPIRES_IN, c.DROPSHIP_MAX_EXPIRES_IN].every(Number.isSafeInteger);
+  const keys = !limitsSound
+    ? []
+    : parseKeys(
+        c.DROPSHIP_KEYS_FILE ?? '',
+        list(c.DROPSHIP_API_KEYS ?? ''),
+        { maxFileSize: c.DROPSHIP_MAX_FILE_SIZE, defaultExpiresIn: c.DROPSHIP_DEFAULT_EXPIRES_IN, maxExpiresIn: c.DROPSHIP_MAX_EXPIRES_IN },
+        opts.readFile ?? ((path) => readFileSync(path, 'utf8')),
+        problems,
+      );
   if (problems.length) throw new ConfigError(problems);
   return {
     webhooks,
     webhookRetrySchedule: schedule.ok ? schedule.schedule : [],
+    keys,
     ...c,
     s3PathStyle: c.DROPSHIP_S3_PATH_STYLE === 'auto' ? Boolean(c.AWS_ENDPOINT_URL) : c.DROPSHIP_S3_PATH_STYLE === 'true',
     apiKeys: list(c.DROPSHIP_API_KEYS),

@@ -18,6 +18,7 @@ import { createDropService, type DropService } from './services/drops.js';
 import { OpenTickets } from './services/tickets.js';
 import { createStreamService, type StreamStats } from './services/stream.js';
 import { createEventStreams, type EventStreams } from './services/events.js';
+import { createListing } from './services/listing.js';
 import { dropView } from './drop-view.js';
 import errors from './plugins/errors.js';
 import jsonNewline from './plugins/json-newline.js';
@@ -142,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metrics);
   await app.register(platform);
   await app.register(health);
-  await app.register(dropsRoutes, { drops, events });
+  await app.register(dropsRoutes, { drops, events, listing: createListing({ store, manifests, clock }) });
   await app.register(downloadRoutes, { drops });
   await app.register(webRoutes, { assets: web });
   await app.register(shareRoutes, { drops, assets: web });

@@ -3,7 +3,7 @@
  * app), listening, and a graceful shutdown on SIGINT/SIGTERM (stop accepting, finish
  * in-flight requests, exit).
  */
-import { loadConfig, ConfigError } from '../config.js';
+import { loadConfig, ConfigError, webhooksForKey } from '../config.js';
 import { createAwsAdapters } from '../aws/adapters.js';
 import { buildApp } from './app.js';
 
@@ -19,7 +19,7 @@ async function main() {
     throw e;
   }
   const aws = createAwsAdapters(config);
-  const app = await buildApp({ config, store: aws.store, signer: aws.signer, queue: aws.queue, deliveries: aws.deliveries });
+  const app = await buildApp({ config, store: aws.store, signer: aws.signer, queue: aws.queue, deliveries: aws.deliveries, webhooksOfKey: webhooksForKey(config) });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

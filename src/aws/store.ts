@@ -229,7 +229,14 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
       let token: string | undefined;
       do {
         const MaxKeys = Math.min(1000, limit - keys.length);
-        const r = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token, MaxKeys }));
+        const r = await s3.send(new ListObjectsV2Command({
+            Bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            MaxKeys,
+            // S3 ignores StartAfter once a continuation token is sent; the first page needs it.
+            ...(token === undefined && opts.startAfter !== undefined ? { StartAfter: opts.startAfter } : {}),
+          }),);
         for (const o of r.Contents ?? []) {
           // Keys come in order: the first one past `before` ends the listing, later pages unread.
           if (opts.before !== undefined && o.Key! >= opts.before) return keys;

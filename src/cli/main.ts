@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { remove } from './commands/delete.js';
 import { download } from './commands/download.js';
 import { help, USAGE } from './commands/help.js';
+import { list } from './commands/list.js';
 import { status } from './commands/status.js';
 import { upload } from './commands/upload.js';
 import { wait } from './commands/wait.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   wait,
   download,
   delete: remove,
+  list,
 };
 
 /**

@@ -7,7 +7,10 @@ import {
   TERMINAL_STATUSES,
   type CompletedPart,
   type CreateDropInput,
+  type DropPage,
   type DropView,
+  type ListDropsOptions,
+  type LookupResult,
   type SignedPart,
   type Ticket,
   type UploadedParts,
@@ -99,8 +102,35 @@ export class DropshipClient {
     return this.request('DELETE', `/v1/drops/${enc(id)}`, { ownerToken, signal, idempotent: true });
   }
 
-  status(id: string, signal?: AbortSignal): Promise<DropView> {
-    return this.request('GET', `/v1/drops/${enc(id)}`, { signal, idempotent: true });
+  /** The drop's view; with the owner token (or as the key that created it) it carries the drop's metadata. */
+  status(id: string, signal?: AbortSignal, ownerToken?: string): Promise<DropView> {
+    return this.request('GET', `/v1/drops/${enc(id)}`, { signal, idempotent: true, ...(ownerToken ? { ownerToken } : {}) });
+  }
+
+  /** One page of the API key's drops, newest first, with their metadata (needs `apiKey`). */
+  listDrops(opts: ListDropsOptions = {}): Promise<DropPage> {
+    const q = new URLSearchParams();
+    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+    if (opts.cursor !== undefined) q.set('cursor', opts.cursor);
+    if (opts.status !== undefined) q.set('status', opts.status);
+    const query = q.size ? `?${q}` : '';
+    return this.request('GET', `/v1/drops${query}`, { signal: opts.signal, idempotent: true });
+  }
+
+  /** Every drop of the API key, newest first, page by page until the last. */
+  async *allDrops(opts: Omit<ListDropsOptions, 'cursor'> = {}): AsyncGenerator<DropView> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listDrops({ ...opts, ...(cursor !== undefined ? { cursor } : {}) });
+      yield* page.drops;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /** The status of up to 100 drops at once, in the order asked (needs `apiKey`). */
+  async lookupDrops(ids: string[], signal?: AbortSignal): Promise<LookupResult[]> {
+    const r = await this.request<{ drops: LookupResult[] }>('POST', '/v1/drops/lookup', { body: { ids }, signal, idempotent: true });
+    return r.drops;
   }
 
   /**

@@ -236,7 +236,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The calling API key's drops, newest first, with their metadata (cursor pagination) */
+        get: operations["listDrops"];
         put?: never;
         /** Create a drop: an upload ticket with its first part URLs and the share link */
         post: operations["createDrop"];
@@ -253,7 +254,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status of a drop (anyone holding the id) */
+        /** Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token) */
         get: operations["getDrop"];
         put?: never;
         post?: never;
@@ -316,6 +317,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/drops/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Status of up to 100 drops at once, in the order asked (metadata only for the calling key's drops) */
+        post: operations["lookupDrops"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stream/{name}": {
         parameters: {
             query?: never;
@@ -355,7 +373,7 @@ export interface components {
                  * @description Stable machine-readable code: branch on this, never on `message`.
                  * @enum {unknown}
                  */
-                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
+                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
                 /** @description Structured facts about the error, e.g. `field` for VALIDATION_FAILED. */
                 details?: {
                     [key: string]: unknown;
@@ -397,6 +415,8 @@ export interface operations {
                 headers: {
                     /** @description The share URL. */
                     location?: string;
+                    /** @description The curl command that deletes this drop, filled in. */
+                    "x-delete-command"?: string;
                     /** @description The drop id. */
                     "x-drop-id"?: string;
                     /** @description The owner token (for DELETE /v1/drops/{id}); shown once. */
@@ -435,8 +455,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Payload too large: `FILE_TOO_LARGE` (over the largest file this server accepts). */
+            /** @description Payload too large: `FILE_TOO_LARGE` (over the largest file this server (or this API key) accepts). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `TYPE_NOT_ALLOWED` (the declared type is not one this API key may upload). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -969,7 +998,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB); `FILE_TOO_LARGE` (over the largest file this server accepts). */
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB); `FILE_TOO_LARGE` (over the largest file this server (or this API key) accepts). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -978,7 +1007,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type); `TYPE_NOT_ALLOWED` (the declared type is not one this API key may upload). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1766,8 +1795,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Payload too large: `FILE_TOO_LARGE` (over the largest file this server accepts). */
+            /** @description Payload too large: `FILE_TOO_LARGE` (over the largest file this server (or this API key) accepts). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `TYPE_NOT_ALLOWED` (the declared type is not one this API key may upload). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1808,6 +1846,122 @@ export interface operations {
             };
         };
     };
+    listDrops: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Drops per page (1..100, default 50). */
+                limit?: number;
+                /** @description Only drops in this status. */
+                status?: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the key's drops, newest first; `nextCursor` fetches the next one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The key's drops, newest first, with their metadata. */
+                        drops: {
+                            /** Format: date-time */
+                            completedAt?: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            downloadUrl: string;
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires (then status is `expired` and it is deleted); absent: never.
+                             */
+                            expiresAt?: string;
+                            failureReason?: string;
+                            height?: number;
+                            id: string;
+                            /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                            metadata?: {
+                                [key: string]: string;
+                            };
+                            name: string;
+                            /** Format: date-time */
+                            readyAt?: string;
+                            shareUrl: string;
+                            size: number;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
+                            /** @enum {unknown} */
+                            thumbnail: "pending" | "ready" | "none" | "failed";
+                            thumbnails: {
+                                height: number;
+                                url: string;
+                                width: number;
+                            }[];
+                            /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
+                            type: string;
+                            width?: number;
+                        }[];
+                        /** @description Send as `cursor` for the next page; null: this was the last. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createDrop: {
         parameters: {
             query?: never;
@@ -1822,6 +1976,10 @@ export interface operations {
                     /** @description Seconds the drop lives from now (default DROPSHIP_DEFAULT_EXPIRES_IN, 60..DROPSHIP_MAX_EXPIRES_IN; 0 = never, only where the server allows it). Longer than the server allows is a 400. */
                     expiresIn?: number;
                     maxDownloads?: number;
+                    /** @description Private metadata, string → string: at most 16 entries, names matching ^[A-Za-z0-9_.-]{1,64}$, at most 2048 bytes in all as JSON. Shown only to the key that created the drop and to the owner token; never on the share page or to anonymous readers. */
+                    metadata?: {
+                        [key: string]: string;
+                    };
                     /** @description File name, shown to people and used for downloads. */
                     name: string;
                     /** @description Hex SHA-256 of the file, recorded in the manifest. */
@@ -1926,7 +2084,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB); `FILE_TOO_LARGE` (over the largest file this server accepts). */
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB); `FILE_TOO_LARGE` (over the largest file this server (or this API key) accepts). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1980,7 +2138,12 @@ export interface operations {
     getDrop: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Bearer <API key>: the key that created the drop sees its metadata. */
+                authorization?: string;
+                /** @description The drop's owner token: its holder sees the metadata. */
+                "x-owner-token"?: string;
+            };
             path: {
                 /**
                  * @description Drop id
@@ -1992,7 +2155,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The drop as anyone holding its id sees it. */
+            /** @description The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2042,6 +2205,10 @@ export interface operations {
                         failureReason?: string;
                         height?: number;
                         id: string;
+                        /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                        metadata?: {
+                            [key: string]: string;
+                        };
                         name: string;
                         /** Format: date-time */
                         readyAt?: string;
@@ -2073,6 +2240,15 @@ export interface operations {
             };
             /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: `DROP_EXPIRED` (the drop or its upload ticket has expired). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2163,6 +2339,10 @@ export interface operations {
                         failureReason?: string;
                         height?: number;
                         id: string;
+                        /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                        metadata?: {
+                            [key: string]: string;
+                        };
                         name: string;
                         /** Format: date-time */
                         readyAt?: string;
@@ -2331,6 +2511,10 @@ export interface operations {
                         failureReason?: string;
                         height?: number;
                         id: string;
+                        /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                        metadata?: {
+                            [key: string]: string;
+                        };
                         name: string;
                         /** Format: date-time */
                         readyAt?: string;
@@ -2859,6 +3043,142 @@ export interface operations {
             };
         };
     };
+    lookupDrops: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description 1..100 distinct drop ids. */
+                    ids: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description One entry per id asked, in that order: the drop view, or `{ id, status: "not_found" }`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description One entry per id, in the order asked. */
+                        drops: ({
+                            /** Format: date-time */
+                            completedAt?: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            downloadUrl: string;
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires (then status is `expired` and it is deleted); absent: never.
+                             */
+                            expiresAt?: string;
+                            failureReason?: string;
+                            height?: number;
+                            id: string;
+                            /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                            metadata?: {
+                                [key: string]: string;
+                            };
+                            name: string;
+                            /** Format: date-time */
+                            readyAt?: string;
+                            shareUrl: string;
+                            size: number;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
+                            /** @enum {unknown} */
+                            thumbnail: "pending" | "ready" | "none" | "failed";
+                            thumbnails: {
+                                height: number;
+                                url: string;
+                                width: number;
+                            }[];
+                            /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
+                            type: string;
+                            width?: number;
+                        } | {
+                            id: string;
+                            /** @enum {string} */
+                            status: "not_found";
+                        })[];
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     streamUpload: {
         parameters: {
             query?: never;
@@ -2883,6 +3203,8 @@ export interface operations {
                 headers: {
                     /** @description The share URL. */
                     location?: string;
+                    /** @description The curl command that deletes this drop, filled in. */
+                    "x-delete-command"?: string;
                     /** @description The drop id. */
                     "x-drop-id"?: string;
                     /** @description The owner token (for DELETE /v1/drops/{id}); shown once. */
@@ -2921,8 +3243,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Payload too large: `FILE_TOO_LARGE` (over the largest file this server accepts). */
+            /** @description Payload too large: `FILE_TOO_LARGE` (over the largest file this server (or this API key) accepts). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `TYPE_NOT_ALLOWED` (the declared type is not one this API key may upload). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,8 @@ import type {
   CreateDropBody,
   CreateDropResponse,
   DropView as DropViewSchema,
+  ListResponse,
+  LookupResponse,
   SignedPart as SignedPartSchema,
   UploadedPartsResponse,
 } from '../api/schemas/drops.js';
@@ -18,6 +20,17 @@ export type UploadedParts = Static<typeof UploadedPartsResponse>;
 export type DropStatus = DropView['status'];
 
 export type CreateDropInput = Static<typeof CreateDropBody>;
+/** One page of `GET /v1/drops`: the key's drops, newest first, and the cursor of the next page. */
+export type DropPage = Static<typeof ListResponse>;
+/** `POST /v1/drops/lookup`: a view, or `{ id, status: "not_found" }`, per id asked. */
+export type LookupResult = Static<typeof LookupResponse>['drops'][number];
+export interface ListDropsOptions {
+  /** 1..100 (server default 50). */
+  limit?: number;
+  cursor?: string;
+  status?: DropStatus;
+  signal?: AbortSignal;
+}
 
 export interface CompletedPart {
   partNumber: number;

@@ -36,6 +36,8 @@ export interface UploadOptions {
   expiresIn?: number;
   sha256?: string;
   maxDownloads?: number;
+  /** Private metadata (string → string, ≤ 16 entries, ≤ 2 KiB): shown only to this key and the owner token. */
+  metadata?: Record<string, string>;
   /** Parallel part PUTs. Default 4. */
   concurrency?: number;
   /** Retries per part after transient failures (network, 408, 429, 5xx). Default 5. */
@@ -133,6 +135,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
           ...(opts.sha256 ? { sha256: opts.sha256 } : {}),
           ...(opts.expiresIn !== undefined ? { expiresIn: opts.expiresIn } : {}),
           ...(opts.maxDownloads !== undefined ? { maxDownloads: opts.maxDownloads } : {}),
+          ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}),
         },
         signal,
       );

@@ -23,10 +23,16 @@ export interface DropView {
   shareUrl: string;
   downloadUrl: string;
   failureReason?: string;
+  /** The creator's private metadata: only with `withMetadata` (the creating key, the owner token, webhooks). */
+  metadata?: Record<string, string>;
 }
 
-/** `base`: the public URL the links start with (DROPSHIP_PUBLIC_URL). */
-export function dropView(m: Manifest, base: string): DropView {
+/**
+ * `base`: the public URL the links start with (DROPSHIP_PUBLIC_URL). `withMetadata` adds the
+ * private metadata — only for the key that created the drop or its owner token, and in
+ * webhooks; the share page and SSE never pass it.
+ */
+export function dropView(m: Manifest, base: string, opts: { withMetadata?: boolean } = {}): DropView {
   const expiry = dropExpiry(m);
   return {
     id: m.id,
@@ -46,5 +52,6 @@ export function dropView(m: Manifest, base: string): DropView {
     shareUrl: `${base}/d/${m.id}`,
     downloadUrl: `${base}/d/${m.id}/download`,
     ...(m.failureReason ? { failureReason: m.failureReason } : {}),
+    ...(opts.withMetadata ? { metadata: { ...(m.metadata ?? {}) } } : {}),
   };
 }

@@ -78,6 +78,8 @@ export interface Manifest {
   keyId?: string;
   /** The creator's private metadata (string → string); shown only to that key and the owner token. */
   metadata?: Record<string, string>;
+  /** The creating key's allowed media types (exact or `type/*`), which the sniffed type must match too. */
+  allowedTypes?: string[];
 }
 
 export interface ManifestUpload {
@@ -151,6 +153,9 @@ export interface NewManifestArgs {
   expiresAt: Date | null;
   /** The upload deadline; defaults to, and is capped at, expiresAt. */
   uploadExpiresAt?: Date;
+  keyId?: string;
+  metadata?: Record<string, string>;
+  allowedTypes?: string[];
 }
 
 export function newManifest(args: NewManifestArgs): Manifest {
@@ -177,6 +182,9 @@ export function newManifest(args: NewManifestArgs): Manifest {
     ...(args.maxDownloads !== undefined && { maxDownloads: args.maxDownloads }),
     thumbnail: 'pending',
     thumbnails: [],
+    ...(args.keyId !== undefined && { keyId: args.keyId }),
+    ...(args.metadata !== undefined && Object.keys(args.metadata).length > 0 && { metadata: { ...args.metadata } }),
+    ...(args.allowedTypes !== undefined && { allowedTypes: [...args.allowedTypes] }),
   };
 }
 

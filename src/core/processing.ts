@@ -1,9 +1,11 @@
 // The worker's decisions that need no I/O: what a manifest's status means for a new event,
 // whether the stored object is the one the manifest announced, which sniffed types get
-// thumbnails, how a message's outcomes combine, how long a failed message waits.
+// thumbnails, whether the sniffed type is one the creating key may upload, how a message's
+// outcomes combine, how long a failed message waits.
 // src/worker/handler.ts does the I/O around them; test/unit/worker-decisions.test.ts covers them.
 
 import type { DropStatus, Manifest } from './manifest.js';
+import { essence, typeAllowed } from './policy.js';
 
 /** What the worker learnt of the stored object (a HEAD). */
 export interface StoredObject {
@@ -62,6 +64,22 @@ export function checkPublished(
     return { action: 'replaced', reason: 'object replaced after verification: its ETag is not the one verified' };
   }
   return { action: 'skip', reason: `drop is already ${m.status}` };
+}
+
+/**
+ * The type the worker sniffed from the bytes against the allowed types recorded in the
+ * manifest. The sniffer tells binary formats apart but calls every text file `text/plain`,
+ * so a `text/plain` sniff passes when the declared type is an allowed `text/*` type.
+ */
+export function checkSniffedType(
+  m: { allowedTypes?: string[]; type: string },
+  sniffedType: string,
+): { ok: true } | { ok: false; reason: string } {
+  const allowed = m.allowedTypes;
+  if (allowed === undefined || typeAllowed(sniffedType, allowed)) return { ok: true };
+  const declared = essence(m.type);
+  if (essence(sniffedType) === 'text/plain' && declared.startsWith('text/') && typeAllowed(declared, allowed)) return { ok: true };
+  return { ok: false, reason: `type not allowed: the bytes are ${sniffedType}; this key may upload only ${allowed.join(', ')}` };
 }
 
 export function verifyObject(m: Manifest, head: StoredObject | undefined): { ok: true } | { ok: false; reason: string } {

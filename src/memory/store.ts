@@ -194,7 +194,13 @@ export function memoryStore(bucket = 'memory'): MemoryStore {
 
     async listKeys(prefix, opts = {}) {
       await enter('listKeys', prefix);
-      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix) && (opts.before === undefined || k < opts.before)).sort();
+      const keys = [...objects.keys()].filter(
+          (k) =>
+            k.startsWith(prefix) &&
+            (opts.before === undefined || k < opts.before) &&
+            (opts.startAfter === undefined || k > opts.startAfter),
+        )
+        .sort();
       return opts.limit === undefined ? keys : keys.slice(0, opts.limit);
     },
 

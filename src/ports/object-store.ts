@@ -37,6 +37,8 @@ export interface PutOptions {
 }
 
 export interface ListOptions {
+  /** Start after this key (exclusive), as S3's StartAfter: earlier keys are never read. */
+  startAfter?: string;
   /** Stop before the first key ≥ this (keys are listed in order, so later pages are never read). */
   before?: string;
   /** At most this many keys. */

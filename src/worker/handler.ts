@@ -16,7 +16,9 @@
  *   2. HEAD the object; a size other than the manifest's → delete it and mark the drop failed
  *      (in that order: if the worker dies in between, the redelivered message finds the
  *      object missing and still ends in failed, where the other order would leave the bytes);
- *   3. sniff the type from the first bytes — the client's Content-Type is never trusted;
+ *   3. sniff the type from the first bytes — the client's Content-Type is never trusted; a
+ *      type the creating key may not upload (the manifest's allowedTypes) deletes the object
+ *      and fails the drop, as a wrong size does;
  *   4. images: decode once, write every thumbnail, then record the result with one
  *      conditional manifest write (thumbnails first, so a reader who sees `ready` finds them);
  *      a bad image only makes `thumbnail: failed` — the file itself is fine.
@@ -41,6 +43,7 @@ import { effectiveStatus, type DropEvent, type Manifest, type Thumb } from '../c
 import { retentionTags } from '../core/retention.js';
 import {
   checkPublished,
+  checkSniffedType,
   combineOutcomes,
   done,
   planForStatus,
@@ -227,6 +230,13 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
     const first = size === 0 ? Buffer.alloc(0) : await store.getRange(keys.original, 0, Math.min(size, SNIFF_BYTES) - 1);
     const detected = await fileTypeFromBuffer(first);
     const sniffedType = sniffedTypeOf(detected?.mime, first, first.length === size);
+    // The creating key's allowed types hold for the bytes too: otherwise delete them, fail the drop.
+    const typeCheck = checkSniffedType(m, sniffedType);
+    if (!typeCheck.ok) {
+      await store.deleteKeys([keys.original]);
+      const r = await record(id, { type: 'verify_failed', at: now(), reason: typeCheck.reason });
+      return r?.changed ? done(`failed: ${typeCheck.reason}`) : skipped(`not failed (drop is ${r?.manifest.status ?? 'gone'})`);
+    }
 
     const base = { type: 'processed' as const, sniffedType, etag: head!.etag };
     let event: DropEvent;

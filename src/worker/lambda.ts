@@ -19,7 +19,7 @@
  * (AWS recommends six times it), which takes the place of the consumer's heartbeat.
  */
 import pino, { type Logger } from 'pino';
-import { loadConfig } from '../config.js';
+import { loadConfig, webhooksForKey } from '../config.js';
 import { createAwsAdapters } from '../aws/adapters.js';
 import { createManifestRepo } from '../ports/manifests.js';
 import { systemClock } from '../ports/clock.js';
@@ -118,7 +118,7 @@ export async function handler(event: LambdaEvent): Promise<SQSBatchResponse | Sw
     const log = pino({ level: config.LOG_LEVEL, base: { proc: 'worker-lambda' } });
     const { store, deliveries } = createAwsAdapters(config);
     const manifests = createManifestRepo(store);
-    const webhooksOfKey = () => [];
+    const webhooksOfKey = webhooksForKey(config);
     const announce = createAnnouncer({ queue: deliveries, targetsFor: webhookTargets(config.webhooks, webhooksOfKey), publicUrl: config.publicUrl });
     const handle = createMessageHandler({ store, manifests, config, log, clock: systemClock, announce });
     const sweep = createSweep({ store, manifests, clock: systemClock, log: log.child({ part: 'sweep' }), announce });

@@ -10,7 +10,7 @@
  * docs/worker.md.
  */
 import pino from 'pino';
-import { loadConfig, ConfigError } from '../config.js';
+import { loadConfig, ConfigError, webhooksForKey } from '../config.js';
 import { createAwsAdapters } from '../aws/adapters.js';
 import { createManifestRepo } from '../ports/manifests.js';
 import { systemClock } from '../ports/clock.js';
@@ -36,7 +36,7 @@ const aws = createAwsAdapters(config);
 const queueUrl = await aws.queue.url();
 const manifests = createManifestRepo(aws.store);
 // Per-key receivers come from the keys file; until it exists, keys have none.
-const webhooksOfKey = () => [];
+const webhooksOfKey = webhooksForKey(config);
 const announce = createAnnouncer({
   queue: aws.deliveries,
   targetsFor: webhookTargets(config.webhooks, webhooksOfKey),

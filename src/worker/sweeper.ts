@@ -10,6 +10,7 @@
  * drop.expired is enqueued before anything is deleted (the manifest is what the payload is
  * made of): a sweep that dies after enqueuing leaves the marker, and the next one enqueues
  * again (same webhook-ids) before it finishes — never a deleted drop without its webhook.
+ * The drop's entry in its key's index (src/ports/key-index.ts) goes just before the manifest.
  */
 import type { Logger } from 'pino';
 import { dropKeys } from '../core/layout.js';
@@ -20,6 +21,7 @@ import type { ManifestRepo } from '../ports/manifests.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { silentAnnouncer, type Announcer } from '../ports/announcer.js';
 import { expiryAnnounced } from '../core/webhooks.js';
+import { keyIndexEntry } from '../ports/key-index.js';
 
 export interface SweepDeps {
   store: ObjectStore;
@@ -55,6 +57,9 @@ export function createSweep(deps: SweepDeps): Sweep {
     const all = await store.listKeys(keys.prefix);
     const others = all.filter((k) => k !== keys.manifest);
     if (others.length) await store.deleteKeys(others);
+    // The key's listing entry goes with the drop (before the manifest: the manifest is what says where it is).
+    const entry = rec && keyIndexEntry(rec.manifest);
+    if (entry) await store.deleteKeys([entry]);
     await store.deleteKeys([keys.manifest]);
   }
 

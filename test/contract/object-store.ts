@@ -92,6 +92,13 @@ export function objectStoreContract(name: string, h: StoreHarness): void {
       expect(await s.listKeys(key('many/'), { before: key('many/0003x') })).toEqual(keys.slice(0, 4));
       expect(await s.listKeys(key('many/'), { limit: 3 })).toEqual(keys.slice(0, 3));
       expect(await s.listKeys(key('many/'), { before: key('many/0500'), limit: 1001 })).toEqual(keys.slice(0, 500));
+      // Started late: after a key (exclusive, also one that is not stored), across pages, with a count.
+      expect(await s.listKeys(key('many/'), { startAfter: key('many/0002') })).toEqual(keys.slice(3));
+      expect(await s.listKeys(key('many/'), { startAfter: key('many/0002x'), limit: 2 })).toEqual(keys.slice(3, 5));
+      expect(await s.listKeys(key('many/'), { startAfter: key('many/1004') })).toEqual([]);
+      expect(await s.listKeys(key('many/'), { startAfter: key('many/0001'), before: key('many/0004') })).toEqual(keys.slice(2, 4));
+      // A startAfter before the prefix lists the whole prefix.
+      expect(await s.listKeys(key('many/'), { startAfter: key('many'), limit: 1 })).toEqual(keys.slice(0, 1));
       await s.deleteKeys([...keys, key('never-was')]);
       await s.deleteKeys([keys[0]!]);
       expect(await s.listKeys(key('many/'))).toEqual([]);

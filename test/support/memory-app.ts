@@ -29,14 +29,19 @@ type Json = any;
 
 export const T0 = new Date('2030-01-01T00:00:00.000Z');
 
-export async function memoryApp(env: Record<string, string> = {}): Promise<MemoryApp> {
-  const config = loadConfig({
-    DROPSHIP_BUCKET: 'memory',
-    DROPSHIP_PUBLIC_UPLOADS: 'true',
-    DROPSHIP_PUBLIC_URL: 'http://drops.test',
-    LOG_LEVEL: 'warn',
-    ...env,
-  });
+/** `keysFile`: the keys file's content (DROPSHIP_KEYS_FILE), read from memory. */
+export async function memoryApp(env: Record<string, string> = {}, opts: { keysFile?: unknown } = {}): Promise<MemoryApp> {
+  const config = loadConfig(
+    {
+      DROPSHIP_BUCKET: 'memory',
+      DROPSHIP_PUBLIC_UPLOADS: 'true',
+      DROPSHIP_PUBLIC_URL: 'http://drops.test',
+      LOG_LEVEL: 'warn',
+      ...(opts.keysFile !== undefined && { DROPSHIP_KEYS_FILE: 'keys.json' }),
+      ...env,
+    },
+    { readFile: () => JSON.stringify(opts.keysFile) },
+  );
   const adapters = memoryAdapters(config.DROPSHIP_BUCKET);
   let t = T0.getTime();
   const now = () => new Date(t);

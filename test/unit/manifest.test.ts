@@ -442,3 +442,39 @@ describe('apply: past the lifetime', () => {
     expect(apply(base({ status: 'ready' }), { type: 'cancel', at: late })).toMatchObject({ ok: true, manifest: { status: 'cancelled' } });
   });
 });
+
+describe('the creating key in the manifest', () => {
+  const args = () => ({
+    id: 'V1StGXR8_Z5jdHi6B-myT',
+    name: 'a.png',
+    size: 10,
+    type: 'image/png',
+    ownerTokenHash: 'h',
+    upload: { mode: 'single' as const, partSize: 10, partCount: 1 },
+    source: 'ticket' as const,
+    now: new Date('2030-01-01T00:00:00Z'),
+    expiresAt: new Date('2030-01-02T00:00:00Z'),
+  });
+
+  it('records keyId, allowedTypes and metadata (copies, not the caller\'s objects); empty metadata is not written', () => {
+    const metadata = { a: '1' };
+    const allowedTypes = ['image/*'];
+    const m = newManifest({ ...args(), keyId: 'billing', metadata, allowedTypes });
+    expect(m).toMatchObject({ keyId: 'billing', metadata: { a: '1' }, allowedTypes: ['image/*'] });
+    metadata.a = '2';
+    allowedTypes.push('text/*');
+    expect(m.metadata).toEqual({ a: '1' });
+    expect(m.allowedTypes).toEqual(['image/*']);
+    const plain = newManifest({ ...args(), metadata: {} });
+    expect(Object.keys(plain)).not.toContain('metadata');
+    expect(Object.keys(plain)).not.toContain('keyId');
+    expect(Object.keys(plain)).not.toContain('allowedTypes');
+  });
+
+  it('keeps them through every transition', () => {
+    const m = newManifest({ ...args(), keyId: 'billing', metadata: { a: '1' }, allowedTypes: ['image/*'] });
+    const at = new Date('2030-01-01T00:01:00Z');
+    const r = apply(m, { type: 'verify_failed', at, reason: 'type not allowed' });
+    expect(r.ok && r.manifest).toMatchObject({ status: 'failed', keyId: 'billing', metadata: { a: '1' }, allowedTypes: ['image/*'] });
+  });
+});

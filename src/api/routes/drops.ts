@@ -1,9 +1,15 @@
-/** /v1/drops: tickets, part signing, resume, completion, cancellation, status, live status. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * /v1/drops: tickets, part signing, resume, completion, cancellation, status, live status, a
+ * key's listing and batch status. Private metadata is shown only to the key that created the
+ * drop or its owner token (`privateView`); every other reader gets the public view.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { described, examples } from '../schemas/examples.js';
-import { isTerminal, uploadDeadline } from '../../core/manifest.js';
+import { ownerTokenMatches } from '../../core/ids.js';
+import { isTerminal, uploadDeadline, type Manifest } from '../../core/manifest.js';
+import type { Listing } from '../services/listing.js';
 import { dropView } from '../drop-view.js';
 import type { DropService } from '../services/drops.js';
 import type { EventStreams } from '../services/events.js';
@@ -13,20 +19,99 @@ import {
   CreateDropResponse,
   DropParams,
   DropView,
+  ErrorResponse,
+  ListQuery,
+  ListResponse,
+  LookupBody,
+  LookupResponse,
   PartsBody,
   PartsResponse,
   UploadedPartsResponse,
 } from '../schemas/drops.js';
 import { COMMON_ERRORS, JSON_BODY_ERRORS, errorResponses, security } from '../schemas/responses.js';
-import { clientId, makeUploaderCheck, ownerToken } from '../plugins/auth.js';
+import { clientId, makeApiKeyCheck, makeKeyRequirement, makeUploaderCheck, ownerToken } from '../plugins/auth.js';
 
 const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String({ description: 'The drop\'s owner token.' })) });
 
-export default async function dropsRoutes(app: FastifyInstance, opts: { drops: DropService; events: EventStreams }) {
+const KeyHeader = Type.Object({
+  authorization: Type.Optional(Type.String({ description: 'Bearer <API key>: the key that created the drop sees its metadata.' })),
+  'x-owner-token': Type.Optional(Type.String({ description: 'The drop\'s owner token: its holder sees the metadata.' })),
+});
+
+export default async function dropsRoutes(app: FastifyInstance, opts: { drops: DropService; events: EventStreams; listing: Listing }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { drops, events } = opts;
+  const { drops, events, listing } = opts;
   const base = app.config.publicUrl;
   const uploader = makeUploaderCheck(app.config);
+  const apiKey = makeApiKeyCheck(app.config);
+  const requireKey = makeKeyRequirement(app.config);
+
+  /**
+   * Whether this request may see the drop's private metadata: the key that created it, or
+   * its owner token. Status is public, so a key or token that is not the drop's is no error
+   * here (a client may hold a key of another server): it just gets the public view.
+   */
+  function privateView(req: FastifyRequest, m: Manifest): boolean {
+    const key = apiKey(req);
+    if (key && m.keyId === key.id) return true;
+    const token = ownerToken(req);
+    return token !== undefined && ownerTokenMatches(token, m.ownerTokenHash);
+  }
+
+  r.get(
+    '/v1/drops',
+    {
+      schema: {
+        tags: ['drops'],
+        operationId: 'listDrops',
+        summary: 'The calling API key\'s drops, newest first, with their metadata (cursor pagination)',
+        security: [{ apiKey: [] }],
+        querystring: ListQuery,
+        response: {
+          200: described(ListResponse, 'A page of the key\'s drops, newest first; `nextCursor` fetches the next one.'),
+          ...errorResponses(...COMMON_ERRORS, 'UNAUTHORIZED', 'STORAGE_BUSY'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const key = requireKey(req);
+      const page = await listing.list(key.id, {
+        limit: req.query.limit ?? 50,
+        ...(req.query.cursor !== undefined && { cursor: req.query.cursor }),
+        ...(req.query.status !== undefined && { status: req.query.status }),
+      });
+      reply.header('cache-control', 'private, no-store');
+      return { drops: page.drops.map((m) => dropView(m, base, { withMetadata: true })), nextCursor: page.nextCursor };
+    },
+  );
+
+  r.post(
+    '/v1/drops/lookup',
+    {
+      schema: {
+        tags: ['drops'],
+        operationId: 'lookupDrops',
+        summary: 'Status of up to 100 drops at once, in the order asked (metadata only for the calling key\'s drops)',
+        security: [{ apiKey: [] }],
+        body: LookupBody,
+        response: {
+          200: described(LookupResponse, 'One entry per id asked, in that order: the drop view, or `{ id, status: "not_found" }`.'),
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'UNAUTHORIZED', 'STORAGE_BUSY'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const key = requireKey(req);
+      const found = await listing.lookup(req.body.ids);
+      reply.header('cache-control', 'private, no-store');
+      return {
+        drops: req.body.ids.map((id, i) => {
+          const m = found[i];
+          return m ? dropView(m, base, { withMetadata: m.keyId === key.id }) : { id, status: 'not_found' as const };
+        }),
+      };
+    },
+  );
 
   r.post(
     '/v1/drops',
@@ -45,7 +130,7 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
     },
     async (req, reply) => {
       const who = uploader(req);
-      const { manifest, ownerToken: token, parts } = await drops.create({ ...req.body, owner: who.id });
+      const { manifest, ownerToken: token, parts } = await drops.create({ ...req.body, owner: who.id, ...(who.key && { key: who.key }) });
       reply.header('cache-control', 'no-store');
       return reply.status(201).send({
         id: manifest.id,
@@ -164,20 +249,24 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
     {
       schema: {
         tags: ['drops'],
-        summary: 'Status of a drop (anyone holding the id)',
+        summary: 'Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token)',
         operationId: 'getDrop',
         security: security.anonymous,
         params: DropParams,
+        headers: KeyHeader,
         response: {
-          200: described(DropView, 'The drop as anyone holding its id sees it.', examples.readyView),
-          ...errorResponses(...COMMON_ERRORS, 'DROP_NOT_FOUND', 'STORAGE_BUSY'),
+          200: described(DropView, 'The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token).', examples.readyView),
+          ...errorResponses(...COMMON_ERRORS, 'DROP_NOT_FOUND', 'DROP_EXPIRED', 'STORAGE_BUSY'),
         },
       },
     },
     async (req, reply) => {
       const m = await drops.status(req.params.id);
-      reply.header('cache-control', isTerminal(m.status) ? 'public, max-age=5' : 'no-store');
-      return dropView(m, base);
+      const mine = privateView(req, m);
+      // The answer depends on who asks: no shared cache may hand one reader's view to another.
+      reply.header('vary', 'authorization, x-owner-token');
+      reply.header('cache-control', mine ? 'private, no-store' : isTerminal(m.status) ? 'public, max-age=5' : 'no-store');
+      return dropView(m, base, { withMetadata: mine });
     },
   );
 

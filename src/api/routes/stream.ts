@@ -10,8 +10,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { fail, type DropshipError } from '../../core/errors.js';
-import { sanitizeName } from '../../core/names.js';
-import { makeUploaderCheck } from '../plugins/auth.js';
+import { safeMimeType, sanitizeName } from '../../core/names.js';
+import { checkTicket, maxFileSize } from '../../core/policy.js';
+import { enforcePolicy } from '../services/create.js';
+import { makeApiKeyCheck, makeUploaderCheck } from '../plugins/auth.js';
 import type { StreamService } from '../services/stream.js';
 import { COMMON_ERRORS, errorResponses, security } from '../schemas/responses.js';
 import { examples } from '../schemas/examples.js';
@@ -27,6 +29,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
   const config = app.config;
   const limit = Math.min(config.DROPSHIP_STREAM_MAX_SIZE, config.DROPSHIP_MAX_FILE_SIZE);
   const uploader = makeUploaderCheck(config);
+  const apiKey = makeApiKeyCheck(config);
   const isStreamPut = (req: IncomingMessage) =>
     req.method === 'PUT' && (req.url?.startsWith('/v1/stream/') || /^\/[^/?]+(\?|$)/.test(req.url ?? ''));
 
@@ -35,19 +38,24 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     return v === undefined ? undefined : Number(v);
   };
 
-  // Refusals that must happen before the body moves.
-  function tooLarge(req: IncomingMessage): DropshipError | undefined {
+  // Refusals that must happen before the body moves (`max`: the uploader's key's limit, once known).
+  function tooLarge(req: IncomingMessage, max = limit): DropshipError | undefined {
     const len = declaredLength(req.headers);
-    if (len !== undefined && len > limit) return fail('FILE_TOO_LARGE', `the body is larger than ${limit} bytes`, { maxSize: limit });
+    if (len !== undefined && len > max) return fail('FILE_TOO_LARGE', `the body is larger than ${max} bytes`, { maxSize: max });
     return undefined;
   }
 
   // `Expect: 100-continue`: refuse instead of the 100 when the body could not be taken anyway
-  // (too large, or no slot even counting starving streams). The per-client limit needs the
+  // (too large — for the server or the uploader's key —, a type the key may not upload, or no
+  // slot even counting starving streams). The per-client limit needs the
   // client's identity and is checked by the handler.
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    // A configured key's own limits can be read from the headers too (an unknown key is the handler's 401).
+    const key = isStreamPut(req) ? (apiKey(req) ?? undefined) : undefined;
+    const policy = key && checkTicket(key, { type: req.headers['content-type'] });
     const no = isStreamPut(req)
-      ? (tooLarge(req) ??
+      ? (tooLarge(req, maxFileSize(key, limit)) ??
+        (policy && !policy.ok ? fail(policy.code, policy.message, policy.details) : undefined) ??
         (stream.full() ? fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S) : undefined))
       : undefined;
     if (no) {
@@ -74,14 +82,18 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     const who = uploader(req);
     const name = sanitizeName(req.params.name);
     if (!name.ok) throw fail('NAME_INVALID', `name is not acceptable (${name.reason})`, { reason: name.reason });
-    const no = tooLarge(req.raw);
+    const no = tooLarge(req.raw, maxFileSize(who.key, limit));
     if (no) throw no;
+    // The declared type is the Content-Type header (curl -T sends none: add -H 'content-type: …').
+    const declared = req.headers['content-type'];
+    enforcePolicy(who.key, { type: declared });
     const slot = stream.acquire(who.id);
     try {
       const length = declaredLength(req.headers);
       const result = await stream.upload(req.raw, {
         name: name.name,
-        type: 'application/octet-stream',
+        type: safeMimeType(declared),
+        ...(who.key && { key: who.key }),
         ...(length !== undefined ? { length } : {}),
         onIdle: () => req.log.info('streaming upload idle: cut'),
         slot,
@@ -118,6 +130,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
           location: { type: 'string', format: 'uri', description: 'The share URL.' },
           'x-drop-id': { type: 'string', description: 'The drop id.' },
           'x-owner-token': { type: 'string', description: 'The owner token (for DELETE /v1/drops/{id}); shown once.' },
+          'x-delete-command': { type: 'string', description: 'The curl command that deletes this drop, filled in.' },
         },
       },
       ...errorResponses(
@@ -129,6 +142,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
         'STREAM_TOO_SLOW',
         'STREAM_TOO_LONG',
         'FILE_TOO_LARGE',
+        'TYPE_NOT_ALLOWED',
         'TOO_MANY_STREAMS',
         'STREAM_SLOTS_FULL',
       ),

@@ -96,7 +96,14 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
     plan: { mode: 'multipart'; partSize: number } | { mode: 'single' },
   ) {
     const who = uploader(req);
-    const { manifest, ownerToken: token } = await drops.create({ ...input, owner: who.id, source: 'uppy', signFirstBatch: false, plan });
+    const { manifest, ownerToken: token } = await drops.create({
+      ...input,
+      owner: who.id,
+      ...(who.key && { key: who.key }),
+      source: 'uppy',
+      signFirstBatch: false,
+      plan,
+    });
     return { manifest, ownerToken: token, key: dropKeys(manifest.id).original };
   }
 
@@ -128,7 +135,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
             ...described(CreateResponse, 'The new drop\'s upload; the owner cookie is set.', examples.uppy.created),
             headers: { 'set-cookie': { type: 'string', description: `\`${OWNER_COOKIE}=<owner token>; Path=/s3/multipart/{uploadId}; HttpOnly; SameSite=Strict\`` } },
           },
-          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'FILE_TOO_LARGE', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'FILE_TOO_LARGE', 'TYPE_NOT_ALLOWED', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
         },
       },
     },
@@ -321,7 +328,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         querystring: ParamsQuery,
         response: {
           200: described(ParamsResponse, 'The POST policy, bound to this key and exactly this size.', examples.uppy.params),
-          ...errorResponses(...COMMON_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'CROSS_SITE_REFUSED', 'FILE_TOO_LARGE', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
+          ...errorResponses(...COMMON_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'CROSS_SITE_REFUSED', 'FILE_TOO_LARGE', 'TYPE_NOT_ALLOWED', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
         },
       },
     },

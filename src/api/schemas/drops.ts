@@ -12,6 +12,16 @@ export const ErrorResponse = Type.Ref('Error', { description: 'An error: branch 
 
 export const DropParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'Drop id', examples: ['V1StGXR8_Z5jdHi6B-myT'] }) });
 
+/** Private metadata: at most 16 entries, names of 1..64 of `A-Z a-z 0-9 _ . -`, ≤ 2 KiB as JSON (checked by the service). */
+export const METADATA_NAME = '^[A-Za-z0-9_.-]{1,64}$';
+export const Metadata = Type.Record(Type.String(), Type.String({ maxLength: 2048 }), {
+  maxProperties: 16,
+  // propertyNames (not a pattern key): a bad name is answered "must match pattern …", naming it.
+  propertyNames: { pattern: METADATA_NAME },
+  description:
+    'Private metadata, string → string: at most 16 entries, names matching ^[A-Za-z0-9_.-]{1,64}$, at most 2048 bytes in all as JSON. Shown only to the key that created the drop and to the owner token; never on the share page or to anonymous readers.',
+});
+
 export const CreateDropBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 1024, description: 'File name, shown to people and used for downloads.' }),
@@ -26,6 +36,7 @@ export const CreateDropBody = Type.Object(
       }),
     ),
     maxDownloads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
 );
@@ -103,5 +114,50 @@ export const DropView = Type.Object({
   shareUrl: Type.String(),
   downloadUrl: Type.String(),
   failureReason: Type.Optional(Type.String()),
+  metadata: Type.Optional(
+    Type.Record(Type.String(), Type.String(), {
+      description: 'The drop\'s private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token).',
+    }),
+  ),
 });
 export type DropView = Static<typeof DropView>;
+
+export const LIST_LIMIT_MAX = 100;
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: 50, description: 'Drops per page (1..100, default 50).' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The `nextCursor` of the previous page.' })),
+    status: Type.Optional(Type.Enum(DROP_STATUSES, { description: 'Only drops in this status.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ListResponse = Type.Object(
+  {
+  drops: Type.Array(DropView, { description: 'The key\'s drops, newest first, with their metadata.' }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Send as `cursor` for the next page; null: this was the last.' }),
+  },
+  { description: 'One page of the key\'s drops.' },
+);
+
+export const LOOKUP_MAX = 100;
+
+export const LookupBody = Type.Object(
+  {
+    ids: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      minItems: 1,
+      maxItems: LOOKUP_MAX,
+      uniqueItems: true,
+      description: '1..100 distinct drop ids.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const NotFoundEntry = Type.Object({ id: Type.String(), status: Type.Literal('not_found') });
+
+export const LookupResponse = Type.Object(
+  { drops: Type.Array(Type.Union([DropView, NotFoundEntry]), { description: 'One entry per id, in the order asked.' }) },
+  { description: 'The status of each drop asked for.' },
+);

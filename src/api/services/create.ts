@@ -3,19 +3,26 @@
  * held to S3's rules), admission against the ticket limits, the multipart upload, the
  * manifest, and the first batch of part URLs.
  *
+ * The creating key's policy (src/core/policy.ts) bounds the size, the declared type and the
+ * lifetime before anything is created; its id and allowed types go into the manifest (the
+ * worker checks the sniffed type against them), and the drop gets an entry in the key's
+ * index (src/ports/key-index.ts) before its manifest is written.
+ *
  * Rollback: whatever fails after admission releases the ticket and aborts the multipart
  * upload; a manifest already written is marked cancelled, so no "uploading" drop is left
- * whose upload is gone.
+ * whose upload is gone; a key-index entry already written is deleted.
  */
 import { fail } from '../../core/errors.js';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../core/ids.js';
 import { dropKeys } from '../../core/layout.js';
 import { newManifest, type DropSource, type Manifest } from '../../core/manifest.js';
 import { decideLifetime, dropDeadlines } from '../../core/retention.js';
+import { checkTicket, lifetimeLimits } from '../../core/policy.js';
 import { indexExpiry } from '../../ports/expiry-index.js';
+import { indexForKey, unindexForKey } from '../../ports/key-index.js';
 import { sanitizeName, safeMimeType } from '../../core/names.js';
 import { clientPlan, PlanError, planUpload, type ClientPlanRequest, type UploadPlan } from '../../core/parts.js';
-import type { Config } from '../../config.js';
+import type { ApiKey, Config } from '../../config.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ManifestRepo } from '../../ports/manifests.js';
 import { PreconditionFailed, type ObjectStore } from '../../ports/object-store.js';
@@ -29,6 +36,8 @@ export type CreateDropInput = CreateDropBody & {
   source?: DropSource;
   /** API key or client IP, for the per-uploader ticket limit. */
   owner: string;
+  /** The verified API key that asks (its id and policy); absent for anonymous uploads. */
+  key?: ApiKey;
   /** Sign the first batch of part URLs (default true). */
   signFirstBatch?: boolean;
   /** The client's own cut of the file instead of dropship's plan (Uppy decides its part size itself). */
@@ -48,6 +57,27 @@ export interface CreateDeps {
   signer: Signer;
   tickets: OpenTickets;
   clock: Clock;
+}
+
+/** The most bytes metadata may take, JSON-encoded. */
+export const METADATA_MAX_BYTES = 2048;
+
+/** The per-entry rules are the schema's (schemas/drops.ts); the total size is checked here. */
+export function checkMetadata(metadata: Record<string, string> | undefined): void {
+  if (metadata === undefined) return;
+  const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+  if (bytes > METADATA_MAX_BYTES) {
+    throw fail('VALIDATION_FAILED', `metadata may take at most ${METADATA_MAX_BYTES} bytes as JSON (this is ${bytes})`, {
+      field: 'body/metadata',
+      maxBytes: METADATA_MAX_BYTES,
+    });
+  }
+}
+
+/** The key's policy against a request, before anything is created: 413 or 415. */
+export function enforcePolicy(key: ApiKey | undefined, req: { size?: number; type?: string }): void {
+  const verdict = checkTicket(key, req);
+  if (!verdict.ok) throw fail(verdict.code, verdict.message, verdict.details);
 }
 
 function planFor(input: CreateDropInput, config: Config): UploadPlan {
@@ -83,11 +113,13 @@ export function createDropCreator(deps: CreateDeps) {
         maxSize: config.DROPSHIP_MAX_FILE_SIZE,
       });
     }
+    enforcePolicy(input.key, input);
+    checkMetadata(input.metadata);
     const plan = planFor(input, config);
-    const lifetime = decideLifetime(input.expiresIn, {
-      defaultSeconds: config.DROPSHIP_DEFAULT_EXPIRES_IN,
-      maxSeconds: config.DROPSHIP_MAX_EXPIRES_IN,
-    });
+    const lifetime = decideLifetime(
+      input.expiresIn,
+      lifetimeLimits(input.key, { defaultSeconds: config.DROPSHIP_DEFAULT_EXPIRES_IN, maxSeconds: config.DROPSHIP_MAX_EXPIRES_IN }),
+    );
     if (!lifetime.ok) {
       throw fail('VALIDATION_FAILED', lifetime.reason, { field: 'body/expiresIn', min: lifetime.min, max: lifetime.max });
     }
@@ -99,6 +131,7 @@ export function createDropCreator(deps: CreateDeps) {
     const key = dropKeys(id).original;
     let uploadId: string | undefined;
     let written = false;
+    let indexed: Manifest | undefined;
     try {
       if (plan.mode === 'multipart') uploadId = await store.createMultipart(key, 'application/octet-stream');
       const ownerToken = newOwnerToken();
@@ -115,9 +148,15 @@ export function createDropCreator(deps: CreateDeps) {
         now: created,
         expiresAt,
         uploadExpiresAt,
+        ...(input.key && { keyId: input.key.id }),
+        ...(input.key?.allowedTypes && { allowedTypes: input.key.allowedTypes }),
+        ...(input.metadata && { metadata: input.metadata }),
       });
       // The expiry index first: a drop never exists without the marker that will delete it.
       if (expiresAt) await indexExpiry(store, manifest, expiresAt);
+      // Then the key's index: a key's drop is never missing from its listing.
+      indexed = manifest;
+      await indexForKey(store, manifest);
       await manifests.create(manifest);
       written = true;
       const batch = Math.min(plan.partCount, config.DROPSHIP_TICKET_PARTS, config.DROPSHIP_PARTS_PER_BATCH);
@@ -127,6 +166,7 @@ export function createDropCreator(deps: CreateDeps) {
       tickets.release(id);
       if (uploadId) await store.abortMultipart(key, uploadId).catch(() => {});
       if (written) await manifests.applyEvent(id, { type: 'cancel', at: clock() }).catch(() => {});
+      if (indexed) await unindexForKey(store, indexed).catch(() => {});
       if (e instanceof PreconditionFailed) throw fail('INTERNAL', 'drop id collision');
       throw e;
     }

@@ -17,6 +17,7 @@ import { urlLifetime } from '../../core/retention.js';
 import { contentDisposition } from '../../core/names.js';
 import type { ManifestRecord, ManifestRepo } from '../../ports/manifests.js';
 import type { StoredPart } from '../../ports/object-store.js';
+import { unindexForKey } from '../../ports/key-index.js';
 import type { SignedPost } from '../../ports/signer.js';
 import { createCompleter } from './complete.js';
 import { createDropCreator, type CreateDeps } from './create.js';
@@ -132,6 +133,8 @@ export function createDropService(deps: DropServiceDeps) {
       // page can say "deleted" instead of "not found".
       const leftovers = (await store.listKeys(keys.prefix)).filter((k) => k !== keys.manifest);
       if (leftovers.length) await store.deleteKeys(leftovers);
+      // A deleted drop leaves its key's listing (a listing also drops a cancelled drop's entry).
+      await unindexForKey(store, rec.manifest);
       return m;
     },
 

@@ -35,7 +35,9 @@ import { newManifest, type Manifest } from '../../core/manifest.js';
 import { streamPartSize } from '../../core/parts.js';
 import { dropDeadlines } from '../../core/retention.js';
 import { indexExpiry } from '../../ports/expiry-index.js';
-import type { Config } from '../../config.js';
+import { indexForKey, unindexForKey } from '../../ports/key-index.js';
+import { lifetimeLimits, maxFileSize } from '../../core/policy.js';
+import type { ApiKey, Config } from '../../config.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EventOutcome, ManifestRepo } from '../../ports/manifests.js';
 import type { ObjectStore } from '../../ports/object-store.js';
@@ -128,6 +130,7 @@ export function createStreamService(deps: {
       uploadId ? abortFully(key, uploadId) : Promise.resolve(),
       published ? store.deleteKeys([key]) : Promise.resolve(),
       manifests.applyEvent(m.id, { type: 'cancel', at: clock() }),
+      unindexForKey(store, m),
     ]);
   }
 
@@ -169,15 +172,24 @@ export function createStreamService(deps: {
       return slot;
     },
 
-    async upload(body: Readable, opts: { name: string; type: string; length?: number; onIdle: () => void; slot?: StreamSlot }): Promise<StreamResult> {
-      const limit = Math.min(config.DROPSHIP_STREAM_MAX_SIZE, config.DROPSHIP_MAX_FILE_SIZE);
+    /**
+     * Streams `body` into a new drop. `key` is the verified uploader's API key: its size limit
+     * cuts the body, its default lifetime is the drop's, its id and allowed types go into the
+     * manifest (the route has checked the declared type and Content-Length already).
+     */
+    async upload(
+      body: Readable,
+      opts: { name: string; type: string; length?: number; onIdle: () => void; slot?: StreamSlot; key?: ApiKey },
+    ): Promise<StreamResult> {
+      const limit = maxFileSize(opts.key, Math.min(config.DROPSHIP_STREAM_MAX_SIZE, config.DROPSHIP_MAX_FILE_SIZE));
       const partSize = streamPartSize(opts.length);
       const now = clock();
       const id = newDropId();
       const ownerToken = newOwnerToken();
       const key = dropKeys(id).original;
-      // The streaming route takes no options: its drops get the default lifetime.
-      const lifetime = config.DROPSHIP_DEFAULT_EXPIRES_IN || undefined;
+      // The streaming route takes no options: its drops get the (key's) default lifetime.
+      const limits = lifetimeLimits(opts.key, { defaultSeconds: config.DROPSHIP_DEFAULT_EXPIRES_IN, maxSeconds: config.DROPSHIP_MAX_EXPIRES_IN });
+      const lifetime = limits.defaultSeconds || undefined;
       const deadlines = dropDeadlines(now, lifetime, config.DROPSHIP_TICKET_TTL);
       const manifest = newManifest({
         id,
@@ -189,9 +201,17 @@ export function createStreamService(deps: {
         source: 'stream',
         now,
         ...deadlines,
+        ...(opts.key && { keyId: opts.key.id }),
+        ...(opts.key?.allowedTypes && { allowedTypes: opts.key.allowedTypes }),
       });
       if (deadlines.expiresAt) await indexExpiry(store, manifest, deadlines.expiresAt);
-      await manifests.create(manifest);
+      await indexForKey(store, manifest);
+      try {
+        await manifests.create(manifest);
+      } catch (e) {
+        await unindexForKey(store, manifest).catch(() => {});
+        throw e;
+      }
 
       const abort = new AbortController();
       let uploadId: string | undefined;

@@ -10,6 +10,7 @@ Usage:
   dropship wait <id|url>          wait until the drop is ready
   dropship download <id|url>      download a drop's file
   dropship delete <id|url>        delete a drop (needs its owner token)
+  dropship list                   the API key's drops, newest first
   dropship <command> --help       options of one command
 
 Global options:
@@ -37,6 +38,7 @@ Options:
       --retries <n>       retries per part after transient errors (default 5)
       --expires-in <dur>  how long the drop lives, e.g. 2h or 7d (server default otherwise; 0 = never, where the server allows it)
       --max-downloads <n> the drop stops downloading after n downloads
+      --meta <k=v>        private metadata, repeatable (shown only to this API key and the owner token)
       --no-resume         start over even if an earlier upload of the file is unfinished
       --wait              after uploading, wait until each drop is ready
       --timeout <dur>     with --wait: give up after this long (exit 7)
@@ -61,6 +63,13 @@ Saves the file under the name it was uploaded with (made safe: no paths, no hidd
 in the current directory, or where -o says ("-" for stdout). Written to a temporary file
 and renamed when complete. Refuses to replace an existing file unless -o names it or
 --force is given.
+`,
+  list: `dropship list [--status <status>] [--limit <n>] [--json]
+
+Lists the API key's drops (--api-key or DROPSHIP_API_KEY), newest first, one line each: id,
+status, size, created, name. --status keeps one status (uploading, processing, ready,
+failed, cancelled, expired); --limit stops after the newest n. --json prints each drop's view,
+metadata included, one JSON object per line.
 `,
   delete: `dropship delete <id|url> [--owner-token <token>]
 

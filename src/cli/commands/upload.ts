@@ -37,6 +37,18 @@ function cannotResume(e: unknown): boolean {
   );
 }
 
+/** `--meta k=v` (repeatable) → metadata; the server checks names and sizes. */
+export function parseMeta(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq < 1) throw new UsageError(`--meta must be name=value (got "${p}")`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
 export async function upload(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     concurrency: { type: 'string', short: 'c' },
@@ -44,6 +56,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
     retries: { type: 'string' },
     'expires-in': { type: 'string' },
     'max-downloads': { type: 'string' },
+    meta: { type: 'string', multiple: true },
     'no-resume': { type: 'boolean' },
     wait: { type: 'boolean' },
     timeout: { type: 'string' },
@@ -57,6 +70,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
   const retries = values.retries === undefined ? 5 : parsePositiveInt(values.retries, '--retries', 5, 100);
   const expiresIn = values['expires-in'] ? Math.round(parseDuration(values['expires-in'], '--expires-in')) : undefined;
   const maxDownloads = values['max-downloads'] ? parsePositiveInt(values['max-downloads'], '--max-downloads', 1, 1_000_000) : undefined;
+  const metadata = parseMeta(values.meta);
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') * 1000 : undefined;
 
   const state = new StateStore(stateFilePath(io.env));
@@ -106,6 +120,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
           ...(resumeFrom ? { resume: resumeFrom } : {}),
           ...(expiresIn !== undefined ? { expiresIn } : {}),
           ...(maxDownloads !== undefined ? { maxDownloads } : {}),
+          ...(metadata ? { metadata } : {}),
           onTicket: async (t) => {
             ticketToken = t.ownerToken;
             if (!resumeFrom) {
