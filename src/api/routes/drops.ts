@@ -19,7 +19,6 @@ import {
   CreateDropResponse,
   DropParams,
   DropView,
-  ErrorResponse,
   ListQuery,
   ListResponse,
   LookupBody,
