@@ -292,6 +292,97 @@ describe('service edges', () => {
   });
 });
 
+describe('records: owners, races and expiry on the way', () => {
+  it('the owner errors say what is missing or wrong', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    const none = await t.call('DELETE', `/v1/drops/${tk.id}`);
+    expect([none.statusCode, err(none)]).toEqual([401, { code: 'UNAUTHORIZED', message: 'this needs the X-Owner-Token header returned when the drop was created' }]);
+    const wrong = await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: 'A'.repeat(43) });
+    expect([wrong.statusCode, err(wrong)]).toEqual([403, { code: 'OWNER_TOKEN_INVALID', message: 'the owner token does not match this drop' }]);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
+  });
+
+  it('signing for a drop that is no longer uploading is 409 with its status in the details', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    await t.put(tk.parts[0].url, Buffer.from('abc'), tk.parts[0].headers);
+    await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    const r = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken });
+    expect([r.statusCode, err(r)]).toEqual([409, { code: 'DROP_NOT_UPLOADING', message: 'the drop is processing', details: { status: 'processing' } }]);
+  });
+
+  async function uploaded() {
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const data = randomBytes(20 * MIB);
+    const signed = (await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1, 2, 3] }, owner: tk.ownerToken })).json().parts;
+    for (const p of signed) await t.put(p.url, data.subarray((p.partNumber - 1) * 8 * MIB, (p.partNumber - 1) * 8 * MIB + p.size), p.headers);
+    return tk;
+  }
+
+  it('a drop cancelled by another request while its complete runs: 409 naming the status it found', async () => {
+    t = await memoryApp();
+    const tk = await uploaded();
+    t.store.beforeCall = async (op) => {
+      if (op !== 'listParts') return;
+      t.store.beforeCall = undefined;
+      await t.manifests.applyEvent(tk.id, { type: 'cancel', at: t.now() });
+    };
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect([r.statusCode, err(r)]).toEqual([409, { code: 'DROP_NOT_UPLOADING', message: 'the drop is cancelled', details: { status: 'cancelled' } }]);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('cancelled');
+  });
+
+  it('a drop deleted (its manifest gone) while its complete runs: 404 DROP_NOT_FOUND, not a 500', async () => {
+    t = await memoryApp();
+    const tk = await uploaded();
+    t.store.beforeCall = async (op) => {
+      if (op !== 'listParts') return;
+      t.store.beforeCall = undefined;
+      await t.store.deleteKeys([dropKeys(tk.id).manifest]);
+    };
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect([r.statusCode, err(r)]).toEqual([404, { code: 'DROP_NOT_FOUND', message: 'no drop with this id' }]);
+  });
+
+  it('reading an expired upload records it once and aborts its multipart upload once; later reads change nothing', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    const writes = () => t.store.calls.filter((c) => c.op === 'put' || c.op === 'abortMultipart').map((c) => c.op);
+    const before = writes().length;
+    expect((await t.call('GET', `/v1/drops/${tk.id}`)).json().status).toBe('expired');
+    expect(writes().slice(before)).toEqual(['put', 'abortMultipart']);
+    expect(t.store.uploads.size).toBe(0);
+    const after = writes().length;
+    expect((await t.call('GET', `/v1/drops/${tk.id}`)).json().status).toBe('expired');
+    expect(writes().length).toBe(after);
+  });
+
+  it('an expired single-PUT drop has no multipart upload to abort: none is asked for', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    expect((await t.call('GET', `/v1/drops/${tk.id}`)).json().status).toBe('expired');
+    expect(t.store.calls.filter((c) => c.op === 'abortMultipart')).toEqual([]);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('expired');
+  });
+
+  it('an expired upload whose manifest disappears as it is recorded is answered from the copy read, not a 500', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    let reads = 0;
+    t.store.beforeCall = async (op, key) => {
+      // The sweep deletes the drop between the status read and the expire write's read.
+      if (key === dropKeys(tk.id).manifest && op.startsWith('get') && ++reads === 2) await t.store.deleteKeys([key]);
+    };
+    const r = await t.call('GET', `/v1/drops/${tk.id}`);
+    expect([r.statusCode, r.json().id]).toEqual([200, tk.id]);
+    expect(reads).toBe(2);
+  });
+});
+
 describe('signing cache', () => {
   it('keeps at most 10,000 drops and forgets the oldest first', async () => {
     const { createSigningCache } = await import('../../src/api/services/signing.js');
