@@ -383,6 +383,84 @@ describe('records: owners, races and expiry on the way', () => {
   });
 });
 
+describe('drop service: what each route may still do', () => {
+  async function ready(extra: Record<string, unknown> = {}) {
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'p.png', size: 3, ...extra } })).json();
+    await t.put(tk.parts[0].url, Buffer.from('abc'), tk.parts[0].headers);
+    await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    return tk;
+  }
+
+  it('a drop past its lifetime says so on download', async () => {
+    t = await memoryApp();
+    const tk = await ready({ expiresIn: 3600 });
+    t.advance(3601);
+    const r = await t.call('GET', `/d/${tk.id}/download`);
+    expect([r.statusCode, err(r)]).toEqual([410, { code: 'DROP_EXPIRED', message: 'this drop has expired' }]);
+  });
+
+  it('parts cannot be listed once the drop is no longer uploading; a multipart upload gone from S3 lists none', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const list = () => t.call('GET', `/v1/drops/${tk.id}/parts`, { owner: tk.ownerToken });
+    const m = (await t.manifests.get(tk.id))!.manifest;
+    await t.store.abortMultipart(dropKeys(tk.id).original, m.upload.uploadId!);
+    expect([(await list()).statusCode, (await list()).json().parts]).toEqual([200, []]);
+    await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: tk.ownerToken });
+    const r = await list();
+    expect([r.statusCode, err(r)]).toMatchObject([409, { code: 'DROP_NOT_UPLOADING', details: { status: 'cancelled' } }]);
+  });
+
+  it('cancelling a single-PUT drop with nothing stored asks S3 for no multipart abort and no empty delete (S3 refuses both)', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    const before = t.store.calls.length;
+    expect((await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: tk.ownerToken })).statusCode).toBe(200);
+    expect(t.store.calls.slice(before).filter((c) => c.op === 'abortMultipart' || c.op === 'deleteKeys')).toEqual([]);
+  });
+
+  it('a cancelled drop serves none of the thumbnails it had', async () => {
+    t = await memoryApp();
+    const tk = await ready();
+    await t.manifests.applyEvent(tk.id, {
+      type: 'processed',
+      at: t.now(),
+      sniffedType: 'image/png',
+      thumbnail: 'ready',
+      thumbnails: [{ width: 256, height: 128, key: dropKeys(tk.id).thumb(256) }],
+    });
+    expect((await t.call('GET', `/d/${tk.id}/thumb/256`)).statusCode).toBe(302);
+    await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: tk.ownerToken });
+    expect(err(await t.call('GET', `/d/${tk.id}/thumb/256`)).code).toBe('THUMBNAIL_NOT_FOUND');
+  });
+
+  /** Runs `change` when the download is counted: between the download's read and its counting write. */
+  function duringCount(id: string, change: () => Promise<void>) {
+    let reads = 0;
+    t.store.beforeCall = async (op, key) => {
+      if (key !== dropKeys(id).manifest || !op.startsWith('get') || ++reads !== 2) return;
+      t.store.beforeCall = undefined;
+      await change();
+    };
+  }
+
+  it('a limited drop cancelled as its download is counted: 409 DROP_NOT_READY with its status, not a used-up limit', async () => {
+    t = await memoryApp();
+    const tk = await ready({ maxDownloads: 2 });
+    duringCount(tk.id, async () => void (await t.manifests.applyEvent(tk.id, { type: 'cancel', at: t.now() })));
+    const r = await t.call('GET', `/d/${tk.id}/download`);
+    expect([r.statusCode, err(r)]).toEqual([409, { code: 'DROP_NOT_READY', message: 'the drop is cancelled', details: { status: 'cancelled' } }]);
+  });
+
+  it('a limited drop deleted as its download is counted: 404 DROP_NOT_FOUND', async () => {
+    t = await memoryApp();
+    const tk = await ready({ maxDownloads: 2 });
+    duringCount(tk.id, () => t.store.deleteKeys([dropKeys(tk.id).manifest]).then(() => {}));
+    const r = await t.call('GET', `/d/${tk.id}/download`);
+    expect([r.statusCode, err(r)]).toEqual([404, { code: 'DROP_NOT_FOUND', message: 'no drop with this id' }]);
+  });
+});
+
 describe('signing cache', () => {
   it('keeps at most 10,000 drops and forgets the oldest first', async () => {
     const { createSigningCache } = await import('../../src/api/services/signing.js');
