@@ -123,7 +123,10 @@ describe('complete and status', () => {
     const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
     const m = (await t.manifests.get(tk.id))!.manifest;
     await t.store.abortMultipart(dropKeys(tk.id).original, m.upload.uploadId!);
-    expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).code).toBe('DROP_NOT_UPLOADING');
+    expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken }))).toMatchObject({
+      code: 'DROP_NOT_UPLOADING',
+      message: 'the multipart upload no longer exists',
+    });
     await t.store.put(dropKeys(tk.id).original, Buffer.alloc(5), { contentType: 'x' });
     expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).code).toBe('DROP_NOT_UPLOADING');
     expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
@@ -458,6 +461,40 @@ describe('drop service: what each route may still do', () => {
     duringCount(tk.id, () => t.store.deleteKeys([dropKeys(tk.id).manifest]).then(() => {}));
     const r = await t.call('GET', `/d/${tk.id}/download`);
     expect([r.statusCode, err(r)]).toEqual([404, { code: 'DROP_NOT_FOUND', message: 'no drop with this id' }]);
+  });
+});
+
+describe('part numbers and a failing complete', () => {
+  it('checkPartNumbers: numbers below 1 or past the plan are listed (at most 20), repeats and oversized batches refused, each saying why', async () => {
+    const { checkPartNumbers } = await import('../../src/api/services/signing.js');
+    const m = { upload: { partCount: 3 } } as never;
+    const refusal = (nums: number[], perBatch = 100) => {
+      try {
+        checkPartNumbers(m, nums, perBatch);
+      } catch (e) {
+        return e as { code: string; message: string; details?: unknown };
+      }
+      return undefined;
+    };
+    expect(refusal([0, 1, -2])).toMatchObject({ code: 'PART_NUMBER_INVALID', message: 'part numbers must be 1..3', details: { invalid: [0, -2] } });
+    const many = Array.from({ length: 25 }, (_, i) => 10 + i);
+    expect((refusal(many)?.details as { invalid: number[] }).invalid).toEqual(many.slice(0, 20));
+    expect(refusal([1, 2, 1])).toMatchObject({ code: 'PART_NUMBER_INVALID', message: 'part numbers must not repeat' });
+    expect(refusal([1, 2, 3], 2)).toMatchObject({ code: 'PART_NUMBER_INVALID', message: 'at most 2 parts per request' });
+    expect(refusal([1, 2, 3], 3)).toBeUndefined();
+  });
+
+  it('a complete whose S3 call fails while an object of another size sits at the key surfaces the failure', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const data = randomBytes(20 * MIB);
+    const signed = (await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1, 2, 3] }, owner: tk.ownerToken })).json().parts;
+    for (const p of signed) await t.put(p.url, data.subarray((p.partNumber - 1) * 8 * MIB, (p.partNumber - 1) * 8 * MIB + p.size), p.headers);
+    await t.store.put(dropKeys(tk.id).original, Buffer.alloc(5), { contentType: 'x' });
+    t.store.failNext('completeMultipart', Object.assign(new Error('InternalError'), { $metadata: { httpStatusCode: 500 } }));
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect([r.statusCode, err(r).code]).toEqual([503, 'STORAGE_UNAVAILABLE']);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
   });
 });
 
