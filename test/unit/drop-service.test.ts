@@ -498,6 +498,54 @@ describe('part numbers and a failing complete', () => {
   });
 });
 
+describe('creating a drop: the plan and what a failure leaves', () => {
+  it('DROPSHIP_SINGLE_PUT_MAX decides between one PUT and multipart', async () => {
+    t = await memoryApp({ DROPSHIP_SINGLE_PUT_MAX: String(MIB) });
+    const at = (size: number) => t.call('POST', '/v1/drops', { body: { name: 'x', size } }).then((r) => r.json().upload.mode);
+    expect([await at(MIB), await at(MIB + 1)]).toEqual(['single', 'multipart']);
+  });
+
+  it('a full house says so: 503 UPLOAD_SLOTS_FULL with a message', async () => {
+    t = await memoryApp({ DROPSHIP_UPLOAD_SLOTS: '1' });
+    await t.call('POST', '/v1/drops', { body: { name: 'x', size: 1 } });
+    expect(err(await t.call('POST', '/v1/drops', { body: { name: 'x', size: 1 } }))).toMatchObject({
+      code: 'UPLOAD_SLOTS_FULL',
+      message: 'the server is at its upload capacity; retry shortly',
+    });
+  });
+
+  it('a multipart upload is stored as application/octet-stream, whatever type was declared', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x.png', size: 20 * MIB, type: 'image/png' } })).json();
+    const m = (await t.manifests.get(tk.id))!.manifest;
+    expect(t.store.uploads.get(m.upload.uploadId!)?.contentType).toBe('application/octet-stream');
+  });
+
+  it('a single-PUT ticket that fails to be written asks S3 for no multipart abort', async () => {
+    t = await memoryApp();
+    t.store.failNext('put', Object.assign(new Error('InternalError'), { $metadata: { httpStatusCode: 500 } }), 2);
+    expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).statusCode).toBe(503);
+    expect(t.store.calls.filter((c) => c.op === 'abortMultipart')).toEqual([]);
+  });
+
+  it('an id collision leaves the drop that holds the id untouched', async () => {
+    t = await memoryApp();
+    const other = (await t.call('POST', '/v1/drops', { body: { name: 'other', size: 3 } })).json();
+    const theirs = t.store.objects.get(dropKeys(other.id).manifest)!;
+    let taken: string | undefined;
+    t.store.beforeCall = async (op, key) => {
+      if (op !== 'put' || !key.endsWith('/manifest.json') || key === dropKeys(other.id).manifest) return;
+      t.store.beforeCall = undefined;
+      // Another drop got this id first.
+      taken = key;
+      await t.store.put(key, theirs.body, { contentType: 'application/json' });
+    };
+    const r = await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } });
+    expect([r.statusCode, err(r).code]).toEqual([500, 'INTERNAL']);
+    expect(JSON.parse(t.store.objects.get(taken!)!.body.toString()).status).toBe('uploading');
+  });
+});
+
 describe('signing cache', () => {
   it('keeps at most 10,000 drops and forgets the oldest first', async () => {
     const { createSigningCache } = await import('../../src/api/services/signing.js');
