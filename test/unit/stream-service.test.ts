@@ -556,6 +556,8 @@ describe('stream service: pace and slots', () => {
     s.store.failNext('uploadPart', s3Error(500), 1);
     const slot = s.service.acquire('ip:a');
     await expect(s.service.upload(Readable.from([randomBytes(20 * MIB)]), opts(slot, 20 * MIB))).rejects.toBeDefined();
+    // Its pace check is stopped, not left running for as long as the process lives.
+    expect(vi.getTimerCount()).toBe(0);
     pass(10_000);
     expect(s.service.stats.cut).toBe(0);
     slot.release();
