@@ -123,7 +123,10 @@ describe('complete and status', () => {
     const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
     const m = (await t.manifests.get(tk.id))!.manifest;
     await t.store.abortMultipart(dropKeys(tk.id).original, m.upload.uploadId!);
-    expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).code).toBe('DROP_NOT_UPLOADING');
+    expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken }))).toMatchObject({
+      code: 'DROP_NOT_UPLOADING',
+      message: 'the multipart upload no longer exists',
+    });
     await t.store.put(dropKeys(tk.id).original, Buffer.alloc(5), { contentType: 'x' });
     expect(err(await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).code).toBe('DROP_NOT_UPLOADING');
     expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
@@ -289,6 +292,259 @@ describe('service edges', () => {
     expect([r.statusCode, err(r).code]).toEqual([503, 'STORAGE_UNAVAILABLE']);
     expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
     expect((await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken })).json().status).toBe('processing');
+  });
+});
+
+describe('records: owners, races and expiry on the way', () => {
+  it('the owner errors say what is missing or wrong', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    const none = await t.call('DELETE', `/v1/drops/${tk.id}`);
+    expect([none.statusCode, err(none)]).toEqual([401, { code: 'UNAUTHORIZED', message: 'this needs the X-Owner-Token header returned when the drop was created' }]);
+    const wrong = await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: 'A'.repeat(43) });
+    expect([wrong.statusCode, err(wrong)]).toEqual([403, { code: 'OWNER_TOKEN_INVALID', message: 'the owner token does not match this drop' }]);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
+  });
+
+  it('signing for a drop that is no longer uploading is 409 with its status in the details', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    await t.put(tk.parts[0].url, Buffer.from('abc'), tk.parts[0].headers);
+    await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    const r = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1] }, owner: tk.ownerToken });
+    expect([r.statusCode, err(r)]).toEqual([409, { code: 'DROP_NOT_UPLOADING', message: 'the drop is processing', details: { status: 'processing' } }]);
+  });
+
+  async function uploaded() {
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const data = randomBytes(20 * MIB);
+    const signed = (await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1, 2, 3] }, owner: tk.ownerToken })).json().parts;
+    for (const p of signed) await t.put(p.url, data.subarray((p.partNumber - 1) * 8 * MIB, (p.partNumber - 1) * 8 * MIB + p.size), p.headers);
+    return tk;
+  }
+
+  it('a drop cancelled by another request while its complete runs: 409 naming the status it found', async () => {
+    t = await memoryApp();
+    const tk = await uploaded();
+    t.store.beforeCall = async (op) => {
+      if (op !== 'listParts') return;
+      t.store.beforeCall = undefined;
+      await t.manifests.applyEvent(tk.id, { type: 'cancel', at: t.now() });
+    };
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect([r.statusCode, err(r)]).toEqual([409, { code: 'DROP_NOT_UPLOADING', message: 'the drop is cancelled', details: { status: 'cancelled' } }]);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('cancelled');
+  });
+
+  it('a drop deleted (its manifest gone) while its complete runs: 404 DROP_NOT_FOUND, not a 500', async () => {
+    t = await memoryApp();
+    const tk = await uploaded();
+    t.store.beforeCall = async (op) => {
+      if (op !== 'listParts') return;
+      t.store.beforeCall = undefined;
+      await t.store.deleteKeys([dropKeys(tk.id).manifest]);
+    };
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect([r.statusCode, err(r)]).toEqual([404, { code: 'DROP_NOT_FOUND', message: 'no drop with this id' }]);
+  });
+
+  it('reading an expired upload records it once and aborts its multipart upload once; later reads change nothing', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    const writes = () => t.store.calls.filter((c) => c.op === 'put' || c.op === 'abortMultipart').map((c) => c.op);
+    const before = writes().length;
+    expect((await t.call('GET', `/v1/drops/${tk.id}`)).json().status).toBe('expired');
+    expect(writes().slice(before)).toEqual(['put', 'abortMultipart']);
+    expect(t.store.uploads.size).toBe(0);
+    const after = writes().length;
+    expect((await t.call('GET', `/v1/drops/${tk.id}`)).json().status).toBe('expired');
+    expect(writes().length).toBe(after);
+  });
+
+  it('an expired single-PUT drop has no multipart upload to abort: none is asked for', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    expect((await t.call('GET', `/v1/drops/${tk.id}`)).json().status).toBe('expired');
+    expect(t.store.calls.filter((c) => c.op === 'abortMultipart')).toEqual([]);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('expired');
+  });
+
+  it('an expired upload whose manifest disappears as it is recorded is answered from the copy read, not a 500', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
+    let reads = 0;
+    t.store.beforeCall = async (op, key) => {
+      // The sweep deletes the drop between the status read and the expire write's read.
+      if (key === dropKeys(tk.id).manifest && op.startsWith('get') && ++reads === 2) await t.store.deleteKeys([key]);
+    };
+    const r = await t.call('GET', `/v1/drops/${tk.id}`);
+    expect([r.statusCode, r.json().id]).toEqual([200, tk.id]);
+    expect(reads).toBe(2);
+  });
+});
+
+describe('drop service: what each route may still do', () => {
+  async function ready(extra: Record<string, unknown> = {}) {
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'p.png', size: 3, ...extra } })).json();
+    await t.put(tk.parts[0].url, Buffer.from('abc'), tk.parts[0].headers);
+    await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    return tk;
+  }
+
+  it('a drop past its lifetime says so on download', async () => {
+    t = await memoryApp();
+    const tk = await ready({ expiresIn: 3600 });
+    t.advance(3601);
+    const r = await t.call('GET', `/d/${tk.id}/download`);
+    expect([r.statusCode, err(r)]).toEqual([410, { code: 'DROP_EXPIRED', message: 'this drop has expired' }]);
+  });
+
+  it('parts cannot be listed once the drop is no longer uploading; a multipart upload gone from S3 lists none', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const list = () => t.call('GET', `/v1/drops/${tk.id}/parts`, { owner: tk.ownerToken });
+    const m = (await t.manifests.get(tk.id))!.manifest;
+    await t.store.abortMultipart(dropKeys(tk.id).original, m.upload.uploadId!);
+    expect([(await list()).statusCode, (await list()).json().parts]).toEqual([200, []]);
+    await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: tk.ownerToken });
+    const r = await list();
+    expect([r.statusCode, err(r)]).toMatchObject([409, { code: 'DROP_NOT_UPLOADING', details: { status: 'cancelled' } }]);
+  });
+
+  it('cancelling a single-PUT drop asks S3 for no multipart abort (it has no upload id to give)', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
+    const before = t.store.calls.length;
+    expect((await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: tk.ownerToken })).statusCode).toBe(200);
+    expect(t.store.calls.slice(before).filter((c) => c.op === 'abortMultipart')).toEqual([]);
+  });
+
+  it('a cancelled drop serves none of the thumbnails it had', async () => {
+    t = await memoryApp();
+    const tk = await ready();
+    await t.manifests.applyEvent(tk.id, {
+      type: 'processed',
+      at: t.now(),
+      sniffedType: 'image/png',
+      thumbnail: 'ready',
+      thumbnails: [{ width: 256, height: 128, key: dropKeys(tk.id).thumb(256) }],
+    });
+    expect((await t.call('GET', `/d/${tk.id}/thumb/256`)).statusCode).toBe(302);
+    await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: tk.ownerToken });
+    expect(err(await t.call('GET', `/d/${tk.id}/thumb/256`)).code).toBe('THUMBNAIL_NOT_FOUND');
+  });
+
+  /** Runs `change` when the download is counted: between the download's read and its counting write. */
+  function duringCount(id: string, change: () => Promise<void>) {
+    let reads = 0;
+    t.store.beforeCall = async (op, key) => {
+      if (key !== dropKeys(id).manifest || !op.startsWith('get') || ++reads !== 2) return;
+      t.store.beforeCall = undefined;
+      await change();
+    };
+  }
+
+  it('a limited drop cancelled as its download is counted: 409 DROP_NOT_READY with its status, not a used-up limit', async () => {
+    t = await memoryApp();
+    const tk = await ready({ maxDownloads: 2 });
+    duringCount(tk.id, async () => void (await t.manifests.applyEvent(tk.id, { type: 'cancel', at: t.now() })));
+    const r = await t.call('GET', `/d/${tk.id}/download`);
+    expect([r.statusCode, err(r)]).toEqual([409, { code: 'DROP_NOT_READY', message: 'the drop is cancelled', details: { status: 'cancelled' } }]);
+  });
+
+  it('a limited drop deleted as its download is counted: 404 DROP_NOT_FOUND', async () => {
+    t = await memoryApp();
+    const tk = await ready({ maxDownloads: 2 });
+    duringCount(tk.id, () => t.store.deleteKeys([dropKeys(tk.id).manifest]).then(() => {}));
+    const r = await t.call('GET', `/d/${tk.id}/download`);
+    expect([r.statusCode, err(r)]).toEqual([404, { code: 'DROP_NOT_FOUND', message: 'no drop with this id' }]);
+  });
+});
+
+describe('part numbers and a failing complete', () => {
+  it('checkPartNumbers: numbers below 1 or past the plan are listed (at most 20), repeats and oversized batches refused, each saying why', async () => {
+    const { checkPartNumbers } = await import('../../src/api/services/signing.js');
+    const m = { upload: { partCount: 3 } } as never;
+    const refusal = (nums: number[], perBatch = 100) => {
+      try {
+        checkPartNumbers(m, nums, perBatch);
+      } catch (e) {
+        return e as { code: string; message: string; details?: unknown };
+      }
+      return undefined;
+    };
+    expect(refusal([0, 1, -2])).toMatchObject({ code: 'PART_NUMBER_INVALID', message: 'part numbers must be 1..3', details: { invalid: [0, -2] } });
+    const many = Array.from({ length: 25 }, (_, i) => 10 + i);
+    expect((refusal(many)?.details as { invalid: number[] }).invalid).toEqual(many.slice(0, 20));
+    expect(refusal([1, 2, 1])).toMatchObject({ code: 'PART_NUMBER_INVALID', message: 'part numbers must not repeat' });
+    expect(refusal([1, 2, 3], 2)).toMatchObject({ code: 'PART_NUMBER_INVALID', message: 'at most 2 parts per request' });
+    expect(refusal([1, 2, 3], 3)).toBeUndefined();
+  });
+
+  it('a complete whose S3 call fails while an object of another size sits at the key surfaces the failure', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB } })).json();
+    const data = randomBytes(20 * MIB);
+    const signed = (await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [1, 2, 3] }, owner: tk.ownerToken })).json().parts;
+    for (const p of signed) await t.put(p.url, data.subarray((p.partNumber - 1) * 8 * MIB, (p.partNumber - 1) * 8 * MIB + p.size), p.headers);
+    await t.store.put(dropKeys(tk.id).original, Buffer.alloc(5), { contentType: 'x' });
+    t.store.failNext('completeMultipart', Object.assign(new Error('InternalError'), { $metadata: { httpStatusCode: 500 } }));
+    const r = await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect([r.statusCode, err(r).code]).toEqual([503, 'STORAGE_UNAVAILABLE']);
+    expect((await t.manifests.get(tk.id))!.manifest.status).toBe('uploading');
+  });
+});
+
+describe('creating a drop: the plan and what a failure leaves', () => {
+  it('DROPSHIP_SINGLE_PUT_MAX decides between one PUT and multipart', async () => {
+    t = await memoryApp({ DROPSHIP_SINGLE_PUT_MAX: String(MIB) });
+    const at = (size: number) => t.call('POST', '/v1/drops', { body: { name: 'x', size } }).then((r) => r.json().upload.mode);
+    expect([await at(MIB), await at(MIB + 1)]).toEqual(['single', 'multipart']);
+  });
+
+  it('a full house says so: 503 UPLOAD_SLOTS_FULL with a message', async () => {
+    t = await memoryApp({ DROPSHIP_UPLOAD_SLOTS: '1' });
+    await t.call('POST', '/v1/drops', { body: { name: 'x', size: 1 } });
+    expect(err(await t.call('POST', '/v1/drops', { body: { name: 'x', size: 1 } }))).toMatchObject({
+      code: 'UPLOAD_SLOTS_FULL',
+      message: 'the server is at its upload capacity; retry shortly',
+    });
+  });
+
+  it('a multipart upload is stored as application/octet-stream, whatever type was declared', async () => {
+    t = await memoryApp();
+    const tk = (await t.call('POST', '/v1/drops', { body: { name: 'x.png', size: 20 * MIB, type: 'image/png' } })).json();
+    const m = (await t.manifests.get(tk.id))!.manifest;
+    expect(t.store.uploads.get(m.upload.uploadId!)?.contentType).toBe('application/octet-stream');
+  });
+
+  it('a single-PUT ticket that fails to be written asks S3 for no multipart abort', async () => {
+    t = await memoryApp();
+    t.store.failNext('put', Object.assign(new Error('InternalError'), { $metadata: { httpStatusCode: 500 } }), 2);
+    expect((await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).statusCode).toBe(503);
+    expect(t.store.calls.filter((c) => c.op === 'abortMultipart')).toEqual([]);
+  });
+
+  it('an id collision leaves the drop that holds the id untouched', async () => {
+    t = await memoryApp();
+    const other = (await t.call('POST', '/v1/drops', { body: { name: 'other', size: 3 } })).json();
+    const theirs = t.store.objects.get(dropKeys(other.id).manifest)!;
+    let taken: string | undefined;
+    t.store.beforeCall = async (op, key) => {
+      if (op !== 'put' || !key.endsWith('/manifest.json') || key === dropKeys(other.id).manifest) return;
+      t.store.beforeCall = undefined;
+      // Another drop got this id first.
+      taken = key;
+      const id = key.split('/')[1]!;
+      const m = { ...JSON.parse(theirs.body.toString()), id };
+      await t.store.put(key, Buffer.from(JSON.stringify(m)), { contentType: 'application/json' });
+    };
+    const r = await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } });
+    expect([r.statusCode, err(r).code]).toEqual([500, 'INTERNAL']);
+    expect(JSON.parse(t.store.objects.get(taken!)!.body.toString()).status).toBe('uploading');
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryApp, type MemoryApp } from '../support/memory-app.js';
 
 let apps: MemoryApp[] = [];
@@ -178,15 +178,21 @@ describe('server-sent events', () => {
   });
 
   it('50 streams on one drop share one manifest poll, and every one gets each change', async () => {
-    const t = await app();
+    // A short poll (the smallest DROPSHIP_EVENT_POLL_MS allowed) so the test waits a few polls, not seconds.
+    const t = await app({ DROPSHIP_EVENT_POLL_MS: '100' });
     const d = await uploading(t);
     const before = manifestGets(t, d.id);
+    const opening = Date.now();
     const streams = [];
     for (let i = 0; i < 50; i++) streams.push(await listen(t, d.id, `198.51.100.${i}`));
     expect(streams.every((s) => s.r.statusCode === 200)).toBe(true);
-    await sleep(2300);
-    // One poll a second for the drop (plus the first stream's read), not one per stream.
-    expect(manifestGets(t, d.id) - before).toBeLessThanOrEqual(4);
+    // Opening them read the manifest once (the first stream); the others started from the
+    // poll's copy — at most the polls that ran meanwhile besides.
+    expect(manifestGets(t, d.id) - before).toBeLessThanOrEqual(2 + Math.floor((Date.now() - opening) / 100));
+    const opened = manifestGets(t, d.id);
+    await sleep(350);
+    // One poll per interval for the drop (3 in 350 ms), not one per stream (150).
+    expect(manifestGets(t, d.id) - opened).toBeLessThanOrEqual(4);
     expect(t.app.events.stats()).toMatchObject({ open: 50, watched: 1 });
     await t.put(d.parts[0]!.url, Buffer.from('abc'), d.parts[0]!.headers);
     expect((await t.call('POST', `/v1/drops/${d.id}/complete`, { owner: d.ownerToken })).statusCode).toBe(200);
@@ -200,7 +206,7 @@ describe('server-sent events', () => {
   });
 
   it('app.close() ends every open stream at once', async () => {
-    const t = await memoryApp();
+    const t = await memoryApp({ DROPSHIP_EVENT_POLL_MS: '100' });
     const d = await uploading(t);
     const streams = await Promise.all([1, 2, 3].map((i) => listen(t, d.id, `198.51.100.${i}`)));
     expect(streams.map((s) => s.r.statusCode)).toEqual([200, 200, 200]);
@@ -211,7 +217,8 @@ describe('server-sent events', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     // … and nothing keeps polling storage (a poll loop left running keeps the process alive).
     const reads = manifestGets(t, d.id);
-    await sleep(1500);
+    await sleep(350);
+    // Three polls' time (DROPSHIP_EVENT_POLL_MS 100) without a read.
     expect(manifestGets(t, d.id)).toBe(reads);
   });
 
@@ -231,7 +238,18 @@ describe('streaming uploads (curl -T)', () => {
   const tricklers: (() => void)[] = [];
   afterEach(() => {
     for (const stop of tricklers.splice(0)) stop();
+    vi.useRealTimers();
   });
+
+  /**
+   * The route measures a client's pace on `performance.now()`. Faked (and only it: timers and
+   * sockets stay real), it stands still unless the test moves it, so seconds of a client's
+   * time pass at once; the pace checks still run on their real interval and judge that time.
+   */
+  function paceClock() {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    return { pass: (ms: number) => void vi.advanceTimersByTime(ms) };
+  }
 
   /** A body that sends one byte every `everyMs`, never finishing, declared as `length` bytes. */
   function trickle(t: MemoryApp, remoteAddress: string, everyMs: number, length = 100_000) {
@@ -277,10 +295,18 @@ describe('streaming uploads (curl -T)', () => {
   });
 
   it('slower than the minimum rate over a window: 408 STREAM_TOO_SLOW, rolled back', async () => {
+    const clock = paceClock();
     const t = await app({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '1000', DROPSHIP_STREAM_RATE_WINDOW_MS: '1000' });
     const started = Date.now();
-    const r = await trickle(t, '203.0.113.1', 100);
+    const pending = trickle(t, '203.0.113.1', 100);
+    await until(() => t.app.streamStats().bytesReceived > 0);
+    // Not a whole window of the client's time yet: nobody judges it.
+    await sleep(300);
+    expect(t.app.streamStats()).toMatchObject({ active: 1, cut: 0 });
+    clock.pass(1000);
+    const r = await pending;
     expect(r).toEqual({ status: 408, code: 'STREAM_TOO_SLOW' });
+    // Judged by the next pace check (a quarter of the window), not at the end of the body.
     expect(Date.now() - started).toBeLessThan(3000);
     const manifests = () => [...t.store.objects.keys()].filter((k) => k.endsWith('manifest.json'));
     const statuses = () => manifests().map((k) => JSON.parse(t.store.objects.get(k)!.body.toString()).status);
@@ -288,19 +314,29 @@ describe('streaming uploads (curl -T)', () => {
   });
 
   it('longer than DROPSHIP_STREAM_MAX_DURATION_MS: 408 STREAM_TOO_LONG', async () => {
-    const t = await app({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '0', DROPSHIP_STREAM_MAX_DURATION_MS: '1500' });
-    expect(await trickle(t, '203.0.113.1', 50)).toEqual({ status: 408, code: 'STREAM_TOO_LONG' });
+    const clock = paceClock();
+    const t = await app({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '0', DROPSHIP_STREAM_MAX_DURATION_MS: '1500', DROPSHIP_STREAM_RATE_WINDOW_MS: '1000' });
+    const pending = trickle(t, '203.0.113.1', 50);
+    await until(() => t.app.streamStats().active === 1);
+    clock.pass(1499);
+    await sleep(300);
+    // A millisecond short of the limit it is still going.
+    expect(t.app.streamStats()).toMatchObject({ active: 1, cut: 0 });
+    clock.pass(1);
+    expect(await pending).toEqual({ status: 408, code: 'STREAM_TOO_LONG' });
   });
 
   it('defaults: 8 trickling clients hold every slot, yet a fast upload gets in by displacing the slowest', async () => {
+    const clock = paceClock();
     const t = await app();
     expect(t.config.DROPSHIP_STREAM_SLOTS).toBe(8);
     const slow = Array.from({ length: 8 }, (_, i) => trickle(t, `203.0.113.${10 + i}`, 2000));
     await until(() => t.app.streamStats().active === 8);
-    // Younger than the grace period, nobody is starving yet: a newcomer is refused.
+    // Younger than the grace period (5 s), nobody is starving yet: a newcomer is refused.
+    clock.pass(4999);
     const early = await upload(t, '127.0.0.1', randomBytes(1000));
     expect([early.statusCode, early.json().error.code]).toEqual([503, 'STREAM_SLOTS_FULL']);
-    await sleep(5200);
+    clock.pass(201);
     const data = randomBytes(3 * 1024 * 1024);
     const victim = await upload(t, '127.0.0.1', data);
     expect(victim.statusCode, victim.body).toBe(201);

@@ -109,6 +109,83 @@ describe('OpenTickets', () => {
   });
 });
 
+describe('OpenTickets: what a refusal costs and what it sees', () => {
+  it('an uploader at its own limit rereads only its own tickets, not other uploaders\'', async () => {
+    const reads: string[] = [];
+    const t = new OpenTickets({ perOwner: 1, total: 10 }, at(0), async (id) => (reads.push(id), true));
+    await t.admit('mine', 'k1', 1e9);
+    await t.admit('theirs', 'k2', 1e9);
+    expect(await t.admit('more', 'k1', 1e9)).toMatchObject({ ok: false, reason: 'owner' });
+    expect(reads).toEqual(['mine']);
+  });
+
+  it('expired tickets stop counting at once: for admission, size and countFor alike', async () => {
+    let now = 0;
+    const t = new OpenTickets({ perOwner: 5, total: 1 }, () => new Date(now));
+    await t.admit('a', 'k', 50);
+    now = 50;
+    // Admission is the first to look after the deadline.
+    expect((await t.admit('b', 'other', 100)).ok).toBe(true);
+    now = 100;
+    expect(t.size).toBe(0);
+  });
+
+  it('requests refused while a recheck runs wait for it, and are admitted by what it freed', async () => {
+    let finish: () => void = () => {};
+    const gate = new Promise<void>((r) => (finish = r));
+    let reads = 0;
+    const t = new OpenTickets({ perOwner: 2, total: 10 }, at(0), async () => {
+      reads++;
+      await gate;
+      return false; // both finished by the worker
+    });
+    await t.admit('a', 'k', 1e9);
+    await t.admit('b', 'k', 1e9);
+    const first = t.admit('c', 'k', 1e9);
+    const second = t.admit('d', 'k', 1e9);
+    await new Promise((r) => setTimeout(r, 10));
+    finish();
+    expect([(await first).ok, (await second).ok]).toEqual([true, true]);
+    expect(reads).toBe(2);
+    expect(t.countFor('k')).toBe(2);
+  });
+
+  it('a recheck reads each ticket once, at most 16 at a time', async () => {
+    let flying = 0;
+    let most = 0;
+    const reads: string[] = [];
+    const t = new OpenTickets({ perOwner: 40, total: 1000 }, at(0), async (id) => {
+      reads.push(id);
+      most = Math.max(most, ++flying);
+      await new Promise((r) => setTimeout(r, 1));
+      flying--;
+      return true;
+    });
+    for (let i = 0; i < 40; i++) await t.admit(`t${i}`, 'k', 1e9);
+    expect((await t.admit('over', 'k', 1e9)).ok).toBe(false);
+    expect(reads).toHaveLength(40);
+    expect(new Set(reads).size).toBe(40);
+    expect(most).toBe(16);
+  });
+
+  it('past RECHECK_MAX, tickets never read go first, then those read longest ago', async () => {
+    let now = 0;
+    const reads: string[] = [];
+    const t = new OpenTickets({ perOwner: RECHECK_MAX + 1, total: 10_000 }, () => new Date(now), async (id) => (reads.push(id), true));
+    const old = Array.from({ length: RECHECK_MAX }, (_, i) => `old${i}`);
+    for (const id of old) await t.admit(id, 'k', 1e12);
+    await t.admit('young', 'k', 1e12);
+    // First refusal: RECHECK_MAX of the 201 never-read tickets, in the order they came.
+    expect((await t.admit('over', 'k', 1e12)).ok).toBe(false);
+    expect(reads).toEqual(old);
+    reads.length = 0;
+    now = RECHECK_EVERY_MS;
+    // Next: 'young' was never read, so it goes first; then the ones read longest ago.
+    expect((await t.admit('over', 'k', 1e12)).ok).toBe(false);
+    expect(reads).toEqual(['young', ...old.slice(0, RECHECK_MAX - 1)]);
+  });
+});
+
 describe('admitConnection', () => {
   const client = { ok: false, reason: 'client', status: 429, retryAfter: RETRY_AFTER_CONNECTION_CLIENT };
   const total = { ok: false, reason: 'total', status: 503, retryAfter: RETRY_AFTER_CONNECTION_TOTAL };

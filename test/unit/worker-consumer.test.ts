@@ -2,9 +2,12 @@
  * The consumer loop (src/worker/worker.ts) over the in-memory queue: what happens to a
  * message after each outcome, the visibility heartbeat, backoff when the queue fails, and
  * shutdown. test/integration/worker*.test.ts run the same loop against SQS on the emulator.
+ *
+ * Time is vitest's fake clock (timers and Date, which the memory queue's visibility reads):
+ * each test moves it as far as the seconds it speaks of, without waiting for them.
  */
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryQueue, type MemoryQueue } from '../../src/memory/index.js';
 import type { Outcome } from '../../src/core/processing.js';
 import type { QueueMessage } from '../../src/ports/queue.js';
@@ -17,7 +20,11 @@ const settings = {
   DROPSHIP_WORKER_RETRY_DELAY: 1,
   DROPSHIP_WORKER_WAIT_TIME: 1,
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A handler's own wait: a fake timer, due when the test has moved the clock that far. */
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Moves the fake clock by `ms`, running every timer and promise due on the way. */
+const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+/** Moves the fake clock 20 ms at a time until `fn` holds, at most `ms` of fake time. */
 async function until(fn: () => boolean, ms = 5000) {
   const end = Date.now() + ms;
   while (!fn()) {
@@ -27,10 +34,24 @@ async function until(fn: () => boolean, ms = 5000) {
 }
 
 let worker: RunningWorker | undefined;
-afterEach(async () => {
-  await worker?.stop();
-  worker = undefined;
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
 });
+afterEach(async () => {
+  // A stop waits for the last long poll: let the clock run while it does.
+  if (worker) await stopWorker(worker);
+  worker = undefined;
+  vi.useRealTimers();
+});
+/** stop() under the fake clock: moves time until it resolves, answers the fake ms it took. */
+async function stopWorker(w: RunningWorker): Promise<number> {
+  const started = Date.now();
+  let done = false;
+  const p = w.stop().then(() => void (done = true));
+  while (!done) await sleep(10);
+  await p;
+  return Date.now() - started;
+}
 
 function run(queue: MemoryQueue, handle: (body: string) => Promise<Outcome>, over: Partial<typeof settings> = {}, shutdownGraceMs?: number) {
   worker = startWorker({ config: { ...settings, ...over }, queue, handle, log, ...(shutdownGraceMs ? { shutdownGraceMs } : {}) });
@@ -83,7 +104,7 @@ describe('consumer', () => {
       queue,
       async () => {
         calls++;
-        await sleep(4500);
+        await wait(4500);
         return { outcome: 'done', reason: 'slow' };
       },
       { DROPSHIP_WORKER_CONCURRENCY: 20 },
@@ -110,13 +131,13 @@ describe('consumer', () => {
     let started = false;
     run(queue, async (body) => {
       started = true;
-      await sleep(300);
+      await wait(300);
       done.push(body);
       return { outcome: 'done', reason: 'ok' };
     });
     queue.send('a');
     await until(() => started);
-    await worker!.stop();
+    await stopWorker(worker!);
     expect(done).toEqual(['a']);
     expect(queue.depth()).toBe(0);
     queue.send('after');
@@ -135,9 +156,7 @@ describe('consumer', () => {
     worker = startWorker({ config: settings, queue: watched, handle: () => new Promise<Outcome>(() => {}), log, shutdownGraceMs: 200 });
     queue.send('stuck');
     await until(() => receipts.length === 1);
-    const stopped = Date.now();
-    await worker.stop();
-    expect(Date.now() - stopped).toBeLessThan(2500);
+    expect(await stopWorker(worker)).toBeLessThan(2500);
     // Visible again: another worker can take it now, not one visibility timeout later.
     const again = await queue.receive({ max: 1, waitSeconds: 0, visibilitySeconds: 30 });
     expect(again.map((m) => [m.body, m.receiveCount])).toEqual([['stuck', 2]]);

@@ -36,11 +36,15 @@ export function createDropWatch(deps: { read: (id: string) => Promise<Manifest>;
 
   function schedule(id: string, w: Watched) {
     w.timer = setTimeout(() => void poll(id, w), deps.intervalMs);
+    // Stryker disable next-line OptionalChaining: Node's timers always have unref.
     w.timer.unref?.();
   }
 
   async function poll(id: string, w: Watched) {
     w.timer = undefined;
+    // A backstop: every path that stops watching `w` (the last watcher leaving, close) also
+    // clears its timer, so a poll never fires for an entry no longer watched or without watchers.
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: unreachable while those timers are cleared (tested).
     if (watched.get(id) !== w || w.listeners.size === 0) return;
     try {
       reads++;
@@ -53,6 +57,7 @@ export function createDropWatch(deps: { read: (id: string) => Promise<Manifest>;
       deps.onError(err);
     }
     if (watched.get(id) !== w) return;
+    // Stryker disable next-line ConditionalExpression: the last watcher leaving removes `w` from `watched` at once, so past the line above it has watchers.
     if (isTerminal(w.latest.status) || w.listeners.size === 0) {
       watched.delete(id);
       return;
@@ -155,6 +160,7 @@ export function createEventStreams(deps: {
     closeAll() {
       closing = true;
       for (const end of [...open]) end();
+      // Stryker disable next-line CallExpression: every stream's end has unsubscribed its watcher and `admit` refuses from here on, so nothing is left for close to stop.
       watch.close();
     },
   };
@@ -180,14 +186,19 @@ export function createEventStreams(deps: {
       return;
     }
     let ended = false;
+    // Every step of `end` is idempotent (the release too), so `ended` only saves repeating them.
     const end = () => {
+      // Stryker disable next-line ConditionalExpression: every step below is idempotent.
       if (ended) return;
+      // Stryker disable next-line BooleanLiteral: every step below is idempotent.
       ended = true;
       unsubscribe();
       clearInterval(ping);
       clearTimeout(deadline);
+      // Stryker disable next-line CallExpression: only frees memory; closeAll calling an ended stream's end again does nothing.
       open.delete(end);
       release();
+      // Stryker disable next-line ConditionalExpression: ServerResponse.end() on an ended response does nothing.
       if (!res.writableEnded) res.end();
     };
     const unsubscribe = watch.subscribe(first.id, first, (m) => {
@@ -196,7 +207,9 @@ export function createEventStreams(deps: {
     });
     const ping = setInterval(() => res.write(': ping\n\n'), limits.pingMs);
     const deadline = setTimeout(end, limits.maxMs);
+    // Stryker disable next-line OptionalChaining: Node's timers always have unref.
     ping.unref?.();
+    // Stryker disable next-line OptionalChaining: Node's timers always have unref.
     deadline.unref?.();
     open.add(end);
     res.on('close', end);
