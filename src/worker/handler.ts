@@ -235,6 +235,7 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
     if (!typeCheck.ok) {
       await store.deleteKeys([keys.original]);
       const r = await record(id, { type: 'verify_failed', at: now(), reason: typeCheck.reason });
+      await announceSettled(r?.manifest);
       return r?.changed ? done(`failed: ${typeCheck.reason}`) : skipped(`not failed (drop is ${r?.manifest.status ?? 'gone'})`);
     }
 

@@ -174,7 +174,7 @@ describe('who announces', () => {
   const text = Buffer.from('hello');
   const event = JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { object: { key: dropKeys(ID).original, size: 5, eTag: 'x' } } }] });
 
-  async function worker(opts: { failSends?: boolean } = {}) {
+  async function worker(opts: { failSends?: boolean; manifest?: Partial<Manifest> } = {}) {
     const store = memoryStore();
     const manifests = createManifestRepo(store);
     const deliveries = memoryQueue();
@@ -190,7 +190,7 @@ describe('who announces', () => {
       clock: () => new Date(T0.getTime() + 5000),
       announce,
     });
-    await manifests.create(drop());
+    await manifests.create(drop(opts.manifest));
     await store.put(dropKeys(ID).original, text, { contentType: 'text/plain' });
     return { store, manifests, deliveries, handle };
   }
@@ -216,6 +216,13 @@ describe('who announces', () => {
     const w = await worker();
     await w.store.put(dropKeys(ID).original, Buffer.from('longer than five'), { contentType: 'text/plain' });
     expect(await w.handle(event)).toMatchObject({ outcome: 'done' });
+    expect(w.deliveries.bodies().map((b) => (JSON.parse(b) as { event: string }).event)).toEqual(['drop.failed']);
+  });
+
+  it('bytes of a type the creating key may not upload fail the drop and announce drop.failed', async () => {
+    const w = await worker({ manifest: { allowedTypes: ['image/*'], type: 'image/png' } });
+    expect(await w.handle(event)).toMatchObject({ outcome: 'done' });
+    expect((await w.manifests.get(ID))!.manifest.status).toBe('failed');
     expect(w.deliveries.bodies().map((b) => (JSON.parse(b) as { event: string }).event)).toEqual(['drop.failed']);
   });
 
