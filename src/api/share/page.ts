@@ -44,7 +44,31 @@ function extensionOf(name: string): string {
   return m ? m[1]!.toUpperCase() : '';
 }
 
-function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; bodyClass: string }): string {
+/**
+ * Link previews for chat apps and social sites (Open Graph, Twitter cards): the file's name,
+ * size and type, and its thumbnail once there is one. Unfurlers fetch the thumbnail route,
+ * which never counts against maxDownloads. A drop whose file is gone says only that.
+ */
+function linkPreview(v: DropView): SafeHtml {
+  const live = v.status === 'uploading' || v.status === 'processing' || v.status === 'ready';
+  const title = live ? v.name : 'This drop is no longer available';
+  const description = live ? `${formatBytes(v.size)} · ${v.type}${v.status === 'uploading' ? ' · still uploading' : ''} · shared with dropship` : statusText(v);
+  const thumbs = [...v.thumbnails].sort((a, b) => a.width - b.width);
+  const image = v.status === 'ready' && v.thumbnail === 'ready' ? thumbs.at(-1) : undefined;
+  return html`<meta property="og:type" content="website">
+<meta property="og:site_name" content="dropship">
+<meta property="og:title" content="${title}">
+<meta property="og:description" content="${description}">
+<meta property="og:url" content="${v.shareUrl}">
+${image ? html`<meta property="og:image" content="${image.url}">
+<meta property="og:image:width" content="${image.width}">
+<meta property="og:image:height" content="${image.height}">
+<meta property="og:image:alt" content="Preview of ${v.name}">
+` : ''}<meta name="twitter:card" content="${image ? 'summary_large_image' : 'summary'}">
+`;
+}
+
+function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; bodyClass: string; meta?: SafeHtml }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -54,7 +78,7 @@ function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; body
 <meta name="referrer" content="no-referrer">
 <meta name="color-scheme" content="light dark">
 <title>${opts.title}</title>
-${opts.assets.icon ? html`<link rel="icon" href="${opts.assets.icon}" type="image/svg+xml">\n` : ''}${opts.assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${opts.assets.scripts.map(
+${opts.meta ?? ''}${opts.assets.icon ? html`<link rel="icon" href="${opts.assets.icon}" type="image/svg+xml">\n` : ''}${opts.assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${opts.assets.scripts.map(
     (src) => html`<script type="module" src="${src}"></script>\n`,
   )}</head>
 <body class="${opts.bodyClass}">
@@ -106,7 +130,7 @@ ${v.width && v.height ? html`<div><dt>Dimensions</dt><dd>${v.width} × ${v.heigh
 ${actions(v)}
 </article>
 </main>`;
-  return layout({ title: `${v.name} · dropship`, assets, body, bodyClass: 'page-share' });
+  return layout({ title: `${v.name} · dropship`, assets, body, bodyClass: 'page-share', meta: linkPreview(v) });
 }
 
 export function renderNotFoundPage(assets: EntryAssets): string {
