@@ -59,3 +59,22 @@ describe('share page link preview', () => {
     expect(meta(page, 'og:title')).toBe('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;.jpg');
   });
 });
+
+describe('share page words match the state', () => {
+  const facts = (page: string) => /<dl class="facts" id="facts">([\s\S]*?)<\/dl>/.exec(page)?.[1] ?? '';
+
+  it('a cancelled upload that never finished: no size or type of a file that never existed, and says it was cancelled', () => {
+    const page = renderSharePage(base({ status: 'cancelled', thumbnail: 'none', thumbnails: [] }), assets);
+    expect(facts(page)).toBe('');
+    expect(page).toContain('This upload was cancelled before it finished: there is no file.');
+    expect(page).not.toContain('deleted by its owner');
+  });
+
+  it('a finished drop its owner deleted says deleted; failed and expired drops list no facts either; live ones do', () => {
+    const deleted = renderSharePage(base({ status: 'cancelled', completedAt: '2030-01-01T00:01:00.000Z' }), assets);
+    expect(deleted).toContain('This drop was deleted by its owner.');
+    expect(facts(deleted)).toBe('');
+    for (const status of ['failed', 'expired'] as const) expect(facts(renderSharePage(base({ status }), assets))).toBe('');
+    for (const status of ['uploading', 'processing', 'ready'] as const) expect(facts(renderSharePage(base({ status }), assets))).toContain('3.00 MiB');
+  });
+});

@@ -24,6 +24,7 @@ const STATUS_TEXT: Record<DropView['status'], string> = {
 /** What the page says about the drop's status; an expired drop that was finished outlived its lifetime. */
 function statusText(v: DropView): string {
   if (v.status === 'expired' && v.completedAt) return 'This drop has expired: its file is no longer available.';
+  if (v.status === 'cancelled' && !v.completedAt) return 'This upload was cancelled before it finished: there is no file.';
   return STATUS_TEXT[v.status];
 }
 
@@ -117,15 +118,15 @@ function actions(v: DropView): SafeHtml {
 
 export function renderSharePage(v: DropView, assets: EntryAssets): string {
   const live = v.status === 'uploading' || v.status === 'processing';
+  // A deleted, failed or expired drop has no file to describe (a cancelled upload never had one).
+  const gone = !live && v.status !== 'ready';
   const body = html`<main class="share" id="share" data-drop-id="${v.id}" data-status="${v.status}"${live ? html` data-live="true"` : ''}>
 <article class="card">
 ${preview(v)}
 <h1 class="name" id="name">${v.name}</h1>
-<dl class="facts" id="facts">
-<div><dt>Size</dt><dd>${formatBytes(v.size)}${v.size >= 1024 ? html` <span class="bytes">(${v.size.toLocaleString('en-US')} bytes)</span>` : ''}</dd></div>
+<dl class="facts" id="facts">${gone ? '' : html`<div><dt>Size</dt><dd>${formatBytes(v.size)}${v.size >= 1024 ? html` <span class="bytes">(${v.size.toLocaleString('en-US')} bytes)</span>` : ''}</dd></div>
 <div><dt>Type</dt><dd>${v.type}</dd></div>
-${v.width && v.height ? html`<div><dt>Dimensions</dt><dd>${v.width} × ${v.height}</dd></div>` : ''}
-</dl>
+${v.width && v.height ? html`<div><dt>Dimensions</dt><dd>${v.width} × ${v.height}</dd></div>` : ''}`}</dl>
 <p class="status status-${v.status}" id="status" role="status" aria-live="polite">${statusText(v)}</p>
 ${actions(v)}
 </article>
