@@ -7,7 +7,8 @@
  * proxy kills it on its SendMessage and never forwards it).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { createServer, type Server } from 'node:http';
 import { inject } from 'vitest';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -104,56 +105,9 @@ afterAll(async () => {
   destroyAwsClients(aws);
 });
 
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  logged(test: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
-}
-
 /** `owner`: the list that kills it — `children` after each test, `shared` after all. */
 function spawnWorker(extra: Record<string, string> = {}, owner: ChildProcess[] = children): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
-    env: { ...process.env, ...TEST_ENV, AWS_ENDPOINT_URL: inject('awsEndpoint'), LOG_LEVEL: 'debug', ...env, ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  owner.push(child);
-  const lines: Record<string, unknown>[] = [];
-  const waiters: { test: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  child.stdout!.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const text of parts) {
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (!w.test(line)) continue;
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return {
-    child,
-    exited,
-    logged(test, ms = 20_000) {
-      const seen = lines.find(test);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker did not log it within ${ms} ms; stderr: ${stderr.slice(-2000)}`)), ms);
-        waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-      });
-    },
-  };
+  return spawnWorkerProcess({ ...TEST_ENV, AWS_ENDPOINT_URL: inject('awsEndpoint'), LOG_LEVEL: 'debug', ...env, ...extra }, owner);
 }
 
 const consuming = (l: Record<string, unknown>) => l.msg === 'worker consuming';

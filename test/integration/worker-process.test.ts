@@ -5,7 +5,8 @@
  * stops is not hidden from the others.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { inject } from 'vitest';
 import { destroyAwsClients } from '../../src/aws/clients.js';
 import type { RunningWorker } from '../../src/worker/worker.js';
@@ -20,18 +21,10 @@ const config = testConfig(WORKER_ENV);
 const aws = testAws(config);
 const kit = dropKit(config, aws);
 
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves with the first log line matching `test`. */
-  logged(test: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
-}
-
 const children: ChildProcess[] = [];
 function spawnWorker(env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
-    env: {
-      ...process.env,
+  return spawnWorkerProcess(
+    {
       ...TEST_ENV,
       AWS_ENDPOINT_URL: inject('awsEndpoint'),
       DROPSHIP_QUEUE_URL: queueUrl(),
@@ -39,49 +32,8 @@ function spawnWorker(env: Record<string, string> = {}): WorkerProcess {
       ...WORKER_ENV,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: Record<string, unknown>[] = [];
-  const waiters: { test: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  child.stdout!.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const text of parts) {
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.test(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    child.on('exit', (code, signal) => r({ code, signal })),
+    children,
   );
-  return {
-    child,
-    exited,
-    logged(test, ms = 20_000) {
-      const seen = lines.find(test);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker did not log it within ${ms} ms; stderr: ${stderr.slice(-2000)}`)), ms);
-        waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-      });
-    },
-  };
 }
 
 const consuming = (l: Record<string, unknown>) => l.msg === 'worker consuming';
