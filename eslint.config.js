@@ -12,5 +12,5 @@ export default tseslint.config(
     },
   },
   // Plain Node scripts (they run before node_modules exists, so they are JavaScript).
-  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly' } } },
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } } },
 );
