@@ -7,6 +7,7 @@
  */
 export { DropshipClient, type DropshipClientOptions } from './client.js';
 export { DropshipApiError, DropshipTransferError, apiErrorFromResponse, isAbortError, parseRetryAfter } from './errors.js';
+export { sentenceFor } from './sentences.js';
 export { blobSource, partSize, DropshipResumeError, type UploadOptions, type UploadSource } from './upload.js';
 export { openResumable, DownloadResumeError, type ResumableDownload, type ResumableOptions } from './resume.js';
 export { ProgressMeter, type UploadProgress } from './progress.js';
