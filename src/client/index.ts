@@ -15,7 +15,12 @@ export { backoffDelay, classifyPartFailure, retryDelay, type PartFailure } from 
 export { planSignBatch, UrlCache, chunk } from './batching.js';
 export {
   TERMINAL_STATUSES,
+  type CollectionDeleted,
+  type CollectionView,
   type CompletedPart,
+  type CreateCollectionInput,
+  type CreatedCollection,
+  type DropRef,
   type CreateDropInput,
   type DropPage,
   type DropStatus,
