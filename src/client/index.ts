@@ -14,6 +14,7 @@ export { backoffDelay, classifyPartFailure, retryDelay, type PartFailure } from 
 export { planSignBatch, UrlCache, chunk } from './batching.js';
 export {
   TERMINAL_STATUSES,
+  isLockedView,
   type CompletedPart,
   type CreateDropInput,
   type DropPage,
@@ -21,6 +22,9 @@ export {
   type DropView,
   type ListDropsOptions,
   type LookupResult,
+  type ProtectedDropView,
+  type ReaderView,
+  type Unlock,
   type SignedPart,
   type Ticket,
   type UploadedParts,

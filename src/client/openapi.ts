@@ -35,7 +35,7 @@ export interface paths {
         };
         /**
          * Share page (HTML): name, size, preview, download button, live status
-         * @description For people, not programs: the page a `shareUrl` opens. Programs read `GET /v1/drops/{id}` instead. Rate limiting and storage failures answer the JSON `Error`.
+         * @description For people, not programs: the page a `shareUrl` opens. Programs read `GET /v1/drops/{id}` instead. A password-protected drop shows a password form (and nothing about the file) until unlocked. Rate limiting and storage failures answer the JSON `Error`.
          */
         get: operations["sharePage"];
         put?: never;
@@ -55,7 +55,7 @@ export interface paths {
         };
         /**
          * Redirect (302) to a short-lived download URL; the file comes as an attachment under its name
-         * @description Not JSON: a 302 whose `Location` is a presigned S3 GET (`Content-Disposition: attachment`, the sniffed type). For a drop with `maxDownloads`, each 302 to the file counts one download. `HEAD` answers what a `GET` would without counting; for a limited drop it redirects to the share page instead.
+         * @description Not JSON: a 302 whose `Location` is a presigned S3 GET (`Content-Disposition: attachment`, the sniffed type). For a drop with `maxDownloads`, each 302 to the file counts one download. A password-protected drop answers 401 `PASSWORD_REQUIRED` until unlocked (its `dropship_unlock` cookie, `X-Unlock-Token` or `X-Owner-Token`). `HEAD` answers what a `GET` would without counting; for a limited drop it redirects to the share page instead.
          */
         get: operations["downloadDrop"];
         put?: never;
@@ -80,6 +80,26 @@ export interface paths {
         get: operations["getThumbnail"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/d/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlock a password-protected drop: the share page's form, or JSON for programs
+         * @description The share page's form posts `password` as `application/x-www-form-urlencoded`: a right password answers 303 to the share page with the unlock cookie set, a wrong one the form again with 401. JSON `{ "password" }` answers the `unlockToken` (send it as `X-Unlock-Token`; the cookie is set too). Failed attempts are limited per client and per drop (429 `RATE_LIMITED` with `Retry-After`). A cross-site form post is refused (403 `CROSS_SITE_REFUSED`).
+         */
+        post: operations["unlockDrop"];
         delete?: never;
         options?: never;
         head?: never;
@@ -254,7 +274,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token) */
+        /** Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token; a password-protected drop only its status until unlocked) */
         get: operations["getDrop"];
         put?: never;
         post?: never;
@@ -373,7 +393,7 @@ export interface components {
                  * @description Stable machine-readable code: branch on this, never on `message`.
                  * @enum {unknown}
                  */
-                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
+                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "PASSWORD_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "PASSWORD_REQUIRED" | "PASSWORD_WRONG" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "DROP_NOT_PROTECTED" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
                 /** @description Structured facts about the error, e.g. `field` for VALIDATION_FAILED. */
                 details?: {
                     [key: string]: unknown;
@@ -394,7 +414,10 @@ export interface operations {
     streamUploadShortcut: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Protects the drop with this password (4..256 characters): `curl -T f -H "X-Password: …"`. */
+                "x-password"?: string;
+            };
             path: {
                 /**
                  * @description The file name (URL-encoded)
@@ -428,7 +451,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -473,7 +496,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -518,7 +541,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The share page (HTML), whatever the drop's status. */
+            /** @description The share page (HTML), whatever the drop's status; the password form for a protected drop not yet unlocked. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -545,7 +568,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -581,7 +604,12 @@ export interface operations {
     downloadDrop: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The drop's owner token, which always unlocks. */
+                "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock (browsers send the `dropship_unlock` cookie instead). */
+                "x-unlock-token"?: string;
+            };
             path: {
                 /**
                  * @description Drop id
@@ -604,6 +632,15 @@ export interface operations {
             };
             /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `PASSWORD_REQUIRED` (the drop is password-protected and this request has not unlocked it). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -638,7 +675,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -674,7 +711,12 @@ export interface operations {
     getThumbnail: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The drop's owner token, which always unlocks. */
+                "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock (browsers send the `dropship_unlock` cookie instead). */
+                "x-unlock-token"?: string;
+            };
             path: {
                 /**
                  * @description Drop id
@@ -709,6 +751,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unauthorized: `PASSWORD_REQUIRED` (the drop is password-protected and this request has not unlocked it). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)); `THUMBNAIL_NOT_FOUND` (no thumbnail of that width (yet)). */
             404: {
                 headers: {
@@ -727,7 +778,163 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unlockDrop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The password (form field or JSON). */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Protects the drop: until a reader unlocks it (POST /d/{id}/unlock) only its id, status and expiry are shown, and the file, its name and thumbnails are refused. 4..256 characters; stored only as a salted scrypt hash. */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Unlocked: the token and when it ends; the `dropship_unlock` cookie is set (Path=/d/{id}). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "V1StGXR8_Z5jdHi6B-myT",
+                     *       "unlockToken": "1924992000000.dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBpdCBmaXRz",
+                     *       "expiresAt": "2030-12-31T23:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description When the unlock ends (DROPSHIP_UNLOCK_TTL after it).
+                         */
+                        expiresAt: string;
+                        id: string;
+                        /** @description Send as `X-Unlock-Token` (or let the browser keep the `dropship_unlock` cookie, set too) to read the drop, its file and thumbnails until `expiresAt`. */
+                        unlockToken: string;
+                    };
+                };
+            };
+            /** @description The form was right: back to the share page, unlocked (cookie set). */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `PASSWORD_WRONG` (the password is not the drop's). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `CROSS_SITE_REFUSED` (sent by a page as an image, link or frame, or from an origin outside the allowed CORS origins). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `DROP_NOT_PROTECTED` (the drop has no password to unlock). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -785,7 +992,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -852,7 +1059,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -933,9 +1140,11 @@ export interface operations {
                  */
                 "application/json": {
                     filename: string;
-                    /** @description Uppy's file meta; `size` is required (see docs/uppy.md). */
+                    /** @description Uppy's file meta; `size` is required, `password` protects the drop (see docs/uppy.md). */
                     metadata?: {
                         partSize?: number | string;
+                        /** @description Protects the drop (4..256 characters; empty: no password). */
+                        password?: string;
                         size?: number | string;
                         type?: string;
                     } & {
@@ -980,7 +1189,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1016,7 +1225,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1140,7 +1349,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1252,7 +1461,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1378,7 +1587,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1506,7 +1715,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1673,7 +1882,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1714,6 +1923,8 @@ export interface operations {
                  * @example photo.jpg
                  */
                 filename: string;
+                /** @description Protects the drop (Uppy's `meta.password`, 4..256 characters; empty: no password). It travels in this URL, which dropship never logs; prefer multipart (`shouldUseMultipart: true`) where proxies log query strings. */
+                "metadata[password]"?: string;
                 /**
                  * @description The exact size in bytes (required; Uppy sends its file meta as `metadata[...]`).
                  * @example 3145728
@@ -1768,7 +1979,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1813,7 +2024,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1869,7 +2080,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description The key's drops, newest first, with their metadata. */
+                        /** @description The key's drops, newest first, with their metadata (its protected drops too: the key created them). */
                         drops: {
                             /** Format: date-time */
                             completedAt?: string;
@@ -1889,6 +2100,11 @@ export interface operations {
                                 [key: string]: string;
                             };
                             name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
                             /** Format: date-time */
                             readyAt?: string;
                             shareUrl: string;
@@ -1929,7 +2145,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1982,6 +2198,8 @@ export interface operations {
                     };
                     /** @description File name, shown to people and used for downloads. */
                     name: string;
+                    /** @description Protects the drop: until a reader unlocks it (POST /d/{id}/unlock) only its id, status and expiry are shown, and the file, its name and thumbnails are refused. 4..256 characters; stored only as a salted scrypt hash. */
+                    password?: string;
                     /** @description Hex SHA-256 of the file, recorded in the manifest. */
                     sha256?: string;
                     /** @description Exact size in bytes. */
@@ -2066,7 +2284,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2102,7 +2320,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2143,6 +2361,8 @@ export interface operations {
                 authorization?: string;
                 /** @description The drop's owner token: its holder sees the metadata. */
                 "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock: shows a password-protected drop. */
+                "x-unlock-token"?: string;
             };
             path: {
                 /**
@@ -2155,7 +2375,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token). */
+            /** @description The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token). A password-protected drop shows `{ id, status, expiresAt, protected: true }` unless the caller holds its owner token, is the key that created it or sends an `X-Unlock-Token`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2210,6 +2430,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -2226,6 +2451,17 @@ export interface operations {
                         /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
                         type: string;
                         width?: number;
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When the drop expires; absent: never.
+                         */
+                        expiresAt?: string;
+                        id: string;
+                        /** @enum {boolean} */
+                        protected: true;
+                        /** @enum {unknown} */
+                        status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
                     };
                 };
             };
@@ -2256,7 +2492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2344,6 +2580,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -2417,7 +2658,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2516,6 +2757,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -2607,7 +2853,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2655,7 +2901,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown. */
+            /** @description A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`; a password-protected drop: `{ id, status, expiresAt, protected: true }`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2688,7 +2934,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_EVENT_STREAMS` (this client holds too many open event streams). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_EVENT_STREAMS` (this client holds too many open event streams). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2825,7 +3071,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3010,7 +3256,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3066,7 +3312,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description One entry per id, in the order asked. */
+                        /** @description One entry per id, in the order asked; another key's password-protected drop shows only its status. */
                         drops: ({
                             /** Format: date-time */
                             completedAt?: string;
@@ -3086,6 +3332,11 @@ export interface operations {
                                 [key: string]: string;
                             };
                             name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
                             /** Format: date-time */
                             readyAt?: string;
                             shareUrl: string;
@@ -3102,6 +3353,17 @@ export interface operations {
                             /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
                             type: string;
                             width?: number;
+                        } | {
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires; absent: never.
+                             */
+                            expiresAt?: string;
+                            id: string;
+                            /** @enum {boolean} */
+                            protected: true;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
                         } | {
                             id: string;
                             /** @enum {string} */
@@ -3146,7 +3408,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3182,7 +3444,10 @@ export interface operations {
     streamUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Protects the drop with this password (4..256 characters): `curl -T f -H "X-Password: …"`. */
+                "x-password"?: string;
+            };
             path: {
                 /**
                  * @description The file name (URL-encoded)
@@ -3216,7 +3481,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3261,7 +3526,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */

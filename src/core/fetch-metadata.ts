@@ -32,3 +32,24 @@ export function refuseCrossSite(
   }
   return { ok: true };
 }
+
+/**
+ * Whether a form post that must come from dropship's own page (the unlock form) may be
+ * taken. A browser labels it: `Sec-Fetch-Site` same-origin (or none: typed or bookmarked),
+ * and an `Origin` that is ours. A cross-site post is refused — it could only spend the
+ * visitor's password attempts or unlock a drop in the visitor's browser with the attacker's
+ * password (login CSRF). Requests without either header are not from a browser and pass.
+ */
+export function refuseCrossSiteForm(
+  h: { secFetchSite?: string; origin?: string },
+  ownOrigin: string,
+): { ok: true } | { ok: false; reason: string } {
+  if (h.secFetchSite !== undefined && h.secFetchSite !== 'same-origin' && h.secFetchSite !== 'none') {
+    return { ok: false, reason: `Sec-Fetch-Site ${h.secFetchSite}: this form is taken only from its own page` };
+  }
+  // `null` is what a browser sends from an opaque origin (a sandboxed frame, a data: page).
+  if (h.origin !== undefined && h.origin !== ownOrigin) {
+    return { ok: false, reason: `origin ${h.origin}: this form is taken only from its own page` };
+  }
+  return { ok: true };
+}

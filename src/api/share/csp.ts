@@ -46,6 +46,8 @@ export interface PagePolicies {
   share: string;
   /** 404 and error pages: styles and nothing else. */
   plain: string;
+  /** A protected drop's password form: styles, and a form that posts to our own origin. */
+  locked: string;
 }
 
 export function pagePolicies(config: Parameters<typeof s3Origin>[0]): PagePolicies {
@@ -54,5 +56,6 @@ export function pagePolicies(config: Parameters<typeof s3Origin>[0]): PagePolici
     spa: cspHeader({ ...base, 'img-src': ["'self'", 'data:', 'blob:'], 'connect-src': ["'self'", s3] }),
     share: cspHeader({ ...base, 'img-src': ["'self'", s3] }),
     plain: cspHeader({ ...base, 'script-src': ["'none'"], 'connect-src': ["'none'"] }),
+    locked: cspHeader({ ...base, 'script-src': ["'none'"], 'connect-src': ["'none'"], 'form-action': ["'self'"] }),
   };
 }
