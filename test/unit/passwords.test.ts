@@ -114,6 +114,9 @@ describe('the unlock form comes only from its own page', () => {
     [{}, true],
     [{ secFetchSite: 'same-origin', origin: own }, true],
     [{ secFetchSite: 'none' }, true],
+    // The share page's no-referrer policy: Chromium sends Origin: null for its own form.
+    [{ secFetchSite: 'same-origin', origin: 'null' }, true],
+    [{ origin: own }, true],
     [{ secFetchSite: 'same-site', origin: 'https://other.drops.example' }, false],
     [{ secFetchSite: 'cross-site', origin: 'https://evil.example' }, false],
     [{ origin: 'https://evil.example' }, false],

@@ -151,7 +151,7 @@ ${actions(v)}
 export function renderLockedPage(v: ProtectedDropView, assets: EntryAssets, opts: { error?: string } = {}): string {
   const body = html`<main class="share" id="share" data-drop-id="${v.id}" data-status="${v.status}" data-protected="true">
 <article class="card">
-<figure class="preview preview-icon" id="preview"><div class="file-icon file-icon-file" aria-hidden="true"><span>🔒</span></div></figure>
+<figure class="preview preview-icon" id="preview"><div class="file-icon file-icon-file" aria-hidden="true"><span>Locked</span></div></figure>
 <h1 class="name" id="name">Password-protected file</h1>
 <p class="status" id="status">Enter the password you were given to see and download this file.</p>
 <form class="unlock" id="unlock" method="post" action="/d/${v.id}/unlock">
