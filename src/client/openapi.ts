@@ -55,7 +55,7 @@ export interface paths {
         };
         /**
          * Share page (HTML): name, size, preview, download button, live status
-         * @description For people, not programs: the page a `shareUrl` opens. Programs read `GET /v1/drops/{id}` instead. Rate limiting and storage failures answer the JSON `Error`.
+         * @description For people, not programs: the page a `shareUrl` opens. Programs read `GET /v1/drops/{id}` instead. A password-protected drop shows a password form (and nothing about the file) until unlocked. Rate limiting and storage failures answer the JSON `Error`.
          */
         get: operations["sharePage"];
         put?: never;
@@ -75,7 +75,7 @@ export interface paths {
         };
         /**
          * Redirect (302) to a short-lived download URL; the file comes as an attachment under its name
-         * @description Not JSON: a 302 whose `Location` is a presigned S3 GET (`Content-Disposition: attachment`, the sniffed type). For a drop with `maxDownloads`, each 302 to the file counts one download. `HEAD` answers what a `GET` would without counting; for a limited drop it redirects to the share page instead.
+         * @description Not JSON: a 302 whose `Location` is a presigned S3 GET (`Content-Disposition: attachment`, the sniffed type). For a drop with `maxDownloads`, each 302 to the file counts one download. A password-protected drop answers 401 `PASSWORD_REQUIRED` until unlocked (its `dropship_unlock` cookie, `X-Unlock-Token` or `X-Owner-Token`). `HEAD` answers what a `GET` would without counting; for a limited drop it redirects to the share page instead.
          */
         get: operations["downloadDrop"];
         put?: never;
@@ -100,6 +100,26 @@ export interface paths {
         get: operations["getThumbnail"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/d/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlock a password-protected drop: the share page's form, or JSON for programs
+         * @description The share page's form posts `password` as `application/x-www-form-urlencoded`: a right password answers 303 to the share page with the unlock cookie set, a wrong one the form again with 401. JSON `{ "password" }` answers the `unlockToken` (send it as `X-Unlock-Token`; the cookie is set too). Failed attempts are limited per client and per drop (429 `RATE_LIMITED` with `Retry-After`). A cross-site form post is refused (403 `CROSS_SITE_REFUSED`).
+         */
+        post: operations["unlockDrop"];
         delete?: never;
         options?: never;
         head?: never;
@@ -326,7 +346,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token) */
+        /** Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token; a password-protected drop only its status until unlocked) */
         get: operations["getDrop"];
         put?: never;
         post?: never;
@@ -445,7 +465,7 @@ export interface components {
                  * @description Stable machine-readable code: branch on this, never on `message`.
                  * @enum {unknown}
                  */
-                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_NOT_ADDABLE" | "COLLECTION_FULL" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "COLLECTION_DELETED" | "COLLECTION_EXPIRED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
+                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "PASSWORD_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "PASSWORD_REQUIRED" | "PASSWORD_WRONG" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "DROP_NOT_PROTECTED" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_NOT_ADDABLE" | "COLLECTION_FULL" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "COLLECTION_DELETED" | "COLLECTION_EXPIRED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
                 /** @description Structured facts about the error, e.g. `field` for VALIDATION_FAILED. */
                 details?: {
                     [key: string]: unknown;
@@ -466,7 +486,10 @@ export interface operations {
     streamUploadShortcut: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Protects the drop with this password (4..256 characters): `curl -T f -H "X-Password: …"`. */
+                "x-password"?: string;
+            };
             path: {
                 /**
                  * @description The file name (URL-encoded)
@@ -500,7 +523,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -545,7 +568,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -626,7 +649,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -671,7 +694,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The share page (HTML), whatever the drop's status. */
+            /** @description The share page (HTML), whatever the drop's status; the password form for a protected drop not yet unlocked. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -698,7 +721,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -734,7 +757,12 @@ export interface operations {
     downloadDrop: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The drop's owner token, which always unlocks. */
+                "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock (browsers send the `dropship_unlock` cookie instead). */
+                "x-unlock-token"?: string;
+            };
             path: {
                 /**
                  * @description Drop id
@@ -757,6 +785,15 @@ export interface operations {
             };
             /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `PASSWORD_REQUIRED` (the drop is password-protected and this request has not unlocked it). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -791,7 +828,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -827,7 +864,12 @@ export interface operations {
     getThumbnail: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The drop's owner token, which always unlocks. */
+                "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock (browsers send the `dropship_unlock` cookie instead). */
+                "x-unlock-token"?: string;
+            };
             path: {
                 /**
                  * @description Drop id
@@ -862,6 +904,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unauthorized: `PASSWORD_REQUIRED` (the drop is password-protected and this request has not unlocked it). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)); `THUMBNAIL_NOT_FOUND` (no thumbnail of that width (yet)). */
             404: {
                 headers: {
@@ -880,7 +931,163 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unlockDrop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The password (form field or JSON). */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Protects the drop: until a reader unlocks it (POST /d/{id}/unlock) only its id, status and expiry are shown, and the file, its name and thumbnails are refused. 4..256 characters; stored only as a salted scrypt hash. */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Unlocked: the token and when it ends; the `dropship_unlock` cookie is set (Path=/d/{id}). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "V1StGXR8_Z5jdHi6B-myT",
+                     *       "unlockToken": "1924992000000.dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBpdCBmaXRz",
+                     *       "expiresAt": "2030-12-31T23:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description When the unlock ends (DROPSHIP_UNLOCK_TTL after it).
+                         */
+                        expiresAt: string;
+                        id: string;
+                        /** @description Send as `X-Unlock-Token` (or let the browser keep the `dropship_unlock` cookie, set too) to read the drop, its file and thumbnails until `expiresAt`. */
+                        unlockToken: string;
+                    };
+                };
+            };
+            /** @description The form was right: back to the share page, unlocked (cookie set). */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `PASSWORD_WRONG` (the password is not the drop's). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `CROSS_SITE_REFUSED` (sent by a page as an image, link or frame, or from an origin outside the allowed CORS origins). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `DROP_NOT_PROTECTED` (the drop has no password to unlock). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -938,7 +1145,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1005,7 +1212,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1086,9 +1293,11 @@ export interface operations {
                  */
                 "application/json": {
                     filename: string;
-                    /** @description Uppy's file meta; `size` is required (see docs/uppy.md). */
+                    /** @description Uppy's file meta; `size` is required, `password` protects the drop (see docs/uppy.md). */
                     metadata?: {
                         partSize?: number | string;
+                        /** @description Protects the drop (4..256 characters; empty: no password). */
+                        password?: string;
                         size?: number | string;
                         type?: string;
                     } & {
@@ -1133,7 +1342,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1169,7 +1378,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1293,7 +1502,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1405,7 +1614,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1531,7 +1740,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1659,7 +1868,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1826,7 +2035,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1867,6 +2076,8 @@ export interface operations {
                  * @example photo.jpg
                  */
                 filename: string;
+                /** @description Protects the drop (Uppy's `meta.password`, 4..256 characters; empty: no password). It travels in this URL, which dropship never logs; prefer multipart (`shouldUseMultipart: true`) where proxies log query strings. */
+                "metadata[password]"?: string;
                 /**
                  * @description The exact size in bytes (required; Uppy sends its file meta as `metadata[...]`).
                  * @example 3145728
@@ -1921,7 +2132,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1966,7 +2177,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2108,7 +2319,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2210,6 +2421,11 @@ export interface operations {
                                 [key: string]: string;
                             };
                             name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
                             /** Format: date-time */
                             readyAt?: string;
                             shareUrl: string;
@@ -2265,7 +2481,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2389,7 +2605,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2507,6 +2723,11 @@ export interface operations {
                                 [key: string]: string;
                             };
                             name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
                             /** Format: date-time */
                             readyAt?: string;
                             shareUrl: string;
@@ -2607,7 +2828,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2663,7 +2884,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description The key's drops, newest first, with their metadata. */
+                        /** @description The key's drops, newest first, with their metadata (its protected drops too: the key created them). */
                         drops: {
                             /** Format: date-time */
                             completedAt?: string;
@@ -2683,6 +2904,11 @@ export interface operations {
                                 [key: string]: string;
                             };
                             name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
                             /** Format: date-time */
                             readyAt?: string;
                             shareUrl: string;
@@ -2723,7 +2949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2776,6 +3002,8 @@ export interface operations {
                     };
                     /** @description File name, shown to people and used for downloads. */
                     name: string;
+                    /** @description Protects the drop: until a reader unlocks it (POST /d/{id}/unlock) only its id, status and expiry are shown, and the file, its name and thumbnails are refused. 4..256 characters; stored only as a salted scrypt hash. */
+                    password?: string;
                     /** @description Hex SHA-256 of the file, recorded in the manifest. */
                     sha256?: string;
                     /** @description Exact size in bytes. */
@@ -2860,7 +3088,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2896,7 +3124,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2937,6 +3165,8 @@ export interface operations {
                 authorization?: string;
                 /** @description The drop's owner token: its holder sees the metadata. */
                 "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock: shows a password-protected drop. */
+                "x-unlock-token"?: string;
             };
             path: {
                 /**
@@ -2949,7 +3179,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token). */
+            /** @description The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token). A password-protected drop shows `{ id, status, expiresAt, protected: true }` unless the caller holds its owner token, is the key that created it or sends an `X-Unlock-Token`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3004,6 +3234,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -3020,6 +3255,17 @@ export interface operations {
                         /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
                         type: string;
                         width?: number;
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When the drop expires; absent: never.
+                         */
+                        expiresAt?: string;
+                        id: string;
+                        /** @enum {boolean} */
+                        protected: true;
+                        /** @enum {unknown} */
+                        status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
                     };
                 };
             };
@@ -3050,7 +3296,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3138,6 +3384,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -3211,7 +3462,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3310,6 +3561,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -3401,7 +3657,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3449,7 +3705,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown. */
+            /** @description A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`; a password-protected drop: `{ id, status, expiresAt, protected: true }`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3482,7 +3738,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_EVENT_STREAMS` (this client holds too many open event streams). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_EVENT_STREAMS` (this client holds too many open event streams). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3619,7 +3875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3804,7 +4060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3860,7 +4116,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description One entry per id, in the order asked. */
+                        /** @description One entry per id, in the order asked; another key's password-protected drop shows only its status. */
                         drops: ({
                             /** Format: date-time */
                             completedAt?: string;
@@ -3880,6 +4136,11 @@ export interface operations {
                                 [key: string]: string;
                             };
                             name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
                             /** Format: date-time */
                             readyAt?: string;
                             shareUrl: string;
@@ -3896,6 +4157,17 @@ export interface operations {
                             /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
                             type: string;
                             width?: number;
+                        } | {
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires; absent: never.
+                             */
+                            expiresAt?: string;
+                            id: string;
+                            /** @enum {boolean} */
+                            protected: true;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
                         } | {
                             id: string;
                             /** @enum {string} */
@@ -3940,7 +4212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3976,7 +4248,10 @@ export interface operations {
     streamUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Protects the drop with this password (4..256 characters): `curl -T f -H "X-Password: …"`. */
+                "x-password"?: string;
+            };
             path: {
                 /**
                  * @description The file name (URL-encoded)
@@ -4010,7 +4285,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4055,7 +4330,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */

@@ -9,6 +9,8 @@ import type {
   DropView as DropViewSchema,
   ListResponse,
   LookupResponse,
+  ProtectedDropView as ProtectedDropViewSchema,
+  UnlockResponse,
   SignedPart as SignedPartSchema,
   UploadedPartsResponse,
 } from '../api/schemas/drops.js';
@@ -25,6 +27,15 @@ export type SignedPart = Static<typeof SignedPartSchema>;
 export type DropView = Static<typeof DropViewSchema>;
 export type UploadedParts = Static<typeof UploadedPartsResponse>;
 export type DropStatus = DropView['status'];
+/** A password-protected drop as a reader who has not unlocked it sees it: nothing about the file. */
+export type ProtectedDropView = Static<typeof ProtectedDropViewSchema>;
+/** What `GET /v1/drops/:id` answers: the drop, or — protected and not unlocked — its status only. */
+export type ReaderView = DropView | ProtectedDropView;
+/** `POST /d/:id/unlock`: the token that reads the drop (as `X-Unlock-Token`) until `expiresAt`. */
+export type Unlock = Static<typeof UnlockResponse>;
+
+/** Whether a view is the status-only view of a protected drop not unlocked. */
+export const isLockedView = (v: ReaderView | LookupResult): v is ProtectedDropView => v.status !== 'not_found' && !('name' in v);
 
 export type CreateDropInput = Static<typeof CreateDropBody>;
 /** One page of `GET /v1/drops`: the key's drops, newest first, and the cursor of the next page. */

@@ -17,8 +17,10 @@ import type {
   DropRef,
   DropView,
   LookupResult,
+  ReaderView,
   SignedPart,
   Ticket,
+  Unlock,
   UploadedParts,
 } from './types.js';
 import type { DropshipApiError } from './errors.js';
@@ -49,7 +51,10 @@ export type WireChecks = [
   Check<Same<{ parts?: CompletedPart[] }, RequestJson<'completeDrop'>>>,
   Check<Same<DropView, ResponseJson<'completeDrop', 200>>>,
   Check<Same<DropView, ResponseJson<'deleteDrop', 200>>>,
-  Check<Same<DropView, ResponseJson<'getDrop', 200>>>,
+  Check<Same<ReaderView, ResponseJson<'getDrop', 200>>>,
+  // client.unlock sends { password } and reads the token.
+  Check<Same<{ password: string }, RequestJson<'unlockDrop'>>>,
+  Check<Same<Unlock, ResponseJson<'unlockDrop', 200>>>,
   // client.listDrops / lookupDrops read these pages.
   Check<Same<DropPage, ResponseJson<'listDrops', 200>>>,
   Check<Same<LookupResult, ResponseJson<'lookupDrops', 200>['drops'][number]>>,

@@ -164,8 +164,10 @@ export function createDropService(deps: DropServiceDeps) {
      * `probe` (a HEAD) checks the same things without counting and answers no URL for a
      * limited drop — an uncounted URL would be an uncounted download.
      */
-    async downloadUrl(id: string, opts: { probe?: boolean } = {}): Promise<string | undefined> {
+    async downloadUrl(id: string, opts: { probe?: boolean; guard?: (m: Manifest) => void } = {}): Promise<string | undefined> {
       const m = await records.expireIfDue((await records.load(id)).manifest);
+      // A password-protected drop the reader has not unlocked says nothing more (routes' guard).
+      opts.guard?.(m);
       refuseExpired(m);
       if (m.status !== 'ready' && m.status !== 'processing') {
         throw fail('DROP_NOT_READY', `the drop is ${m.status}`, { status: m.status });
@@ -204,9 +206,10 @@ export function createDropService(deps: DropServiceDeps) {
       return { post, expires, key };
     },
 
-    async thumbnailUrl(id: string, width: number): Promise<string> {
+    async thumbnailUrl(id: string, width: number, guard?: (m: Manifest) => void): Promise<string> {
       const rec: ManifestRecord = await records.load(id);
       const m = await records.expireIfDue(rec.manifest);
+      guard?.(m);
       refuseExpired(m);
       const t = m.status === 'ready' ? m.thumbnails.find((x) => x.width === width) : undefined;
       if (!t) throw fail('THUMBNAIL_NOT_FOUND', `no ${width}px thumbnail for this drop`);

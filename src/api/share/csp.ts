@@ -51,6 +51,8 @@ export interface PagePolicies {
   collection: string;
   /** 404 and error pages: styles and nothing else. */
   plain: string;
+  /** A protected drop's password form: styles, and a form that posts to our own origin. */
+  locked: string;
 }
 
 export function pagePolicies(config: Parameters<typeof s3Origin>[0]): PagePolicies {
@@ -60,5 +62,6 @@ export function pagePolicies(config: Parameters<typeof s3Origin>[0]): PagePolici
     share: cspHeader({ ...base, 'img-src': ["'self'", s3] }),
     collection: cspHeader({ ...base, 'img-src': ["'self'", s3], 'connect-src': ["'self'", s3] }),
     plain: cspHeader({ ...base, 'script-src': ["'none'"], 'connect-src': ["'none'"] }),
+    locked: cspHeader({ ...base, 'script-src': ["'none'"], 'connect-src': ["'none'"], 'form-action': ["'self'"] }),
   };
 }
