@@ -21,6 +21,8 @@ import { createStreamService, type StreamStats } from './services/stream.js';
 import { createEventStreams, type EventStreams } from './services/events.js';
 import { createListing } from './services/listing.js';
 import { createUnlocks } from './services/unlock.js';
+import { createCollectionService } from './services/collections.js';
+import { createCollectionRepo } from '../ports/collections.js';
 import { dropView } from './drop-view.js';
 import errors from './plugins/errors.js';
 import jsonNewline from './plugins/json-newline.js';
@@ -35,9 +37,11 @@ import webRoutes from './routes/web.js';
 import shareRoutes, { ICON, SHARE_ENTRY } from './routes/share.js';
 import uppyRoutes from './routes/uppy.js';
 import streamRoutes from './routes/stream.js';
+import collectionRoutes, { COLLECTION_ENTRY } from './routes/collections.js';
 import { webAssets } from './share/assets.js';
 import { pagePolicies } from './share/csp.js';
 import { renderErrorPage } from './share/page.js';
+import { renderCollectionErrorPage } from './share/collection-page.js';
 
 /** What the app depends on: configuration and ports, never SDK clients (src/api/server.ts builds them). */
 export interface AppDeps {
@@ -156,7 +160,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cookie);
   // Registered before the newline plugin, so its onSend hook sees the JSON as sent.
   await app.register(errors, {
-    renderHtml: (e) => ({ html: renderErrorPage({ ...web.entry(SHARE_ENTRY), icon: web.file(ICON), scripts: [] }, e), csp: plainCsp }),
+    renderHtml: (e) =>
+      e.code.startsWith('COLLECTION_')
+        ? { html: renderCollectionErrorPage({ ...web.entry(COLLECTION_ENTRY), icon: web.file(ICON), scripts: [] }, e), csp: plainCsp }
+        : { html: renderErrorPage({ ...web.entry(SHARE_ENTRY), icon: web.file(ICON), scripts: [] }, e), csp: plainCsp },
   });
   await app.register(jsonNewline);
   await app.register(timeouts);
@@ -169,5 +176,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(shareRoutes, { drops, assets: web, unlocks });
   await app.register(uppyRoutes, { drops });
   await app.register(streamRoutes, { stream });
+  const collections = createCollectionService({
+    collections: createCollectionRepo(store),
+    drops,
+    clock,
+    publicUrl: config.publicUrl,
+    emptyLifetime: config.DROPSHIP_TICKET_TTL,
+    render: (m) => dropView(m, config.publicUrl),
+  });
+  await app.register(collectionRoutes, { collections, assets: web });
   return app;
 }

@@ -5,7 +5,12 @@ import { chunk } from './batching.js';
 import { uploadFile, type UploadOptions, type UploadSource } from './upload.js';
 import {
   TERMINAL_STATUSES,
+  type CollectionDeleted,
+  type CollectionView,
   type CompletedPart,
+  type CreateCollectionInput,
+  type CreatedCollection,
+  type DropRef,
   type CreateDropInput,
   type DropPage,
   type DropView,
@@ -190,6 +195,26 @@ export class DropshipClient {
   async lookupDrops(ids: string[], signal?: AbortSignal): Promise<LookupResult[]> {
     const r = await this.request<{ drops: LookupResult[] }>('POST', '/v1/drops/lookup', { body: { ids }, signal, idempotent: true });
     return r.drops;
+  }
+
+  /** A collection: one share link (`shareUrl`, /c/:id) for several drops. Keep `ownerToken`. */
+  createCollection(input: CreateCollectionInput = {}, signal?: AbortSignal): Promise<CreatedCollection> {
+    // A 429/503 refusal comes before anything is made; a request lost on the network is not repeated.
+    return this.request('POST', '/v1/collections', { body: input, signal, idempotent: false });
+  }
+
+  /** Adds a drop (with its own owner token) to the collection; adding it again changes nothing. */
+  addToCollection(id: string, ownerToken: string, drop: DropRef, signal?: AbortSignal): Promise<CollectionView> {
+    return this.request('POST', `/v1/collections/${enc(id)}/drops`, { body: { id: drop.id, ownerToken: drop.ownerToken }, ownerToken, signal, idempotent: true });
+  }
+
+  getCollection(id: string, signal?: AbortSignal): Promise<CollectionView> {
+    return this.request('GET', `/v1/collections/${enc(id)}`, { signal, idempotent: true });
+  }
+
+  /** Deletes the collection and every drop in it; idempotent. */
+  deleteCollection(id: string, ownerToken: string, signal?: AbortSignal): Promise<CollectionDeleted> {
+    return this.request('DELETE', `/v1/collections/${enc(id)}`, { ownerToken, signal, idempotent: true });
   }
 
   /**

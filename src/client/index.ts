@@ -7,6 +7,7 @@
  */
 export { DropshipClient, type DropshipClientOptions } from './client.js';
 export { DropshipApiError, DropshipTransferError, apiErrorFromResponse, isAbortError, parseRetryAfter } from './errors.js';
+export { sentenceFor } from './sentences.js';
 export { blobSource, partSize, DropshipResumeError, type UploadOptions, type UploadSource } from './upload.js';
 export { openResumable, DownloadResumeError, type ResumableDownload, type ResumableOptions } from './resume.js';
 export { ProgressMeter, type UploadProgress } from './progress.js';
@@ -15,7 +16,12 @@ export { planSignBatch, UrlCache, chunk } from './batching.js';
 export {
   TERMINAL_STATUSES,
   isLockedView,
+  type CollectionDeleted,
+  type CollectionView,
   type CompletedPart,
+  type CreateCollectionInput,
+  type CreatedCollection,
+  type DropRef,
   type CreateDropInput,
   type DropPage,
   type DropStatus,

@@ -26,6 +26,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/c/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Collection page (HTML): every file with its size, preview and live status, per-file downloads and Download all
+         * @description For people, not programs: the page a collection's `shareUrl` opens. Programs read `GET /v1/collections/{id}`. Unknown, deleted and expired collections get an HTML page with the status (404, 410).
+         */
+        get: operations["collectionPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/d/{id}": {
         parameters: {
             query?: never;
@@ -249,6 +269,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a collection: one share link for several drops (optionally with its first drops) */
+        post: operations["createCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A collection: its title and every drop as the public sees it, in the order added */
+        get: operations["getCollection"];
+        put?: never;
+        post?: never;
+        /** Delete a collection and every drop in it; idempotent */
+        delete: operations["deleteCollection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{id}/drops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a drop to a collection (its owner token and the drop's); idempotent */
+        post: operations["addToCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/drops": {
         parameters: {
             query?: never;
@@ -393,7 +465,7 @@ export interface components {
                  * @description Stable machine-readable code: branch on this, never on `message`.
                  * @enum {unknown}
                  */
-                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "PASSWORD_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "PASSWORD_REQUIRED" | "PASSWORD_WRONG" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "DROP_NOT_PROTECTED" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
+                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "PASSWORD_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "PASSWORD_REQUIRED" | "PASSWORD_WRONG" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "DROP_NOT_PROTECTED" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_NOT_ADDABLE" | "COLLECTION_FULL" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "COLLECTION_DELETED" | "COLLECTION_EXPIRED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
                 /** @description Structured facts about the error, e.g. `field` for VALIDATION_FAILED. */
                 details?: {
                     [key: string]: unknown;
@@ -517,6 +589,87 @@ export interface operations {
                 };
             };
             /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    collectionPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Collection id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The collection page (HTML). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A "no such collection" page (HTML), for unknown and malformed ids alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description A "deleted" or "expired" page (HTML). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1313,7 +1466,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1425,7 +1578,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1551,7 +1704,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1679,7 +1832,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1828,7 +1981,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2045,6 +2198,657 @@ export interface operations {
                 };
             };
             /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A title, and drops to put in it now (each with its own owner token). */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Drops to put in it at once, in this order (at most 1000). */
+                    drops?: {
+                        /** @description The drop's id. */
+                        id: string;
+                        /** @description The drop's owner token: proves the drop is the caller's to share. */
+                        ownerToken: string;
+                    }[];
+                    /** @description Shown on the collection's page (trimmed to 200 characters). */
+                    title?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The collection: keep `ownerToken` to add drops or delete it. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "shareUrl": "https://drop.example.com/c/Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "ownerToken": "yV_Nl805Ym51pXH5VfQxqF3cKWbRH7Rl5tEPDtsr5U0"
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        /** @description Returned once; send as X-Owner-Token to add drops or delete the collection. */
+                        ownerToken: string;
+                        /** @description The collection's page: every file, with Download all. */
+                        shareUrl: string;
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Collection id
+                 * @example Q3bTn8vLk2Xw9pRz4HsYd
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The collection as anyone holding its id sees it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "title": "Holiday",
+                     *       "createdAt": "2030-01-01T00:00:00.000Z",
+                     *       "expiresAt": "2030-01-08T00:00:00.000Z",
+                     *       "shareUrl": "https://drop.example.com/c/Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "drops": [
+                     *         {
+                     *           "id": "V1StGXR8_Z5jdHi6B-myT",
+                     *           "status": "processing",
+                     *           "name": "holiday.mp4",
+                     *           "size": 1073741824,
+                     *           "type": "video/mp4",
+                     *           "createdAt": "2030-01-01T00:00:00.000Z",
+                     *           "expiresAt": "2030-01-08T00:00:00.000Z",
+                     *           "thumbnail": "pending",
+                     *           "thumbnails": [],
+                     *           "shareUrl": "https://drop.example.com/d/V1StGXR8_Z5jdHi6B-myT",
+                     *           "downloadUrl": "https://drop.example.com/d/V1StGXR8_Z5jdHi6B-myT/download",
+                     *           "completedAt": "2030-01-01T00:04:10.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Its drops in the order added, each as GET /v1/drops/{id} shows it to anyone; drops deleted by the retention sweep are left out. */
+                        drops: {
+                            /** Format: date-time */
+                            completedAt?: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            downloadUrl: string;
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires (then status is `expired` and it is deleted); absent: never.
+                             */
+                            expiresAt?: string;
+                            failureReason?: string;
+                            height?: number;
+                            id: string;
+                            /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                            metadata?: {
+                                [key: string]: string;
+                            };
+                            name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
+                            /** Format: date-time */
+                            readyAt?: string;
+                            shareUrl: string;
+                            size: number;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
+                            /** @enum {unknown} */
+                            thumbnail: "pending" | "ready" | "none" | "failed";
+                            thumbnails: {
+                                height: number;
+                                url: string;
+                                width: number;
+                            }[];
+                            /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
+                            type: string;
+                            width?: number;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When the collection expires: when its last drop does (absent: never).
+                         */
+                        expiresAt?: string;
+                        id: string;
+                        shareUrl: string;
+                        title: string | null;
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `COLLECTION_NOT_FOUND` (no such collection (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: `COLLECTION_DELETED` (the collection was deleted by its owner); `COLLECTION_EXPIRED` (every drop of the collection has expired, and so has the collection). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Collection id
+                 * @example Q3bTn8vLk2Xw9pRz4HsYd
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: the collection and its drops answer 410 from now on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "status": "deleted",
+                     *       "deletedAt": "2030-01-01T01:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        deletedAt: string;
+                        id: string;
+                        /** @enum {string} */
+                        status: "deleted";
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `COLLECTION_NOT_FOUND` (no such collection (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addToCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Collection id
+                 * @example Q3bTn8vLk2Xw9pRz4HsYd
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The drop and its own owner token. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "V1StGXR8_Z5jdHi6B-myT",
+                 *       "ownerToken": "yV_Nl805Ym51pXH5VfQxqF3cKWbRH7Rl5tEPDtsr5U0"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The drop's id. */
+                    id: string;
+                    /** @description The drop's owner token: proves the drop is the caller's to share. */
+                    ownerToken: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The collection with the drop in it (once, however often it is added). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "title": "Holiday",
+                     *       "createdAt": "2030-01-01T00:00:00.000Z",
+                     *       "expiresAt": "2030-01-08T00:00:00.000Z",
+                     *       "shareUrl": "https://drop.example.com/c/Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "drops": [
+                     *         {
+                     *           "id": "V1StGXR8_Z5jdHi6B-myT",
+                     *           "status": "processing",
+                     *           "name": "holiday.mp4",
+                     *           "size": 1073741824,
+                     *           "type": "video/mp4",
+                     *           "createdAt": "2030-01-01T00:00:00.000Z",
+                     *           "expiresAt": "2030-01-08T00:00:00.000Z",
+                     *           "thumbnail": "pending",
+                     *           "thumbnails": [],
+                     *           "shareUrl": "https://drop.example.com/d/V1StGXR8_Z5jdHi6B-myT",
+                     *           "downloadUrl": "https://drop.example.com/d/V1StGXR8_Z5jdHi6B-myT/download",
+                     *           "completedAt": "2030-01-01T00:04:10.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Its drops in the order added, each as GET /v1/drops/{id} shows it to anyone; drops deleted by the retention sweep are left out. */
+                        drops: {
+                            /** Format: date-time */
+                            completedAt?: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            downloadUrl: string;
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires (then status is `expired` and it is deleted); absent: never.
+                             */
+                            expiresAt?: string;
+                            failureReason?: string;
+                            height?: number;
+                            id: string;
+                            /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                            metadata?: {
+                                [key: string]: string;
+                            };
+                            name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
+                            /** Format: date-time */
+                            readyAt?: string;
+                            shareUrl: string;
+                            size: number;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
+                            /** @enum {unknown} */
+                            thumbnail: "pending" | "ready" | "none" | "failed";
+                            thumbnails: {
+                                height: number;
+                                url: string;
+                                width: number;
+                            }[];
+                            /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
+                            type: string;
+                            width?: number;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When the collection expires: when its last drop does (absent: never).
+                         */
+                        expiresAt?: string;
+                        id: string;
+                        shareUrl: string;
+                        title: string | null;
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `COLLECTION_NOT_FOUND` (no such collection (malformed ids answer the same)); `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: `COLLECTION_DELETED` (the collection was deleted by its owner); `COLLECTION_EXPIRED` (every drop of the collection has expired, and so has the collection). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2622,7 +3426,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2799,7 +3603,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3035,7 +3839,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3202,7 +4006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -14,6 +14,13 @@ import type {
   SignedPart as SignedPartSchema,
   UploadedPartsResponse,
 } from '../api/schemas/drops.js';
+import type {
+  CollectionDeleted as CollectionDeletedSchema,
+  CollectionView as CollectionViewSchema,
+  CreateCollectionBody,
+  CreateCollectionResponse,
+  DropRef as DropRefSchema,
+} from '../api/schemas/collections.js';
 
 export type Ticket = Static<typeof CreateDropResponse>;
 export type SignedPart = Static<typeof SignedPartSchema>;
@@ -35,6 +42,16 @@ export type CreateDropInput = Static<typeof CreateDropBody>;
 export type DropPage = Static<typeof ListResponse>;
 /** `POST /v1/drops/lookup`: a view, or `{ id, status: "not_found" }`, per id asked. */
 export type LookupResult = Static<typeof LookupResponse>['drops'][number];
+/** `POST /v1/collections`: a title and drops to put in it at once (each with its owner token). */
+export type CreateCollectionInput = Static<typeof CreateCollectionBody>;
+/** The new collection: its id, its page (`shareUrl`) and its owner token (shown once). */
+export type CreatedCollection = Static<typeof CreateCollectionResponse>;
+/** A drop and its owner token, as a collection is given it. */
+export type DropRef = Static<typeof DropRefSchema>;
+/** `GET /v1/collections/:id`: its drops in the order added, each as the public sees it. */
+export type CollectionView = Static<typeof CollectionViewSchema>;
+export type CollectionDeleted = Static<typeof CollectionDeletedSchema>;
+
 export interface ListDropsOptions {
   /** 1..100 (server default 50). */
   limit?: number;

@@ -6,7 +6,23 @@
  */
 import type { components, operations } from './openapi.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { CompletedPart, CreateDropInput, DropPage, DropView, LookupResult, ReaderView, SignedPart, Ticket, Unlock, UploadedParts } from './types.js';
+import type {
+  CollectionDeleted,
+  CollectionView,
+  CompletedPart,
+  CreateCollectionInput,
+  CreatedCollection,
+  CreateDropInput,
+  DropPage,
+  DropRef,
+  DropView,
+  LookupResult,
+  ReaderView,
+  SignedPart,
+  Ticket,
+  Unlock,
+  UploadedParts,
+} from './types.js';
 import type { DropshipApiError } from './errors.js';
 
 /** Structure only: the same fields, optionality and types at every depth. */
@@ -42,6 +58,13 @@ export type WireChecks = [
   // client.listDrops / lookupDrops read these pages.
   Check<Same<DropPage, ResponseJson<'listDrops', 200>>>,
   Check<Same<LookupResult, ResponseJson<'lookupDrops', 200>['drops'][number]>>,
+  // Collections.
+  Check<Same<CreateCollectionInput, RequestJson<'createCollection'>>>,
+  Check<Same<CreatedCollection, ResponseJson<'createCollection', 201>>>,
+  Check<Same<DropRef, RequestJson<'addToCollection'>>>,
+  Check<Same<CollectionView, ResponseJson<'addToCollection', 200>>>,
+  Check<Same<CollectionView, ResponseJson<'getCollection', 200>>>,
+  Check<Same<CollectionDeleted, ResponseJson<'deleteCollection', 200>>>,
   // The document's codes are exactly the catalogue's (src/core/errors.ts).
   Check<Same<ErrorCode, components['schemas']['Error']['error']['code']>>,
   // Every code the document lists is a string the SDK's error carries (code is a plain string there).

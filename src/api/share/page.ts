@@ -69,7 +69,7 @@ ${image ? html`<meta property="og:image" content="${image.url}">
 `;
 }
 
-function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; bodyClass: string; meta?: SafeHtml }): string {
+export function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; bodyClass: string; meta?: SafeHtml }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
