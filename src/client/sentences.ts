@@ -62,6 +62,11 @@ const SENTENCES: Record<ErrorCode, (d: Details, retryAfter?: number) => string> 
   UPLOAD_SLOTS_FULL: (_d, r) => `The server is busy with other uploads. ${later(r)}`,
   STREAM_SLOTS_FULL: (_d, r) => `The server is busy with other uploads. ${later(r)}`,
   EVENT_STREAMS_FULL: (_d, r) => `The server is following too many uploads right now. ${later(r)}`,
+  COLLECTION_NOT_FOUND: () => 'There is no collection with this link: it may never have existed, or it was removed.',
+  COLLECTION_DELETED: () => 'This collection was deleted by its owner.',
+  COLLECTION_EXPIRED: () => 'This collection has expired: every file in it has.',
+  COLLECTION_FULL: (d) => `This collection cannot take more files${num(d, 'max') ? ` (at most ${num(d, 'max')})` : ''}.`,
+  DROP_NOT_ADDABLE: (d) => `That file cannot be added to a collection${str(d, 'status') ? ` (it is ${str(d, 'status')})` : ''}.`,
 };
 
 /** The sentence for a server error code, or undefined for a code this client does not know. */
