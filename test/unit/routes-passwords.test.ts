@@ -5,7 +5,7 @@
  * and that the password never reaches a log.
  */
 import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig } from '../../src/config.js';
 import { dropKeys } from '../../src/core/layout.js';
@@ -13,6 +13,11 @@ import { hashPassword } from '../../src/core/passwords.js';
 import { signUnlockToken, UNLOCK_COOKIE } from '../../src/core/unlock.js';
 import { memoryAdapters } from '../../src/memory/index.js';
 import { memoryApp, T0, type MemoryApp } from '../support/memory-app.js';
+
+// Each password check is a real scrypt at the default cost (32 MiB, on the thread pool); a
+// test of the attempt limits makes several, which on shared cores can pass 5 s. Not a timing
+// assertion: only room for the work.
+vi.setConfig({ testTimeout: 60_000 });
 
 const PASSWORD = 'correct horse battery';
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
