@@ -432,6 +432,20 @@ describe('attempt limits', () => {
   });
 });
 
+describe('collections', () => {
+  it('refuse a password-protected drop (it would be shown there without its password); nothing of it leaks', async () => {
+    const tk = await ready({ password: PASSWORD });
+    const r = await t.call('POST', '/v1/collections', { body: { title: 'album', drops: [{ id: tk.id, ownerToken: tk.ownerToken }] } });
+    expect([r.statusCode, code(r), r.json().error.details]).toEqual([409, 'DROP_NOT_ADDABLE', { dropId: tk.id, reason: 'protected' }]);
+    const c = (await t.call('POST', '/v1/collections', { body: { title: 'album' } })).json();
+    const add = await t.call('POST', `/v1/collections/${c.id}/drops`, { owner: c.ownerToken, body: { id: tk.id, ownerToken: tk.ownerToken } });
+    expect([add.statusCode, code(add)]).toEqual([409, 'DROP_NOT_ADDABLE']);
+    const view = await t.call('GET', `/v1/collections/${c.id}`);
+    expect(view.json().drops).toEqual([]);
+    expect(view.body).not.toContain('secret-plans');
+  });
+});
+
 describe('the password never reaches a log', () => {
   it('not on creation (ticket, curl header, Uppy body and query), a failed attempt, a success or a validation error', async () => {
     const lines: string[] = [];
