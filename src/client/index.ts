@@ -15,9 +15,9 @@ export { backoffDelay, classifyPartFailure, retryDelay, type PartFailure } from 
 export { planSignBatch, UrlCache, chunk } from './batching.js';
 export {
   TERMINAL_STATUSES,
+  isLockedView,
   type CollectionDeleted,
   type CollectionView,
-  isLockedView,
   type CompletedPart,
   type CreateCollectionInput,
   type CreatedCollection,

@@ -2292,7 +2292,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
+            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired, or is password-protected: it cannot join a collection (`details.dropId`, `details.status` or `details.reason`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2792,7 +2792,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
+            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired, or is password-protected: it cannot join a collection (`details.dropId`, `details.status` or `details.reason`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
             409: {
                 headers: {
                     [name: string]: unknown;
