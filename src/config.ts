@@ -86,7 +86,7 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_PAGE_RATE_LIMIT: Int(
     3000,
     1,
-    'Page requests per minute per IP (the upload page and its files, share pages, thumbnails, download links), counted apart from api requests.',
+    'Page requests per minute per IP (the upload page and its files, share and collection pages, thumbnails, download links), counted apart from api requests.',
   ),
   DROPSHIP_EVENT_STREAMS: Int(2000, 1, 'Server-sent event streams (GET /v1/drops/:id/events) this api replica holds open before answering 503.'),
   DROPSHIP_EVENT_STREAMS_PER_CLIENT: Int(20, 1, 'Event streams one client (address, IPv6 /64) may hold open before answering 429.'),

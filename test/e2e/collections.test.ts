@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import type { Browser } from 'playwright-core';
+import { DropshipClient } from '../../src/client/index.js';
+import { fileSource } from '../../src/client/node.js';
 import { dropFiles, holdParts, launch, newPage, photo, randomFile, readDownload, screenshotPath, sha256, startStack, watch, type Stack, type TestFile } from './support.js';
 
 let stack: Stack;
@@ -132,6 +134,29 @@ describe('collections in the browser', () => {
     await visitor.context.close();
     await context.close();
   }, 180_000);
+
+  it('without the File System Access API, Download all downloads the files one after another', async () => {
+    const client = new DropshipClient({ baseUrl: stack.base });
+    const refs = [];
+    for (const f of files.slice(1)) {
+      let ownerToken = '';
+      const v = await client.upload(await fileSource(f.path), { onTicket: (t) => void (ownerToken = t.ownerToken) });
+      refs.push({ id: v.id, ownerToken });
+    }
+    const c = await client.createCollection({ title: 'Two files', drops: refs });
+    const { context, page } = await newPage(browser);
+    const seen = watch(page);
+    await page.addInitScript('delete window.showSaveFilePicker;');
+    await page.goto(c.shareUrl);
+    const got: string[] = [];
+    page.on('download', (d) => void d.path().then((p) => got.push(readDownload(p!))));
+    await page.locator('#download-all').click();
+    await expect.poll(() => got.length, { timeout: 30_000 }).toBe(2);
+    expect(got.sort()).toEqual(files.slice(1).map((f) => f.sha256).sort());
+    await expect.poll(() => page.locator('#zip-status').textContent()).toMatch(/one by one/);
+    expect(seen.problems).toEqual([]);
+    await context.close();
+  }, 60_000);
 
   it('a single file keeps its own card; an unknown collection is a 404 page, a deleted one 410', async () => {
     const { context, page } = await newPage(browser);
