@@ -27,6 +27,7 @@ import timeouts from './plugins/timeouts.js';
 import metrics from './plugins/metrics.js';
 import { installValidators } from './plugins/validation.js';
 import health from './routes/health.js';
+import limitsRoutes from './routes/limits.js';
 import dropsRoutes from './routes/drops.js';
 import downloadRoutes from './routes/downloads.js';
 import webRoutes from './routes/web.js';
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metrics);
   await app.register(platform);
   await app.register(health);
+  await app.register(limitsRoutes);
   await app.register(dropsRoutes, { drops, events, listing: createListing({ store, manifests, clock }) });
   await app.register(downloadRoutes, { drops });
   await app.register(webRoutes, { assets: web });

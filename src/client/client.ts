@@ -6,10 +6,11 @@ import { uploadFile, type UploadOptions, type UploadSource } from './upload.js';
 import {
   TERMINAL_STATUSES,
   type CompletedPart,
-  type CreateDropInput,
+  type CreateDropRequest,
   type DropPage,
   type DropView,
   type ListDropsOptions,
+  type Limits,
   type LookupResult,
   type SignedPart,
   type Ticket,
@@ -64,10 +65,15 @@ export class DropshipClient {
     this.partsPerBatch = opts.partsPerBatch ?? 100;
   }
 
-  createDrop(input: CreateDropInput, signal?: AbortSignal): Promise<Ticket> {
+  createDrop(input: CreateDropRequest, signal?: AbortSignal): Promise<Ticket> {
     // Not idempotent on network loss (a second ticket would count against the open-ticket
     // limit), but a 429/503 refusal happens before anything is created, so that is retried.
     return this.request<Ticket>('POST', '/v1/drops', { body: input, signal, idempotent: false });
+  }
+
+  /** What an upload may ask for here: largest file, lifetimes on offer, download limit (this key's, with `apiKey`). */
+  limits(signal?: AbortSignal): Promise<Limits> {
+    return this.request('GET', '/v1/limits', { signal, idempotent: true });
   }
 
   async signParts(id: string, ownerToken: string, partNumbers: number[], signal?: AbortSignal): Promise<SignedPart[]> {

@@ -6,7 +6,7 @@
  */
 import type { components, operations } from './openapi.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { CompletedPart, CreateDropInput, DropPage, DropView, LookupResult, SignedPart, Ticket, UploadedParts } from './types.js';
+import type { CompletedPart, CreateDropInput, DropPage, DropView, Limits, LookupResult, SignedPart, Ticket, UploadedParts } from './types.js';
 import type { DropshipApiError } from './errors.js';
 
 /** Structure only: the same fields, optionality and types at every depth. */
@@ -39,6 +39,7 @@ export type WireChecks = [
   // client.listDrops / lookupDrops read these pages.
   Check<Same<DropPage, ResponseJson<'listDrops', 200>>>,
   Check<Same<LookupResult, ResponseJson<'lookupDrops', 200>['drops'][number]>>,
+  Check<Same<Limits, ResponseJson<'getLimits', 200>>>,
   // The document's codes are exactly the catalogue's (src/core/errors.ts).
   Check<Same<ErrorCode, components['schemas']['Error']['error']['code']>>,
   // Every code the document lists is a string the SDK's error carries (code is a plain string there).
