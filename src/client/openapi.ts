@@ -535,7 +535,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The share page (HTML), whatever the drop's status. */
+            /** @description The share page (HTML) of a drop that is uploading, processing, ready or failed. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -555,6 +555,15 @@ export interface operations {
             };
             /** @description A "no such drop" page (HTML), for unknown and malformed ids alike. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The share page (HTML) of a drop that was deleted (or cancelled) or has expired: it says so, and the link leads to no file. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,8 @@ import './styles.css';
 import { DropshipClient } from '../client/index.js';
 import { byId, h } from './app/dom.js';
 import { formatBytes } from './app/format.js';
+import { MyDropsList, MyDropsStore, collectionActions, dropActions } from './app/my-drops.js';
+import { Options } from './app/options.js';
 import { ResumeStore } from './app/resume.js';
 import { Uploads } from './app/uploads.js';
 
@@ -22,11 +24,63 @@ function announce(message: string) {
 
 const client = new DropshipClient({ baseUrl: location.origin });
 const store = new ResumeStore();
-const uploads = new Uploads({ client, store, list: byId('uploads'), announce });
+// "Your drops" (app/my-drops.ts) and the choices for the next drops (app/options.ts).
+const mine = new MyDropsList({
+  store: new MyDropsStore(),
+  actions: { drop: dropActions(client), collection: collectionActions(location.origin) },
+  section: byId('my-drops'),
+  announce,
+});
+const options = new Options(byId('options'));
+void options.load(client);
+const uploads = new Uploads({
+  client,
+  store,
+  list: byId('uploads'),
+  announce,
+  mine,
+  choices: () => {
+    const c = options.current();
+    const choices = c.ok ? c.choices : {};
+    return { choices, words: options.limits ? options.describe(choices) : '' };
+  },
+});
+const uploadList = byId('uploads');
 const add = (files: File[]) => {
-  uploads.add(files);
+  const picked = options.current();
+  if (!picked.ok) {
+    // Nothing starts with a choice the server would refuse: say what to fix, where it is.
+    announce(picked.message);
+    byId('opt-error').scrollIntoView({ block: 'center' });
+    return;
+  }
+  const ok: File[] = [];
+  for (const f of files) {
+    const why = options.refuse(f);
+    if (why) {
+      uploadList.prepend(refusedRow(f.name, why));
+      announce(why);
+    } else {
+      ok.push(f);
+    }
+  }
+  if (ok.length) uploads.add(ok);
   renderResumable();
 };
+
+/** A file refused before upload (too large): the sentence and a way to dismiss it. */
+function refusedRow(name: string, why: string): HTMLLIElement {
+  const dismiss = h('button', { type: 'button', class: 'button dismiss', 'aria-label': `Dismiss ${name}` }, 'Dismiss');
+  const li = h(
+    'li',
+    { class: 'upload', 'data-state': 'refused' },
+    h('div', { class: 'upload-head' }, h('span', { class: 'upload-name' }, name)),
+    h('p', { class: 'upload-error', role: 'alert' }, why),
+    h('div', { class: 'upload-actions' }, dismiss),
+  );
+  dismiss.addEventListener('click', () => li.remove());
+  return li;
+}
 
 const zone = byId('drop-zone');
 const input = byId<HTMLInputElement>('file-input');
@@ -110,3 +164,4 @@ function renderResumable() {
 }
 store.onChange = renderResumable;
 renderResumable();
+mine.render();

@@ -39,7 +39,8 @@ export default async function shareRoutes(app: FastifyInstance, opts: { drops: D
         security: security.anonymous,
         params: Type.Object({ id: Type.String({ maxLength: 512, description: 'Drop id' }) }),
         response: {
-          200: HtmlPage('The share page (HTML), whatever the drop\'s status.'),
+          200: HtmlPage('The share page (HTML) of a drop that is uploading, processing, ready or failed.'),
+          410: HtmlPage('The share page (HTML) of a drop that was deleted (or cancelled) or has expired: it says so, and the link leads to no file.'),
           404: HtmlPage('A "no such drop" page (HTML), for unknown and malformed ids alike.'),
           ...errorResponses('VALIDATION_FAILED', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE', 'STORAGE_BUSY'),
         },
@@ -53,7 +54,12 @@ export default async function shareRoutes(app: FastifyInstance, opts: { drops: D
       const page = { ...assets.entry(SHARE_ENTRY), icon: assets.file(ICON) };
       try {
         const m = await drops.status(req.params.id);
-        return reply.header('content-security-policy', csp.share).send(renderSharePage(dropView(m, base), page));
+        // A deleted or expired drop is gone for good: 410, still as a page that says so.
+        const gone = m.status === 'cancelled' || m.status === 'expired';
+        return reply
+          .status(gone ? 410 : 200)
+          .header('content-security-policy', csp.share)
+          .send(renderSharePage(dropView(m, base), page));
       } catch (e) {
         if (e instanceof DropshipError && e.code === 'DROP_NOT_FOUND') {
           return reply.status(404).header('content-security-policy', csp.plain).send(renderNotFoundPage({ ...page, scripts: [] }));

@@ -36,8 +36,9 @@ Options:
   -c, --concurrency <n>   parts in flight per file (default 4)
   -p, --parallel <n>      files at a time (default 2)
       --retries <n>       retries per part after transient errors (default 5)
-      --expires-in <dur>  how long the drop lives, e.g. 2h or 7d (server default otherwise; 0 = never, where the server allows it)
-      --max-downloads <n> the drop stops downloading after n downloads
+      --expires <dur>     how long the drop lives, e.g. 2h, 3d, 1w or "3 days" (server default otherwise;
+                          never = never expires, where the server allows it); also --expires-in
+      --max-downloads <n> the link stops working after n downloads
       --meta <k=v>        private metadata, repeatable (shown only to this API key and the owner token)
       --no-resume         start over even if an earlier upload of the file is unfinished
       --wait              after uploading, wait until each drop is ready
