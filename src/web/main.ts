@@ -157,11 +157,32 @@ function renderResumable() {
         store.remove(r.id);
         announce(`${r.name} forgotten.`);
       });
-      return h('li', { 'data-drop-id': r.id }, h('span', { class: 'upload-name' }, r.name), ' ', h('span', { class: 'upload-size' }, formatBytes(r.size)), ' ', forget);
+      const saved = h('span', { class: 'resumable-saved' }, savedText(r.id, r.size));
+      void savedBytes(r.id, r.ownerToken).then(() => (saved.textContent = savedText(r.id, r.size)));
+      return h('li', { 'data-drop-id': r.id }, h('span', { class: 'upload-name' }, r.name), ' ', h('span', { class: 'upload-size' }, formatBytes(r.size)), ' ', saved, ' ', forget);
     }),
   );
   resumable.hidden = entries.length === 0;
 }
+/** Bytes of each unfinished upload already in S3 (GET /v1/drops/:id/parts), asked once a visit. */
+const saved = new Map<string, number>();
+const asked = new Map<string, Promise<void>>();
+function savedBytes(id: string, ownerToken: string): Promise<void> {
+  let p = asked.get(id);
+  if (!p) {
+    p = client
+      .listParts(id, ownerToken)
+      .then((l) => void saved.set(id, l.parts.reduce((n, part) => n + part.size, 0)))
+      .catch(() => {});
+    asked.set(id, p);
+  }
+  return p;
+}
+function savedText(id: string, size: number): string {
+  const n = saved.get(id);
+  return n === undefined ? '' : n > 0 ? `· ${formatBytes(n)} of ${formatBytes(size)} already saved` : '· nothing saved yet';
+}
+
 store.onChange = renderResumable;
 renderResumable();
 mine.render();

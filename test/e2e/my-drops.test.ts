@@ -47,6 +47,7 @@ describe('your drops', () => {
     await expect.poll(() => entry.getAttribute('data-status'), { timeout: 30_000 }).toMatch(/^(processing|ready)$/);
     await expect.poll(() => entry.getAttribute('data-status'), { timeout: 30_000 }).toBe('ready');
     await expect(entry.locator('.my-drop-status').textContent()).resolves.toBe('Ready');
+    await expect(page.locator('#my-drops-more').isHidden()).resolves.toBe(true);
     // The server's default lifetime is 7 days: a moment later it is "6 days" away.
     await expect(entry.locator('.my-drop-facts').textContent()).resolves.toMatch(/^4\.88 KiB · expires in 6 days$/);
     await expect(entry.getByRole('link', { name: `Open the share page of ${f.name}` }).getAttribute('href')).resolves.toBe(`${stack.base}/d/${id}`);
@@ -222,6 +223,9 @@ describe('resume after a reload', () => {
     await page.reload();
     await hold.release();
     await expect(page.locator('#resumable-list').textContent()).resolves.toContain(f.name);
+    // What is already saved, before the file is dropped again.
+    await expect.poll(() => page.locator('#resumable-list .resumable-saved').textContent()).toBe('· 5.00 MiB of 20.0 MiB already saved');
+    await page.screenshot({ path: screenshotPath('spa-resume-after-reload.png'), fullPage: true });
     await expect.poll(() => mine(page, f.name).getAttribute('data-status'), { timeout: 15_000 }).toBe('uploading');
 
     // Every progress line the card shows from now on, in order.

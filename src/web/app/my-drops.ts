@@ -300,6 +300,8 @@ export class MyDropsList {
 
   /** A status the page learnt by itself (upload finished, cancelled). */
   setStatus(kind: EntryKind, id: string, status: string, extra: Partial<MyDrop> = {}) {
+    // Uploaded and being checked: the list follows the server until it is ready.
+    if (status === 'processing') this.fetched.delete(`${kind}:${id}`);
     this.opts.store.update(kind, id, { status, ...extra });
   }
 
