@@ -31,6 +31,7 @@ import timeouts from './plugins/timeouts.js';
 import metrics from './plugins/metrics.js';
 import { installValidators } from './plugins/validation.js';
 import health from './routes/health.js';
+import limitsRoutes from './routes/limits.js';
 import dropsRoutes from './routes/drops.js';
 import downloadRoutes from './routes/downloads.js';
 import webRoutes from './routes/web.js';
@@ -170,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metrics);
   await app.register(platform);
   await app.register(health);
+  await app.register(limitsRoutes);
   await app.register(dropsRoutes, { drops, events, listing: createListing({ store, manifests, clock }), unlocks });
   await app.register(downloadRoutes, { drops, unlocks });
   await app.register(webRoutes, { assets: web });

@@ -101,6 +101,19 @@ describe('dropship upload / download', () => {
     expect(await readdir(into)).toEqual(['report 2024 (final).bin']); // no temp files left behind
   });
 
+  it('--expires takes a duration as people write it, --max-downloads a count: both reach the drop', async () => {
+    const f = await file('choices.txt', 10);
+    const r = await cli(['upload', '--json', '--expires', '3 days', '--max-downloads', '2', f.path]);
+    expect(r.code, r.stderr).toBe(0);
+    const { id } = JSON.parse(lines(r.stdout)[0]!) as { id: string };
+    const view = (await api<{ createdAt: string; expiresAt: string; maxDownloads: number }>(s.base, 'GET', `/v1/drops/${id}`)).body;
+    expect(Date.parse(view.expiresAt) - Date.parse(view.createdAt)).toBe(3 * 86_400_000);
+    expect(view.maxDownloads).toBe(2);
+    const bad = await cli(['upload', '--expires', 'soon', f.path]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--expires must be a duration like');
+  });
+
   it('--json prints one parseable object per file', async () => {
     const a = await file('a.json-test', 10);
     const b = await file('b.json-test', 9 * MIB);
@@ -172,9 +185,9 @@ describe('resume after the CLI is killed', () => {
   }, 120_000);
 
   it('Ctrl-C stops with exit 130 and leaves the upload resumable', async () => {
-    const { path } = await file('interrupted.bin', 32 * MIB);
+    const { path } = await file('interrupted.bin', 32 * MIB); // 7 parts: 6 × 5 MiB + 2 MiB
     const run = startCli(['upload', '--concurrency', '1', path], { cwd: dir, env });
-    await eventually(async () => /parts [1-9]\d*\/4/.test(run.stderrSoFar()) || undefined, 50_000, 20);
+    await eventually(async () => /parts [1-9]\d*\/7/.test(run.stderrSoFar()) || undefined, 50_000, 20);
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);

@@ -1,7 +1,7 @@
 /** Pure parts of the CLI: download names, drop targets, durations, exit codes, progress text. */
 import { describe, expect, it } from 'vitest';
 import { DropshipApiError, DropshipTransferError } from '../../src/client/index.js';
-import { parse, parseDuration, parsePositiveInt, serverOf } from '../../src/cli/args.js';
+import { parse, parseDuration, parseLifetime, parsePositiveInt, serverOf } from '../../src/cli/args.js';
 import { CliError, EXIT, UsageError, exitCodeOf } from '../../src/cli/exit.js';
 import { filenameFromDisposition, sanitizeFilename } from '../../src/cli/filename.js';
 import { bar, barLine, createReporter, formatBytes, formatDuration, plainLine, totalOf } from '../../src/cli/render.js';
@@ -112,7 +112,26 @@ describe('option values', () => {
     ['2h', 7200],
     ['7d', 604800],
     ['250ms', 0.25],
+    ['3d', 259_200],
+    ['1w', 604_800],
+    ['1.5h', 5400],
+    ['2h30m', 9000],
+    ['3 days', 259_200],
+    ['1 Week 2 days', 777_600],
+    ['1 hour', 3600],
+    [' 45 min ', 2700],
   ])('duration %s = %ss', (v, s) => expect(parseDuration(v, '--timeout')).toBe(s));
+
+  it.each([
+    ['3d', 259_200],
+    ['never', 0],
+    ['0', 0],
+    ['90m', 5400],
+  ])('--expires %s = %ss', (v, s) => expect(parseLifetime(v, '--expires')).toBe(s));
+
+  it.each(['soon', '3 constructor', '3 fortnights', '2h and a bit', '', 'd', '-3d', '3d4'])('"%s" is no duration', (v) => {
+    expect(() => parseDuration(v, '--expires')).toThrow(/--expires must be a duration like/);
+  });
 
   it('bad durations and counts are usage errors', () => {
     expect(() => parseDuration('soon', '--timeout')).toThrow(UsageError);

@@ -42,8 +42,9 @@ Options:
   -c, --concurrency <n>   parts in flight per file (default 4)
   -p, --parallel <n>      files at a time (default 2)
       --retries <n>       retries per part after transient errors (default 5)
-      --expires-in <dur>  how long the drop lives, e.g. 2h or 7d (server default otherwise; 0 = never, where the server allows it)
-      --max-downloads <n> the drop stops downloading after n downloads
+      --expires <dur>     how long the drop lives, e.g. 2h, 3d, 1w or "3 days" (server default otherwise;
+                          never = never expires, where the server allows it); also --expires-in
+      --max-downloads <n> the link stops working after n downloads
       --meta <k=v>        private metadata, repeatable (shown only to this API key and the owner token)
       --password <p>      protect the drops with a password (4..256 characters); scripts should
                           prefer --password-stdin (first line of stdin) or env DROPSHIP_PASSWORD,

@@ -8,7 +8,7 @@ import { basename, resolve } from 'node:path';
 import { DropshipApiError, DropshipClient, DropshipResumeError, isLockedView, type DropView, type UploadProgress } from '../../client/index.js';
 import { PASSWORD_OPTIONS, passwordOf } from '../password.js';
 import { fileSource } from '../../client/node.js';
-import { parse, parseDuration, parsePositiveInt, serverOf } from '../args.js';
+import { parse, parseDuration, parseLifetime, parsePositiveInt, serverOf } from '../args.js';
 import { CliError, EXIT, INTERRUPTED, UsageError, errorCodeOf, exitCodeOf, messageOf } from '../exit.js';
 import { clientFor, json, print, type Io } from '../io.js';
 import { createReporter, formatBytes } from '../render.js';
@@ -59,6 +59,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
     concurrency: { type: 'string', short: 'c' },
     parallel: { type: 'string', short: 'p' },
     retries: { type: 'string' },
+    expires: { type: 'string' },
     'expires-in': { type: 'string' },
     'max-downloads': { type: 'string' },
     meta: { type: 'string', multiple: true },
@@ -76,7 +77,10 @@ export async function upload(args: string[], io: Io): Promise<number> {
   const concurrency = parsePositiveInt(values.concurrency, '--concurrency', 4, 64);
   const parallel = parsePositiveInt(values.parallel, '--parallel', 2, 16);
   const retries = values.retries === undefined ? 5 : parsePositiveInt(values.retries, '--retries', 5, 100);
-  const expiresIn = values['expires-in'] ? Math.round(parseDuration(values['expires-in'], '--expires-in')) : undefined;
+  if (values.expires !== undefined && values['expires-in'] !== undefined) throw new UsageError('give --expires or --expires-in, not both');
+  const expiresFlag = values.expires !== undefined ? '--expires' : '--expires-in';
+  const expiresText = values.expires ?? values['expires-in'];
+  const expiresIn = expiresText ? parseLifetime(expiresText, expiresFlag) : undefined;
   const maxDownloads = values['max-downloads'] ? parsePositiveInt(values['max-downloads'], '--max-downloads', 1, 1_000_000) : undefined;
   const metadata = parseMeta(values.meta);
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') * 1000 : undefined;

@@ -108,6 +108,8 @@ export interface BatchOptions {
   list: HTMLElement;
   store: CollectionStore;
   announce(message: string): void;
+  /** Told once the collection exists (the page's "Your drops" list remembers it). */
+  onCollection?(entry: RememberedCollection): void;
 }
 
 export function batchTitle(files: readonly File[]): string {
@@ -186,6 +188,7 @@ export class Batch implements UploadObserver {
       const entry: RememberedCollection = { id: c.id, shareUrl: c.shareUrl, ownerToken: c.ownerToken, title: this.title, createdAt: new Date().toISOString(), dropIds: [] };
       this.collection = entry;
       store.save(entry);
+      this.opts.onCollection?.(entry);
       this.el.dataset.collectionId = c.id;
       this.link.value = c.shareUrl;
       this.open.href = c.shareUrl;
