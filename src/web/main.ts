@@ -1,6 +1,7 @@
 /**
  * The upload page: drag and drop (anywhere on the page), a file picker and paste, several
- * files at once, each with its own progress, share link and cancel button (app/). Built on
+ * files at once, each with its own progress and cancel button; one file gets its own share
+ * link, several added together one collection link for them all (app/batch.ts). Built on
  * the client SDK (src/client), exactly as third-party code would use it.
  */
 import './styles.css';
@@ -9,6 +10,7 @@ import { byId, h } from './app/dom.js';
 import { formatBytes } from './app/format.js';
 import { ResumeStore } from './app/resume.js';
 import { Uploads } from './app/uploads.js';
+import { CollectionStore, addFiles } from './app/batch.js';
 
 const announcer = byId('announcer');
 let clearAnnouncement: ReturnType<typeof setTimeout> | undefined;
@@ -23,8 +25,10 @@ function announce(message: string) {
 const client = new DropshipClient({ baseUrl: location.origin });
 const store = new ResumeStore();
 const uploads = new Uploads({ client, store, list: byId('uploads'), announce });
+// Several files at once share one collection link (app/batch.ts); one file keeps its own card.
+const collections = new CollectionStore();
 const add = (files: File[]) => {
-  uploads.add(files);
+  addFiles(files, { client, uploads, list: byId('uploads'), store: collections, announce });
   renderResumable();
 };
 

@@ -59,13 +59,17 @@ describe('dropship upload --expires-in', () => {
 });
 
 describe('dropship upload / download', () => {
-  it('uploads three files, prints three links in argument order, and download returns identical bytes', async () => {
+  it('uploads three files, prints three links in argument order (then the collection of all three), and download returns identical bytes', async () => {
     const files = [await file('small.txt', 1000), await file('empty.bin', 0), await file('big.bin', 25 * MIB + 3)];
     const r = await cli(['upload', '--concurrency', '3', ...files.map((f) => f.path)]);
     expect(r.code, r.stderr).toBe(0);
-    const links = lines(r.stdout);
-    expect(links).toHaveLength(3);
+    const all = lines(r.stdout);
+    expect(all).toHaveLength(4);
+    const links = all.slice(0, 3);
     for (const link of links) expect(link).toMatch(new RegExp(`^${s.base}/d/[A-Za-z0-9_-]+$`));
+    expect(all[3]).toMatch(new RegExp(`^${s.base}/c/[A-Za-z0-9_-]{21}$`));
+    const c = await api<{ drops: { id: string }[] }>(s.base, 'GET', `/v1/collections/${all[3]!.split('/').at(-1)}`);
+    expect(c.body.drops.map((d) => d.id)).toEqual(links.map(idOf));
 
     for (const [i, f] of files.entries()) {
       const out = join(dir, `copy-${i}`);
@@ -103,7 +107,8 @@ describe('dropship upload / download', () => {
     const r = await cli(['upload', '--json', a.path, b.path]);
     expect(r.code, r.stderr).toBe(0);
     const out = lines(r.stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(out).toHaveLength(2);
+    expect(out).toHaveLength(3);
+    expect(out[2]).toMatchObject({ collection: { shareUrl: expect.stringMatching(/\/c\//), drops: [out[0]!.id, out[1]!.id] } });
     expect(out[0]).toMatchObject({ file: a.path, ok: true, name: 'a.json-test', size: 10, status: 'processing', resumed: false, bytesSent: 10, exitCode: 0 });
     expect(out[1]).toMatchObject({ file: b.path, ok: true, size: 9 * MIB });
     expect(out[1]!.shareUrl).toBe(`${s.base}/d/${out[1]!.id as string}`);

@@ -6,7 +6,7 @@ import { CliError, EXIT, UsageError, exitCodeOf } from '../../src/cli/exit.js';
 import { filenameFromDisposition, sanitizeFilename } from '../../src/cli/filename.js';
 import { bar, barLine, createReporter, formatBytes, formatDuration, plainLine, totalOf } from '../../src/cli/render.js';
 import { fileKey, stateFilePath } from '../../src/cli/state.js';
-import { parseTarget } from '../../src/cli/target.js';
+import { onlyTarget, parseTarget } from '../../src/cli/target.js';
 import type { UploadProgress } from '../../src/client/index.js';
 
 const ID = 'V1StGXR8_Z5jdHi6B-myT';
@@ -49,16 +49,23 @@ describe('download file names', () => {
 
 describe('drop ids and URLs', () => {
   it.each([
-    [ID, { id: ID }],
-    [`https://drop.example.com/d/${ID}`, { id: ID, server: 'https://drop.example.com' }],
-    [`https://drop.example.com/d/${ID}/download`, { id: ID, server: 'https://drop.example.com' }],
-    [`http://127.0.0.1:8080/v1/drops/${ID}`, { id: ID, server: 'http://127.0.0.1:8080' }],
-    [`https://example.com/share/d/${ID}?x=1`, { id: ID, server: 'https://example.com/share' }],
+    [ID, { id: ID, kind: 'drop' }],
+    [`https://drop.example.com/d/${ID}`, { id: ID, kind: 'drop', server: 'https://drop.example.com' }],
+    [`https://drop.example.com/d/${ID}/download`, { id: ID, kind: 'drop', server: 'https://drop.example.com' }],
+    [`http://127.0.0.1:8080/v1/drops/${ID}`, { id: ID, kind: 'drop', server: 'http://127.0.0.1:8080' }],
+    [`https://example.com/share/d/${ID}?x=1`, { id: ID, kind: 'drop', server: 'https://example.com/share' }],
+    [`https://drop.example.com/c/${ID}`, { id: ID, kind: 'collection', server: 'https://drop.example.com' }],
+    [`http://127.0.0.1:8080/v1/collections/${ID}`, { id: ID, kind: 'collection', server: 'http://127.0.0.1:8080' }],
   ])('%s', (arg, expected) => {
     expect(parseTarget(arg)).toEqual(expected);
   });
 
-  it.each(['nope', 'ftp://x/d/' + ID, 'https://example.com/', `https://example.com/d/a`])('refuses %s as a usage error', (arg) => {
+  it('wait and download take drops only; status and delete take collections too', () => {
+    expect(() => onlyTarget([`https://drop.example.com/c/${ID}`], 'wait')).toThrow(/wait works on a drop/);
+    expect(onlyTarget([`https://drop.example.com/c/${ID}`], 'status', ['drop', 'collection']).kind).toBe('collection');
+  });
+
+  it.each(['nope', 'ftp://x/d/' + ID, 'https://example.com/', `https://example.com/d/a`, `https://example.com/c/a`])('refuses %s as a usage error', (arg) => {
     expect(() => parseTarget(arg)).toThrow(UsageError);
   });
 

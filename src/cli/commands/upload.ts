@@ -1,4 +1,8 @@
-/** `dropship upload`: files straight to S3 in parallel parts, resumable, one result line per file in argument order. */
+/**
+ * `dropship upload`: files straight to S3 in parallel parts, resumable, one result line per
+ * file in argument order. With several files, a collection of the uploaded ones follows: its
+ * link on a last line of its own (`--no-collection` skips it).
+ */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DropshipApiError, DropshipClient, DropshipResumeError, isLockedView, type DropView, type UploadProgress } from '../../client/index.js';
@@ -62,6 +66,8 @@ export async function upload(args: string[], io: Io): Promise<number> {
     wait: { type: 'boolean' },
     timeout: { type: 'string' },
     ...PASSWORD_OPTIONS,
+    'no-collection': { type: 'boolean' },
+    title: { type: 'string' },
   });
   if (values.help) return help(io, 'upload');
   if (positionals.length === 0) throw new UsageError('upload needs at least one file');
@@ -225,12 +231,38 @@ export async function upload(args: string[], io: Io): Promise<number> {
       flush();
     }
   };
+  let collected: number = EXIT.OK;
   try {
     await Promise.all(Array.from({ length: Math.min(parallel, positionals.length) }, worker));
+    if (positionals.length > 1 && !values['no-collection'] && !io.signal.aborted) {
+      collected = await collect(results as UploadResult[]);
+    }
   } finally {
     reporter.stop();
   }
-  return results.find((r) => r && r.exitCode !== EXIT.OK)?.exitCode ?? EXIT.OK;
+  return results.find((r) => r && r.exitCode !== EXIT.OK)?.exitCode ?? collected;
+
+  /** One link for every file that was uploaded: a collection, printed last. */
+  async function collect(done: UploadResult[]): Promise<number> {
+    const drops = done.filter((r) => r.ok && r.id && r.ownerToken).map((r) => ({ id: r.id!, ownerToken: r.ownerToken! }));
+    if (drops.length === 0) return EXIT.OK;
+    const first = done.find((r) => r.ok)?.name ?? '';
+    const title = values.title ?? (drops.length > 1 ? `${first} and ${drops.length - 1} more` : first);
+    try {
+      const c = await client.createCollection({ title, drops }, io.signal);
+      await remember(() => state.collectionCreated(c.id, { ownerToken: c.ownerToken, server, shareUrl: c.shareUrl, createdAt: new Date().toISOString() }));
+      reporter.log(`collection of ${drops.length} files: ${c.shareUrl}`);
+      reporter.around(() => {
+        if (values.json) json(io, { collection: { id: c.id, shareUrl: c.shareUrl, ownerToken: c.ownerToken, title, drops: drops.map((d) => d.id) } });
+        else print(io, c.shareUrl);
+      });
+      return EXIT.OK;
+    } catch (e) {
+      reporter.log(`the files are uploaded, but one link for them all could not be made: ${messageOf(e)}`);
+      if (values.json) reporter.around(() => json(io, { collection: null, error: { code: errorCodeOf(e), message: messageOf(e) } }));
+      return exitCodeOf(e);
+    }
+  }
 }
 
 /** With the owner token, so a password-protected drop shows itself in full. */

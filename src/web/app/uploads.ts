@@ -38,6 +38,19 @@ function cannotResume(e: unknown): boolean {
 
 const MAX_AUTO_RETRIES = 8;
 
+/** Told what happens to an upload (the batch card of several files, app/batch.ts, listens). */
+export interface UploadObserver {
+  /** The drop exists (a new ticket, or a remembered one being continued). */
+  drop?(u: Upload, drop: { id: string; ownerToken: string; shareUrl: string }): void;
+  state?(u: Upload, state: RowState): void;
+}
+
+/** Where `Uploads.add` puts the rows and who hears of them (default: the page's list, nobody). */
+export interface AddOptions {
+  list?: HTMLElement;
+  observer?: UploadObserver;
+}
+
 export class Upload {
   readonly file: File;
   private readonly owner: Uploads;
@@ -50,10 +63,12 @@ export class Upload {
   private waitOnline: (() => void) | undefined;
   private autoRetries = 0;
   private milestone = 0;
+  private readonly observer: UploadObserver | undefined;
 
-  constructor(file: File, owner: Uploads) {
+  constructor(file: File, owner: Uploads, observer?: UploadObserver) {
     this.file = file;
     this.owner = owner;
+    this.observer = observer;
     this.row = new UploadRow(file.name, file.size, {
       cancel: () => void this.cancel(),
       retry: () => this.retryNow(),
@@ -66,6 +81,7 @@ export class Upload {
       this.row.setDropId(remembered.id);
       this.row.showShare(remembered.shareUrl);
       this.row.showNote('Continuing the unfinished upload of this file.');
+      observer?.drop?.(this, { id: remembered.id, ownerToken: remembered.ownerToken, shareUrl: remembered.shareUrl });
     }
   }
 
@@ -99,7 +115,8 @@ export class Upload {
             shareUrl: t.shareUrl,
             expiresAt: t.upload.expiresAt,
           });
-          if (!resume) announce(`Share link ready for ${name}.`);
+          this.observer?.drop?.(this, { id: t.id, ownerToken: t.ownerToken, shareUrl: t.shareUrl });
+          if (!resume && !this.observer) announce(`Share link ready for ${name}.`);
         },
         onProgress: (p) => {
           this.row.progress(p);
@@ -208,6 +225,7 @@ export class Upload {
   setState(s: RowState) {
     this.state = s;
     this.row.setState(s);
+    this.observer?.state?.(this, s);
   }
 }
 
@@ -221,24 +239,29 @@ export class Uploads {
     this.opts = opts;
   }
 
-  add(files: Iterable<File>): Upload[] {
+  /** Whether this file is in the list and not finished: the same file twice would race itself for one resumable drop. */
+  busy(file: File): boolean {
+    return this.items.some(
+      (u) =>
+        u.file.name === file.name &&
+        u.file.size === file.size &&
+        u.file.lastModified === file.lastModified &&
+        (u.state === 'queued' || u.state === 'uploading' || u.state === 'waiting'),
+    );
+  }
+
+  add(files: Iterable<File>, opts: AddOptions = {}): Upload[] {
     const added: Upload[] = [];
     for (const file of files) {
-      // The same file twice in the list would race itself for one resumable drop.
-      const busy = this.items.find(
-        (u) =>
-          u.file.name === file.name &&
-          u.file.size === file.size &&
-          u.file.lastModified === file.lastModified &&
-          (u.state === 'queued' || u.state === 'uploading' || u.state === 'waiting'),
-      );
-      if (busy) {
+      if (this.busy(file)) {
         this.opts.announce(`${file.name} is already being uploaded.`);
         continue;
       }
-      const u = new Upload(file, this);
+      const u = new Upload(file, this, opts.observer);
       this.items.push(u);
-      this.opts.list.prepend(u.row.el);
+      // A batch lists its files in the order given; the page's list shows the newest first.
+      if (opts.list) opts.list.append(u.row.el);
+      else this.opts.list.prepend(u.row.el);
       added.push(u);
       this.enqueue(u, false);
     }
