@@ -16,7 +16,7 @@
  *
  * IAM: the api's and the worker's roles get exactly the statements of deploy/permissions.ts.
  */
-import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnResource, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -91,7 +91,7 @@ export class DropshipStack extends Stack {
   readonly eventsDlq: sqs.Queue;
   readonly deliveriesQueue: sqs.Queue;
   readonly deliveriesDlq: sqs.Queue;
-  readonly roles: Partial<Record<Role, iam.Role>> = {};
+  readonly roles: Partial<Record<Role, { role: iam.Role; policy: iam.Policy }>> = {};
 
   constructor(scope: Construct, id: string, props: DropshipStackProps = {}) {
     super(scope, id, props);
@@ -194,8 +194,8 @@ export class DropshipStack extends Stack {
         },
       ],
     };
-    // S3 checks that it may send to the queue when the configuration is set.
-    cfnBucket.node.addDependency(this.eventsQueue);
+    // S3 checks that it may send to the queue when the configuration is set (the queue itself
+    // comes first anyway: the configuration names its ARN).
     const queuePolicy = this.eventsQueue.node.tryFindChild('Policy');
     if (queuePolicy) cfnBucket.node.addDependency(queuePolicy);
 
@@ -246,7 +246,7 @@ export class DropshipStack extends Stack {
   }
 
   /** A role with exactly the role's statements of deploy/permissions.ts (in a policy of its own). */
-  private roleFor(role: Role, principal: iam.IPrincipal, managed: string[] = []): iam.Role {
+  private roleFor(role: Role, principal: iam.IPrincipal, managed: string[] = []): { role: iam.Role; policy: iam.Policy } {
     const r = new iam.Role(this, `${role[0]!.toUpperCase()}${role.slice(1)}Role`, {
       assumedBy: principal,
       description: `dropship ${role} (deploy/permissions.ts)`,
@@ -256,8 +256,8 @@ export class DropshipStack extends Stack {
       document: iam.PolicyDocument.fromJson(policyDocument(role, this.arns())),
     });
     policy.attachToRole(r);
-    this.roles[role] = r;
-    return r;
+    this.roles[role] = { role: r, policy };
+    return { role: r, policy };
   }
 
   private addCompute(c: ComputeProps, o: { origins: string[]; publicUrl: string | undefined }) {
@@ -287,7 +287,7 @@ export class DropshipStack extends Stack {
     const logGroup = (id: string) => new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
 
     // ---- the worker
-    const workerRole =
+    const { role: workerRole, policy: workerPolicy } =
       c.worker === 'lambda'
         ? this.roleFor('worker', new iam.ServicePrincipal('lambda.amazonaws.com'), ['service-role/AWSLambdaBasicExecutionRole'])
         : this.roleFor('worker', new iam.ServicePrincipal('ecs-tasks.amazonaws.com'));
@@ -307,7 +307,9 @@ export class DropshipStack extends Stack {
         logGroup: logGroup('WorkerLogs'),
       });
       // Mappings are checked against the role's permissions when created.
-      fn.node.addDependency(workerRole);
+      fn.node.addDependency(workerPolicy);
+      // ... and the function names its role already (an explicit DependsOn on it is cfn-lint's W3005).
+      (fn.node.defaultChild as CfnResource).addOverride('DependsOn', [cfnLogicalId(workerPolicy)]);
       for (const queue of [this.eventsQueue, this.deliveriesQueue]) {
         fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
       }
@@ -336,7 +338,7 @@ export class DropshipStack extends Stack {
     }
 
     // ---- the api
-    const apiRole = this.roleFor('api', new iam.ServicePrincipal('ecs-tasks.amazonaws.com'));
+    const { role: apiRole, policy: apiPolicy } = this.roleFor('api', new iam.ServicePrincipal('ecs-tasks.amazonaws.com'));
     const certificate = c.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', c.certificateArn) : undefined;
     // The secret is yours (imported by ARN): the stack only lets the api's tasks read it.
     const secret = c.apiKeysSecretArn
@@ -371,6 +373,12 @@ export class DropshipStack extends Stack {
         ...(secret ? { secrets: { DROPSHIP_API_KEYS: secret } } : {}),
       },
     });
+    // The service names the target group, so CloudFormation orders them anyway; the pattern's
+    // explicit DependsOn on it only draws a cfn-lint warning (W3005). It must still wait for
+    // the listener (ECS refuses a target group no load balancer uses), and tasks start with
+    // their permissions in place.
+    const cfnService = api.service.node.defaultChild as CfnResource;
+    cfnService.addOverride('DependsOn', [cfnLogicalId(api.listener), cfnLogicalId(apiPolicy)]);
     api.targetGroup.configureHealthCheck({ path: '/healthz', healthyHttpCodes: '200' });
     api.targetGroup.setAttribute('deregistration_delay.timeout_seconds', '30');
     if (!o.publicUrl) {
@@ -381,3 +389,5 @@ export class DropshipStack extends Stack {
     new CfnOutput(this, 'LoadBalancerDnsName', { value: api.loadBalancer.loadBalancerDnsName });
   }
 }
+
+const cfnLogicalId = (c: Construct) => Stack.of(c).resolve((c.node.defaultChild as CfnResource).logicalId) as string;
