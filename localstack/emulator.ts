@@ -95,7 +95,8 @@ export async function startEmulator(opts: { port?: number; log?: Log } = {}): Pr
     stdio: ['ignore', out, out],
     env: {
       ...process.env,
-      SERVICES: 's3,sqs',
+      // cloudformation (+ cloudwatch for the alarms): the CDK stack's storage part is deployed into it (test/integration/deploy-emulator.test.ts).
+      SERVICES: 's3,sqs,cloudformation,cloudwatch',
       EAGER_SERVICE_LOADING: '1',
       GATEWAY_LISTEN: `127.0.0.1:${port}`,
       LOCALSTACK_HOST: `localhost:${port}`,
