@@ -24,6 +24,10 @@ const bundle = join(root, 'deploy', '.build', 'worker');
 if (worker === 'lambda' && !existsSync(join(bundle, 'dist', 'src', 'worker', 'lambda.js'))) {
   throw new Error('the Lambda worker is deployed from deploy/.build/worker: run `npm run deploy:bundle` first');
 }
+// Further settings of the README's configuration table, as a JSON object of strings.
+const settings = ctx('settings') ? (JSON.parse(ctx('settings')!) as Record<string, string>) : {};
+if (Object.values(settings).some((v) => typeof v !== 'string')) throw new Error('context settings: a JSON object of strings');
+if (ctx('publicUploads') === 'true') settings.DROPSHIP_PUBLIC_UPLOADS = 'true';
 const image = ctx('apiImage')
   ? ecs.ContainerImage.fromRegistry(ctx('apiImage')!)
   : ecs.ContainerImage.fromAsset(root, { file: 'deploy/Dockerfile' });
@@ -49,7 +53,7 @@ new DropshipStack(app, ctx('stackName') ?? 'Dropship', {
           ...(ctx('apiKeysSecretArn') ? { apiKeysSecretArn: ctx('apiKeysSecretArn')! } : {}),
           ...(ctx('apiTasks') ? { apiTasks: Number(ctx('apiTasks')) } : {}),
           ...(ctx('workerTasks') ? { workerTasks: Number(ctx('workerTasks')) } : {}),
-          ...(ctx('publicUploads') === 'true' ? { environment: { DROPSHIP_PUBLIC_UPLOADS: 'true' } } : {}),
+          environment: settings,
         },
       }),
 });

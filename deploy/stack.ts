@@ -230,7 +230,15 @@ export class DropshipStack extends Stack {
     new CfnOutput(this, 'DeliveriesQueueUrl', { value: this.deliveriesQueue.queueUrl });
     new CfnOutput(this, 'DeliveriesDlqUrl', { value: this.deliveriesDlq.queueUrl });
 
-    if (props.compute) this.addCompute(props.compute, { origins, publicUrl });
+    if (props.compute) this.addCompute(props.compute, {
+        origins,
+        publicUrl,
+        // The settings the storage was sized by, so the processes agree with it.
+        sized: {
+          ...(props.ticketTtl ? { DROPSHIP_TICKET_TTL: String(props.ticketTtl) } : {}),
+          ...(props.retrySchedule ? { DROPSHIP_WEBHOOK_RETRY_SCHEDULE: props.retrySchedule.join(',') } : {}),
+        },
+      });
   }
 
   /** The ARNs each resource kind of deploy/permissions.ts stands for in this stack. */
@@ -260,7 +268,7 @@ export class DropshipStack extends Stack {
     return { role: r, policy };
   }
 
-  private addCompute(c: ComputeProps, o: { origins: string[]; publicUrl: string | undefined }) {
+  private addCompute(c: ComputeProps, o: { origins: string[]; publicUrl: string | undefined; sized: Record<string, string> }) {
     const settings: Record<string, string> = {
       AWS_REGION: Aws.REGION,
       DROPSHIP_BUCKET: this.bucket.bucketName,
@@ -272,6 +280,7 @@ export class DropshipStack extends Stack {
       DROPSHIP_DELIVERIES_DLQ_NAME: this.deliveriesDlq.queueName,
       ...(o.origins.length ? { DROPSHIP_CORS_ORIGINS: o.origins.join(',') } : {}),
       NODE_OPTIONS: '--enable-source-maps',
+      ...o.sized,
       ...c.environment,
     };
 
@@ -334,6 +343,7 @@ export class DropshipStack extends Stack {
         assignPublicIp: true,
         vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
         minHealthyPercent: 100,
+        circuitBreaker: { rollback: true },
       });
     }
 
@@ -353,6 +363,8 @@ export class DropshipStack extends Stack {
       taskSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       publicLoadBalancer: true,
       minHealthyPercent: 100,
+      // A release whose tasks do not become healthy rolls back instead of retrying for hours.
+      circuitBreaker: { rollback: true },
       // Streaming uploads and event streams stay open; DROPSHIP_STREAM_IDLE_TIMEOUT_MS is 30 s.
       idleTimeout: Duration.seconds(120),
       ...(certificate ? { certificate, protocol: elbv2.ApplicationProtocol.HTTPS, redirectHTTP: true, sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS } : {}),
