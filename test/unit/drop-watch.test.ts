@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DropshipError } from '../../src/core/errors.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import { createDropWatch, createEventStreams } from '../../src/api/services/events.js';
+import { memorySlots } from '../../src/memory/slots.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits for `fn` (polls every 10 ms, at most 3 s): timing-independent on a loaded machine. */
@@ -244,6 +245,8 @@ describe('createEventStreams', () => {
   function streams(first: Manifest = m('uploading', 0)) {
     let stored = first;
     const s = createEventStreams({
+      slots: memorySlots(),
+      clock: () => new Date(),
       status: async () => stored,
       render: (x) => ({ status: x.status }),
       limits,
