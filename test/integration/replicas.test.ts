@@ -20,7 +20,7 @@ afterEach(async () => {
 
 /** Two replicas sharing one Redis (keys under a prefix of this test's own), or none. */
 async function replicas(env: Record<string, string> = {}, redisUrl: string | undefined = inject('redisUrl')): Promise<[TestApi, TestApi]> {
-  const shared = redisUrl ? { DROPSHIP_REDIS_URL: redisUrl, DROPSHIP_REDIS_PREFIX: `test-${randomUUID()}:` } : {};
+  const shared: Record<string, string> = redisUrl ? { DROPSHIP_REDIS_URL: redisUrl, DROPSHIP_REDIS_PREFIX: `test-${randomUUID()}:` } : {};
   const a = await startApi({ ...shared, ...env });
   const b = await startApi({ ...shared, ...env });
   opened.push(a, b);
