@@ -7,6 +7,7 @@
  * Without Redis each replica counts its own (the documented per-process default).
  */
 import { randomUUID } from 'node:crypto';
+import { request, type ClientRequest } from 'node:http';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { api, createTicket, putPart, startApi, type TestApi } from '../support/app.js';
 import { eventually } from '../support/env.js';
@@ -92,6 +93,47 @@ describe('slots across replicas', () => {
     });
     again.abort();
     streams[1]!.abort();
+  });
+});
+
+/** A curl-style streaming PUT that sends a first chunk and then holds its slot; `answer` resolves if the api answers early (a refusal). */
+function holdStream(base: string): { req: ClientRequest; answer: Promise<{ status: number; body: string }> } {
+  const u = new URL(`${base}/held.bin`);
+  const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'PUT', headers: { 'transfer-encoding': 'chunked' } });
+  const answer = new Promise<{ status: number; body: string }>((resolve) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+  });
+  req.on('error', () => {});
+  req.write(Buffer.alloc(1024));
+  return { req, answer };
+}
+
+describe('streaming slots across replicas', () => {
+  it('a client streaming on replica A holds its one streaming slot on B too: 429 TOO_MANY_STREAMS there', async () => {
+    const [a, b] = await replicas({ DROPSHIP_STREAM_SLOTS_PER_CLIENT: '1' });
+    const held = holdStream(a.base);
+    try {
+      await eventually(async () => a.app.streamStats().active === 1 || undefined);
+      const refused = holdStream(b.base);
+      const answer = await refused.answer;
+      refused.req.destroy();
+      expect(answer.status).toBe(429);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'TOO_MANY_STREAMS' } });
+    } finally {
+      held.req.destroy();
+    }
+    // The slot comes back once A's stream is gone: B takes a stream now.
+    await eventually(async () => a.app.streamStats().active === 0 || undefined, 15_000);
+    const again = holdStream(b.base);
+    try {
+      await eventually(async () => b.app.streamStats().active === 1 || undefined);
+    } finally {
+      again.req.destroy();
+    }
   });
 });
 
