@@ -493,7 +493,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -565,7 +565,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -658,7 +658,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -747,7 +747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1036,7 +1036,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1160,7 +1160,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1272,7 +1272,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1398,7 +1398,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1526,7 +1526,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1693,7 +1693,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1833,7 +1833,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1949,7 +1949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2122,7 +2122,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2276,7 +2276,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2437,7 +2437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2627,7 +2627,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2708,7 +2708,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `EVENT_STREAMS_FULL` (this replica holds its maximum of event streams (or is shutting down)). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `EVENT_STREAMS_FULL` (this replica holds its maximum of event streams (or is shutting down)). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2845,7 +2845,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3030,7 +3030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3166,7 +3166,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3281,7 +3281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
