@@ -84,6 +84,12 @@ export const ConfigSchema = Type.Object({
     '',
     'Redis or Valkey shared by every api replica (`redis://[:password@]host:6379[/db]`, `rediss://` for TLS, e.g. ElastiCache with in-transit encryption): rate limits, open tickets, upload, streaming and event-stream slots then count across all replicas (docs/operations.md). Empty: each replica counts its own.',
   ),
+  DROPSHIP_SLOT_LEASE_MS: Int(
+    30_000,
+    1000,
+    "With DROPSHIP_REDIS_URL: how long a streaming or event-stream slot outlives the replica holding it (renewed every third of this while held), so a replica that dies frees its slots by then.",
+    3_600_000,
+  ),
   DROPSHIP_REDIS_PREFIX: Str('dropship:', 'Prefix of every Redis key dropship writes (several deployments can share one Redis).', 1),
   DROPSHIP_MAX_OPEN_TICKETS: Int(100, 1, 'Open (uploading) drops one API key or IP may hold.'),
   DROPSHIP_UPLOAD_SLOTS: Int(10_000, 1, 'Open uploads this api replica (with DROPSHIP_REDIS_URL: all replicas together) accepts before answering 503.'),

@@ -136,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const events = createEventStreams({
     slots,
     clock,
+    leaseMs: config.DROPSHIP_SLOT_LEASE_MS,
     status: (id) => drops.status(id),
     render: (m) => dropView(m, config.publicUrl),
     limits: {

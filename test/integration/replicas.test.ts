@@ -8,6 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request, type ClientRequest } from 'node:http';
+import { spawn } from 'node:child_process';
+import { TEST_ENV } from '../support/names.js';
+import { freePort } from '../support/redis-server.js';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { api, createTicket, putPart, startApi, type TestApi } from '../support/app.js';
 import { eventually } from '../support/env.js';
@@ -133,6 +136,41 @@ describe('streaming slots across replicas', () => {
       await eventually(async () => b.app.streamStats().active === 1 || undefined);
     } finally {
       again.req.destroy();
+    }
+  });
+});
+
+describe('a replica that dies', () => {
+  it('frees the event-stream slots it held once their lease lapses (DROPSHIP_SLOT_LEASE_MS), with no one releasing them', async () => {
+    const shared = { DROPSHIP_REDIS_URL: inject('redisUrl'), DROPSHIP_REDIS_PREFIX: `test-${randomUUID()}:`, DROPSHIP_SLOT_LEASE_MS: '2000', DROPSHIP_EVENT_STREAMS_PER_CLIENT: '1' };
+    const b = await startApi(shared);
+    opened.push(b);
+    const port = await freePort();
+    const dying = spawn(process.execPath, ['--import', 'tsx', 'src/api/server.ts'], {
+      env: { ...process.env, ...TEST_ENV, ...shared, AWS_ENDPOINT_URL: inject('awsEndpoint'), HOST: '127.0.0.1', PORT: String(port), DROPSHIP_PUBLIC_UPLOADS: 'true' },
+      stdio: 'ignore',
+    });
+    try {
+      const a = `http://127.0.0.1:${port}`;
+      await eventually(async () => (await fetch(`${a}/healthz`)).status === 200 || undefined, 60_000, 200);
+      const t = await createTicket(a, { name: 'watched.bin', size: 6 });
+      const held = new AbortController();
+      expect((await fetch(`${a}/v1/drops/${t.id}/events`, { signal: held.signal })).status).toBe(200);
+      expect((await api(b.base, 'GET', `/v1/drops/${t.id}/events`)).status).toBe(429);
+      // SIGKILL: nothing is released, nothing renews the lease.
+      dying.kill('SIGKILL');
+      await new Promise<void>((r) => dying.once('exit', () => r()));
+      held.abort();
+      const again = await eventually(async () => {
+        const c = new AbortController();
+        const r = await fetch(`${b.base}/v1/drops/${t.id}/events`, { signal: c.signal });
+        if (r.status === 200) return c;
+        await r.arrayBuffer();
+        return undefined;
+      }, 15_000, 250);
+      again.abort();
+    } finally {
+      if (dying.exitCode === null && dying.signalCode === null) dying.kill('SIGKILL');
     }
   });
 });

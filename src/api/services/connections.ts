@@ -5,15 +5,16 @@
  * `slotRefusal`, answered as admitConnection's 429/503.
  *
  * In memory a slot dies with its process, so it is held until released. Shared, it is a
- * lease of LEASE_MS renewed every LEASE_MS / 3 while the connection lives: a replica that
- * dies (its connections with it) stops renewing, and its slots lapse within LEASE_MS.
+ * lease of `leaseMs` (DROPSHIP_SLOT_LEASE_MS) renewed every third of it while the connection
+ * lives: a replica that dies (its connections with it) stops renewing, and its slots lapse
+ * within `leaseMs`.
  */
 import { randomUUID } from 'node:crypto';
 import { connectionRefusal, type ConnectionAdmission, type ConnectionLimits } from '../../core/admission.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CountedSlots } from '../../ports/slots.js';
 
-/** How long a shared slot outlives the last renewal of its replica. */
+/** How long a shared slot outlives the last renewal of its replica, by default. */
 export const LEASE_MS = 30_000;
 
 export type ConnectionSlot = { ok: true; id: string; release: () => void } | Exclude<ConnectionAdmission, { ok: true }>;
@@ -23,12 +24,14 @@ export class ConnectionCounts {
   readonly #slots: CountedSlots;
   readonly #pool: string;
   readonly #clock: Clock;
+  readonly #leaseMs: number;
   #total = 0;
 
-  constructor(slots: CountedSlots, pool: string, clock: Clock) {
+  constructor(slots: CountedSlots, pool: string, clock: Clock, leaseMs = LEASE_MS) {
     this.#slots = slots;
     this.#pool = pool;
     this.#clock = clock;
+    this.#leaseMs = leaseMs;
   }
 
   /** Connections this process holds open in the pool. */
@@ -39,7 +42,8 @@ export class ConnectionCounts {
   /** Admits and counts one connection; answers a release that is safe to call more than once. */
   async take(client: string, limits: ConnectionLimits, id: string = randomUUID()): Promise<ConnectionSlot> {
     const shared = this.#slots.shared;
-    const until = () => (shared ? this.#clock().getTime() + LEASE_MS : Number.POSITIVE_INFINITY);
+    const lease = this.#leaseMs;
+    const until = () => (shared ? this.#clock().getTime() + lease : Number.POSITIVE_INFINITY);
     const refused = await this.#slots.take(
       this.#pool,
       { id, owner: client, until: until() },
@@ -49,7 +53,7 @@ export class ConnectionCounts {
     if (refused) return connectionRefusal(refused) as Exclude<ConnectionAdmission, { ok: true }>;
     this.#total++;
     const renew = shared
-      ? setInterval(() => void this.#slots.extend(this.#pool, id, until(), this.#clock().getTime()).catch(() => {}), LEASE_MS / 3)
+      ? setInterval(() => void this.#slots.extend(this.#pool, id, until(), this.#clock().getTime()).catch(() => {}), lease / 3)
       : undefined;
     // Stryker disable next-line OptionalChaining: Node's timers always have unref.
     renew?.unref?.();

@@ -125,6 +125,8 @@ export function createEventStreams(deps: {
   /** Where the caps are counted: this process's memory, or shared by every replica. */
   slots: CountedSlots;
   clock: Clock;
+  /** How long a shared slot outlives its replica (DROPSHIP_SLOT_LEASE_MS); default LEASE_MS. */
+  leaseMs?: number;
   status: (id: string) => Promise<Manifest>;
   render: (m: Manifest) => unknown;
   limits: EventStreamLimits;
@@ -132,7 +134,7 @@ export function createEventStreams(deps: {
   onError: (err: unknown) => void;
 }) {
   const { limits } = deps;
-  const counts = new ConnectionCounts(deps.slots, EVENTS_POOL, deps.clock);
+  const counts = new ConnectionCounts(deps.slots, EVENTS_POOL, deps.clock, deps.leaseMs);
   const watch = createDropWatch({ read: deps.status, intervalMs: deps.pollMs, onError: deps.onError });
   const open = new Set<() => void>();
   let closing = false;

@@ -96,7 +96,7 @@ export function createStreamService(deps: {
   slots: CountedSlots;
 }) {
   const { config, store, manifests, clock } = deps;
-  const counts = new ConnectionCounts(deps.slots, STREAMS_POOL, clock);
+  const counts = new ConnectionCounts(deps.slots, STREAMS_POOL, clock, config.DROPSHIP_SLOT_LEASE_MS);
   /** This process's streams (their pace decides which one a newcomer may displace). */
   const active = new Set<StreamSlot>();
   const counters = { bytesReceived: 0, cut: 0, evicted: 0 };
