@@ -34,7 +34,7 @@ export default defineConfig({
           environment: 'node',
           sequence: { groupOrder: 1 },
           // build.ts: the CLI and process tests run the compiled code, dist/.
-          globalSetup: ['test/setup/global.ts', 'test/setup/build.ts'],
+          globalSetup: ['test/setup/global.ts', 'test/setup/redis.ts', 'test/setup/build.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -60,7 +60,7 @@ export default defineConfig({
                 name: 'stress',
                 include: ['test/stress/**/*.test.ts'],
                 environment: 'node',
-                globalSetup: ['test/setup/global.ts'],
+                globalSetup: ['test/setup/global.ts', 'test/setup/redis.ts'],
                 testTimeout: 600_000,
                 hookTimeout: 120_000,
                 fileParallelism: false,

@@ -33,3 +33,25 @@ export function browserPlan({ found, root, apt }) {
 export function browserCandidates(env) {
   return [env.DROPSHIP_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
 }
+
+/**
+ * How to get redis-server for the shared-limits tests (the integration project starts one of
+ * its own): use the one found, Debian's package through apt-get as root, or say what to install.
+ * @param {{ found: string | undefined, root: boolean, apt: boolean }} s
+ * @returns {{ action: 'use', path: string } | { action: 'apt' } | { action: 'ask', message: string }}
+ */
+export function redisPlan({ found, root, apt }) {
+  if (found) return { action: 'use', path: found };
+  if (root && apt) return { action: 'apt' };
+  return {
+    action: 'ask',
+    message:
+      'dropship: the shared-limits tests need redis-server. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`; ' +
+      'Valkey\'s valkey-server works too) or point DROPSHIP_REDIS_SERVER at one, then run `npm test` again.',
+  };
+}
+
+/** The redis-server binaries looked for, in order: DROPSHIP_REDIS_SERVER, then the usual Debian paths. */
+export function redisCandidates(env) {
+  return [env.DROPSHIP_REDIS_SERVER, '/usr/bin/redis-server', '/usr/bin/valkey-server'].filter(Boolean);
+}

@@ -1,14 +1,15 @@
 // `node scripts/prepare.mjs dev|test`: installs what a fresh machine lacks before `npm run dev`
 // or `npm test` run, and says what it does. Node 22+ is already ensured by scripts/node.sh.
 //   - dependencies, when node_modules is absent or older than package-lock.json (`npm ci`);
-//   - for `test`: Chromium for the e2e project (Debian's package via apt-get when running as
-//     root; otherwise one line saying what to install).
+//   - for `test`: Chromium for the e2e project and redis-server for the shared-limits tests
+//     (Debian's packages via apt-get when running as root; otherwise one line saying what to
+//     install).
 // LocalStack is installed by the emulator launcher itself (localstack/emulator.ts), on first use.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { browserCandidates, browserPlan, needsInstall } from './prepare-plan.mjs';
+import { browserCandidates, browserPlan, needsInstall, redisCandidates, redisPlan } from './prepare-plan.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const what = process.argv[2];
@@ -48,13 +49,20 @@ if (what === 'test') {
     }
   };
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-  const plan = browserPlan({ found: browserCandidates(process.env).find(executable), root: process.getuid?.() === 0, apt: hasApt });
-  if (plan.action === 'apt') {
-    say('installing Chromium for the browser tests (Debian package)...');
-    run('apt-get', ['update']);
-    run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']);
-  } else if (plan.action === 'ask') {
-    console.error(plan.message);
+  const root = process.getuid?.() === 0;
+  const plans = [
+    { what: 'Chromium for the browser tests', pkg: 'chromium', plan: browserPlan({ found: browserCandidates(process.env).find(executable), root, apt: hasApt }) },
+    { what: 'redis-server for the shared-limits tests', pkg: 'redis-server', plan: redisPlan({ found: redisCandidates(process.env).find(executable), root, apt: hasApt }) },
+  ];
+  const asks = plans.filter((p) => p.plan.action === 'ask');
+  if (asks.length) {
+    for (const a of asks) console.error(a.plan.message);
     process.exit(1);
+  }
+  const missing = plans.filter((p) => p.plan.action === 'apt');
+  if (missing.length) {
+    say(`installing ${missing.map((m) => m.what).join(' and ')} (Debian packages)...`);
+    run('apt-get', ['update']);
+    run('apt-get', ['install', '-y', '--no-install-recommends', ...missing.map((m) => m.pkg)]);
   }
 }

@@ -80,8 +80,19 @@ export const ConfigSchema = Type.Object({
   ),
   DROPSHIP_PARTS_PER_BATCH: Int(100, 1, 'Most part URLs signed in one request.', 10_000),
   DROPSHIP_TICKET_PARTS: Int(16, 1, 'Part URLs signed into the ticket itself (enough to start; clients sign the rest in batches as they go).', 10_000),
+  DROPSHIP_REDIS_URL: Str(
+    '',
+    'Redis or Valkey shared by every api replica (`redis://[:password@]host:6379[/db]`, `rediss://` for TLS, e.g. ElastiCache with in-transit encryption): rate limits, open tickets, upload, streaming and event-stream slots then count across all replicas (docs/operations.md). Empty: each replica counts its own.',
+  ),
+  DROPSHIP_SLOT_LEASE_MS: Int(
+    30_000,
+    1000,
+    "With DROPSHIP_REDIS_URL: how long a streaming or event-stream slot outlives the replica holding it (renewed every third of this while held), so a replica that dies frees its slots by then.",
+    3_600_000,
+  ),
+  DROPSHIP_REDIS_PREFIX: Str('dropship:', 'Prefix of every Redis key dropship writes (several deployments can share one Redis).', 1),
   DROPSHIP_MAX_OPEN_TICKETS: Int(100, 1, 'Open (uploading) drops one API key or IP may hold.'),
-  DROPSHIP_UPLOAD_SLOTS: Int(10_000, 1, 'Open uploads this api replica accepts before answering 503.'),
+  DROPSHIP_UPLOAD_SLOTS: Int(10_000, 1, 'Open uploads this api replica (with DROPSHIP_REDIS_URL: all replicas together) accepts before answering 503.'),
   DROPSHIP_RATE_LIMIT: Int(600, 1, 'Api requests per minute per API key or IP.'),
   DROPSHIP_PAGE_RATE_LIMIT: Int(
     3000,
@@ -96,11 +107,11 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_UNLOCK_ATTEMPTS: Int(5, 1, 'Password attempts one client (address, IPv6 /64) may make on one drop per DROPSHIP_UNLOCK_WINDOW before answering 429 (per api replica).'),
   DROPSHIP_UNLOCK_DROP_ATTEMPTS: Int(50, 1, 'Password attempts all clients together may make on one drop per DROPSHIP_UNLOCK_WINDOW before answering 429 (per api replica).'),
   DROPSHIP_UNLOCK_WINDOW: Int(900, 1, 'Seconds over which password attempts are counted.', 86_400),
-  DROPSHIP_EVENT_STREAMS: Int(2000, 1, 'Server-sent event streams (GET /v1/drops/:id/events) this api replica holds open before answering 503.'),
+  DROPSHIP_EVENT_STREAMS: Int(2000, 1, 'Server-sent event streams (GET /v1/drops/:id/events) this api replica (with DROPSHIP_REDIS_URL: all replicas together) holds open before answering 503.'),
   DROPSHIP_EVENT_STREAMS_PER_CLIENT: Int(20, 1, 'Event streams one client (address, IPv6 /64) may hold open before answering 429.'),
   DROPSHIP_EVENT_POLL_MS: Int(1000, 100, 'How often the one shared poll of a watched drop reads its manifest.', 60_000),
   DROPSHIP_EVENT_STREAM_MAX_MS: Int(15 * 60_000, 1000, 'An event stream ends after this long (EventSource clients reconnect).'),
-  DROPSHIP_STREAM_SLOTS: Int(8, 1, 'Concurrent curl streaming uploads before answering 503.'),
+  DROPSHIP_STREAM_SLOTS: Int(8, 1, 'Concurrent curl streaming uploads this api replica (with DROPSHIP_REDIS_URL: all replicas together) accepts before answering 503.'),
   DROPSHIP_STREAM_SLOTS_PER_CLIENT: Int(2, 1, 'Concurrent curl streaming uploads one client (API key, or address with IPv6 by /64) may hold before answering 429.'),
   DROPSHIP_STREAM_MIN_BYTES_PER_S: Int(
     8192,
@@ -460,6 +471,10 @@ export function loadConfig(
   }
   if (c.DROPSHIP_PUBLIC_URL && !/^https?:\/\/[^/]+/.test(c.DROPSHIP_PUBLIC_URL)) {
     problems.push(`DROPSHIP_PUBLIC_URL=${JSON.stringify(c.DROPSHIP_PUBLIC_URL)}: must be an http(s) URL`);
+  }
+  if (c.DROPSHIP_REDIS_URL && !/^rediss?:\/\/[^/]+/.test(c.DROPSHIP_REDIS_URL)) {
+    // The value is not echoed: it may carry a password.
+    problems.push('DROPSHIP_REDIS_URL: must be a redis:// or rediss:// URL');
   }
   const trust = parseTrustProxy(c.DROPSHIP_TRUST_PROXY ?? '');
   if (!trust.ok) problems.push(`DROPSHIP_TRUST_PROXY=${JSON.stringify(c.DROPSHIP_TRUST_PROXY)}: ${trust.reason}`);

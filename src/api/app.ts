@@ -15,6 +15,7 @@ import { createManifestRepo } from '../ports/manifests.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Queue } from '../ports/queue.js';
 import type { Signer } from '../ports/signer.js';
+import type { CountedSlots } from '../ports/slots.js';
 import { createDropService, type DropService } from './services/drops.js';
 import { OpenTickets } from './services/tickets.js';
 import { createStreamService, type StreamStats } from './services/stream.js';
@@ -53,6 +54,17 @@ export interface AppDeps {
   queue: Pick<Queue, 'probe'>;
   /** The webhook deliveries queue (drop.deleted is enqueued by the api); absent: no webhooks from the api. */
   deliveries?: Pick<Queue, 'send'>;
+  /**
+   * Where tickets, upload slots, streaming slots and event-stream caps are counted: this
+   * process's memory (src/memory), or Redis shared by every replica (src/redis). Shared
+   * slots also turn the part-signing copy of manifests off (services/signing.ts).
+   */
+  slots: CountedSlots;
+  /**
+   * The ioredis client @fastify/rate-limit counts request rates in (its Redis store), shared
+   * by every replica; absent: per process. Opaque here — only src/redis knows the client.
+   */
+  rateLimitRedis?: { client: unknown; nameSpace: string };
   /** A key's own webhook receivers, by key id (the keys file); default none. */
   webhooksOfKey?: (keyId: string) => WebhookTarget[];
   clock?: Clock;
@@ -124,7 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const manifests = createManifestRepo(store);
   // Uploads the worker finished (uploading → ready without the api) free their slot when
   // admission rechecks them (services/tickets.ts).
-  const tickets = new OpenTickets({ perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }, clock, async (id) => {
+  const slots = deps.slots;
+  const tickets = new OpenTickets(slots, { perOwner: config.DROPSHIP_MAX_OPEN_TICKETS, total: config.DROPSHIP_UPLOAD_SLOTS }, clock, async (id) => {
     // No manifest yet: that ticket's creation is still on its way (a failed one releases itself).
     const rec = await manifests.get(id);
     return rec === undefined || rec.manifest.status === 'uploading';
@@ -132,9 +145,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const announce = deps.deliveries
     ? createAnnouncer({ queue: deps.deliveries, targetsFor: webhookTargets(config.webhooks, deps.webhooksOfKey), publicUrl: config.publicUrl })
     : undefined;
-  const drops = createDropService({ config, store, manifests, signer, tickets, clock, ...(announce ? { announce } : {}) });
+  const drops = createDropService({
+    config,
+    store,
+    manifests,
+    signer,
+    tickets,
+    clock,
+    // One replica's copy could outlive a cancel on another: shared limits mean several replicas.
+    signingCache: !slots.shared,
+    ...(announce ? { announce } : {}),
+  });
   app.decorate('drops', drops);
   const events = createEventStreams({
+    slots,
+    clock,
+    leaseMs: config.DROPSHIP_SLOT_LEASE_MS,
     status: (id) => drops.status(id),
     render: (m) => dropView(m, config.publicUrl),
     limits: {
@@ -149,7 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('events', events);
   // Open event streams would hold app.close() (and a deploy) until they end: end them first.
   app.addHook('preClose', async () => events.closeAll());
-  const stream = createStreamService({ config, store, manifests, clock });
+  const stream = createStreamService({ config, store, manifests, clock, slots });
   app.decorate('streamStats', () => {
     const { active, bytesReceived, cut, evicted } = stream.stats;
     return { active, bytesReceived, cut, evicted };
@@ -169,7 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jsonNewline);
   await app.register(timeouts);
   await app.register(metrics);
-  await app.register(platform);
+  await app.register(platform, deps.rateLimitRedis ? { rateLimitRedis: deps.rateLimitRedis } : {});
   await app.register(health);
   await app.register(limitsRoutes);
   await app.register(dropsRoutes, { drops, events, listing: createListing({ store, manifests, clock }), unlocks });

@@ -625,7 +625,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -706,7 +706,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -864,7 +864,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -945,7 +945,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1052,7 +1052,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1155,7 +1155,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1311,7 +1311,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1602,7 +1602,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1726,7 +1726,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1838,7 +1838,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1964,7 +1964,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2092,7 +2092,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2259,7 +2259,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2401,7 +2401,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2545,7 +2545,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2727,7 +2727,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2851,7 +2851,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3083,7 +3083,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3208,7 +3208,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3384,7 +3384,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3560,7 +3560,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3730,7 +3730,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3929,7 +3929,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4010,7 +4010,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `EVENT_STREAMS_FULL` (this replica holds its maximum of event streams (or is shutting down)). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `EVENT_STREAMS_FULL` (this replica holds its maximum of event streams (or is shutting down)). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4147,7 +4147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4332,7 +4332,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4488,7 +4488,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4699,7 +4699,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 (or the Redis counting shared limits) is unreachable or failing; retry later); `STREAM_SLOTS_FULL` (every streaming slot is taken). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */

@@ -2,8 +2,10 @@
 import { memoryQueue, type MemoryQueue } from './queue.js';
 import { memorySigner, type MemorySigner } from './signer.js';
 import { memoryStore, type MemoryStore } from './store.js';
+import { memorySlots } from './slots.js';
+import type { CountedSlots } from '../ports/slots.js';
 
-export { memoryQueue, memorySigner, memoryStore, type MemoryQueue, type MemorySigner, type MemoryStore };
+export { memoryQueue, memorySigner, memorySlots, memoryStore, type MemoryQueue, type MemorySigner, type MemoryStore };
 export { s3Error } from './store.js';
 
 export interface MemoryAdapters {
@@ -12,9 +14,11 @@ export interface MemoryAdapters {
   queue: MemoryQueue;
   /** The webhook deliveries queue (what the app and the worker announce on). */
   deliveries: MemoryQueue;
+  /** Counted slots (tickets, streams, event streams), this process's own. */
+  slots: CountedSlots;
 }
 
 export function memoryAdapters(bucket = 'memory'): MemoryAdapters {
   const store = memoryStore(bucket);
-  return { store, signer: memorySigner(store), queue: memoryQueue(), deliveries: memoryQueue() };
+  return { store, signer: memorySigner(store), queue: memoryQueue(), deliveries: memoryQueue(), slots: memorySlots() };
 }

@@ -9,6 +9,8 @@ import type { ObjectStore } from '../../src/ports/object-store.js';
 import type { Config } from '../../src/config.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { testConfig, queueUrl } from './env.js';
+import { memorySlots } from '../../src/memory/slots.js';
+import { createRedisLimits } from '../../src/redis/index.js';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -24,13 +26,22 @@ export async function startApi(env: Record<string, string> = {}, opts: { clock?:
   // Port 0 = a free port; the public URL is fixed up once it is known.
   let config = testConfig({ DROPSHIP_PUBLIC_UPLOADS: 'true', PORT: '0', ...env });
   let adapters = createAwsAdapters(config, { queueUrl: queueUrl() });
-  const probe = await buildApp({ config, ...adapters, logger: false });
+  const probe = await buildApp({ config, ...adapters, slots: memorySlots(), logger: false });
   await probe.listen({ host: '127.0.0.1', port: 0 });
   const port = (probe.server.address() as { port: number }).port;
   await probe.close();
   config = testConfig({ DROPSHIP_PUBLIC_UPLOADS: 'true', PORT: String(port), ...env });
   adapters = createAwsAdapters(config, { queueUrl: queueUrl(), clients: adapters.clients });
-  const app = await buildApp({ config, ...adapters, logger: false, ...(opts.clock ? { clock: opts.clock } : {}) });
+  // DROPSHIP_REDIS_URL in `env`: the limits are counted there, as src/api/server.ts does.
+  const redis = config.DROPSHIP_REDIS_URL ? createRedisLimits(config) : undefined;
+  const app = await buildApp({
+    config,
+    ...adapters,
+    slots: redis?.slots ?? memorySlots(),
+    ...(redis ? { rateLimitRedis: redis.rateLimitRedis } : {}),
+    logger: false,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   await app.listen({ host: '127.0.0.1', port });
   return {
     app,
@@ -41,6 +52,7 @@ export async function startApi(env: Record<string, string> = {}, opts: { clock?:
     manifests: testManifests(adapters.store),
     async close() {
       await app.close();
+      await redis?.close();
       adapters.close();
     },
   };

@@ -8,6 +8,7 @@ import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { memoryAdapters, type MemoryAdapters } from '../../src/memory/index.js';
 import { testManifests, type TestManifests } from './manifests.js';
+import type { CountedSlots } from '../../src/ports/slots.js';
 
 export interface MemoryApp extends MemoryAdapters {
   app: FastifyInstance;
@@ -29,8 +30,8 @@ type Json = any;
 
 export const T0 = new Date('2030-01-01T00:00:00.000Z');
 
-/** `keysFile`: the keys file's content (DROPSHIP_KEYS_FILE), read from memory. */
-export async function memoryApp(env: Record<string, string> = {}, opts: { keysFile?: unknown } = {}): Promise<MemoryApp> {
+/** `keysFile`: the keys file's content (DROPSHIP_KEYS_FILE), read from memory; `slots`: where the limits are counted. */
+export async function memoryApp(env: Record<string, string> = {}, opts: { keysFile?: unknown; slots?: CountedSlots } = {}): Promise<MemoryApp> {
   const config = loadConfig(
     {
       DROPSHIP_BUCKET: 'memory',
@@ -42,7 +43,8 @@ export async function memoryApp(env: Record<string, string> = {}, opts: { keysFi
     },
     { readFile: () => JSON.stringify(opts.keysFile) },
   );
-  const adapters = memoryAdapters(config.DROPSHIP_BUCKET);
+  // `slots`: counts of the test's own (e.g. marked shared, as with Redis); default this app's.
+  const adapters = { ...memoryAdapters(config.DROPSHIP_BUCKET), ...(opts.slots ? { slots: opts.slots } : {}) };
   let t = T0.getTime();
   const now = () => new Date(t);
   const app = await buildApp({ config, ...adapters, clock: now, logger: false });

@@ -109,7 +109,8 @@ const ALLOWED_LAYERS: Record<string, string[]> = {
   ports: ['core', 'ports'],
   aws: ['core', 'ports', 'config', 'aws'],
   memory: ['core', 'ports', 'memory'],
-  api: ['core', 'ports', 'config', 'api', 'aws'],
+  redis: ['core', 'ports', 'config', 'redis'],
+  api: ['core', 'ports', 'config', 'api', 'aws', 'memory', 'redis'],
   worker: ['core', 'ports', 'config', 'worker', 'aws'],
   client: ['client', 'core'],
   cli: ['cli', 'client'],
@@ -126,6 +127,12 @@ const wireTypes = (i: Import) => i.typeOnly && under(i.file, 'src/client') && un
 
 /** The only files outside src/aws that may import it: they build the AWS adapters and hand them on as ports. */
 const COMPOSITION_ROOTS = new Set(['src/api/server.ts', 'src/worker/main.ts', 'src/worker/lambda.ts']);
+
+/** The only file outside them that chooses where the api's limits are counted: src/memory or src/redis. */
+const LIMITS_ROOT = 'src/api/server.ts';
+
+/** The Redis client library: only src/redis may import it (the api hands @fastify/rate-limit the client it made). */
+const REDIS_PACKAGE = /^(ioredis|@ioredis\/.*)$/;
 
 /**
  * AWS client libraries: only src/aws may import them. @aws-sdk/* and @smithy/* are the SDK;
@@ -152,6 +159,19 @@ const RULES: Rule[] = [
   {
     name: '@aws-sdk/*, @smithy/* (and the other AWS client libraries) only in src/aws',
     broken: (i) => i.pkg !== undefined && AWS_PACKAGE.test(i.pkg) && !under(i.file, 'src/aws'),
+  },
+  {
+    name: 'ioredis only in src/redis',
+    broken: (i) => i.pkg !== undefined && REDIS_PACKAGE.test(i.pkg) && !under(i.file, 'src/redis'),
+  },
+  {
+    name: 'only the api\'s composition root (src/api/server.ts) imports src/redis or src/memory from src/api',
+    broken: (i) => under(i.file, 'src/api') && (under(i.target, 'src/redis') || under(i.target, 'src/memory')) && i.file !== LIMITS_ROOT,
+  },
+  {
+    name: 'src/redis never imports src/api, src/worker, src/aws or src/memory',
+    broken: (i) =>
+      under(i.file, 'src/redis') && (under(i.target, 'src/api') || under(i.target, 'src/worker') || under(i.target, 'src/aws') || under(i.target, 'src/memory')),
   },
   {
     name: 'src/core imports nothing outside src/core (node: built-ins allowed)',
@@ -220,6 +240,10 @@ describe('module boundaries (docs/architecture.md)', () => {
     // A new top folder of src/ needs a line in ALLOWED_LAYERS (and in docs/architecture.md).
     const layers = [...new Set(SOURCES.map(layerOf))];
     expect(layers.filter((l) => l === undefined || !(l in ALLOWED_LAYERS))).toEqual([]);
+  });
+
+  it('ioredis is imported in src/redis and nowhere else in src/', () => {
+    expect(IMPORTS.some((i) => i.file.startsWith('src/redis/') && i.pkg === 'ioredis')).toBe(true);
   });
 
   it('no file outside src/aws even names an AWS SDK package (git grep -l "@aws-sdk/\\|@smithy/" -- src)', () => {

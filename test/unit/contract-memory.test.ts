@@ -1,9 +1,10 @@
 /** The port contracts (test/contract/) against the in-memory adapters that the unit tests use. */
 import { randomUUID } from 'node:crypto';
-import { memoryQueue, memorySigner, memoryStore } from '../../src/memory/index.js';
+import { memoryQueue, memorySigner, memorySlots, memoryStore } from '../../src/memory/index.js';
 import { objectStoreContract } from '../contract/object-store.js';
 import { queueContract } from '../contract/queue.js';
 import { signerContract } from '../contract/signer.js';
+import { slotsContract } from '../contract/slots.js';
 
 objectStoreContract('memory', { store: () => memoryStore('contract'), prefix: 'contract/' });
 queueContract('memory', {
@@ -27,3 +28,6 @@ signerContract('memory', {
     return { status: r.status, ...(r.body ? { body: r.body } : {}), headers: r.headers ?? {} };
   },
 });
+
+const slots = memorySlots();
+slotsContract('memory', { slots: () => slots, twin: () => slots, shared: false });

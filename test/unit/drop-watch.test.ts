@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DropshipError } from '../../src/core/errors.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import { createDropWatch, createEventStreams } from '../../src/api/services/events.js';
+import { memorySlots } from '../../src/memory/slots.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits for `fn` (polls every 10 ms, at most 3 s): timing-independent on a loaded machine. */
@@ -244,6 +245,8 @@ describe('createEventStreams', () => {
   function streams(first: Manifest = m('uploading', 0)) {
     let stored = first;
     const s = createEventStreams({
+      slots: memorySlots(),
+      clock: () => new Date(),
       status: async () => stored,
       render: (x) => ({ status: x.status }),
       limits,
@@ -355,5 +358,26 @@ describe('createEventStreams', () => {
     expect(vi.getTimerCount()).toBe(0);
     const late = await refusal(t.s.admit('d', 'ip:c'));
     expect(late).toMatchObject({ code: 'EVENT_STREAMS_FULL', status: 503, message: 'the server is shutting down; reconnect', retryAfter: 1 });
+  });
+
+  it('a stream whose slot was still being counted (Redis) when closeAll ran is refused too, and its slot given back', async () => {
+    const backing = memorySlots();
+    let counted: () => void = () => {};
+    const gate = new Promise<void>((r) => (counted = r));
+    const slow = { ...backing, shared: true, take: async (...a: Parameters<typeof backing.take>) => (await gate, backing.take(...a)) };
+    const s = createEventStreams({
+      slots: slow,
+      clock: () => new Date(),
+      status: async () => m('uploading', 0),
+      render: (x) => ({ status: x.status }),
+      limits,
+      pollMs: 1000,
+      onError: () => {},
+    });
+    const admitting = refusal(s.admit('d', 'ip:a'));
+    s.closeAll();
+    counted();
+    expect(await admitting).toMatchObject({ code: 'EVENT_STREAMS_FULL', status: 503, message: 'the server is shutting down; reconnect' });
+    expect(await backing.counts('events', 'ip:a', Date.now())).toEqual({ total: 0, forOwner: 0 });
   });
 });

@@ -1,6 +1,6 @@
 // What `npm run dev` and `npm test` install on a fresh machine before running (scripts/prepare.mjs).
 import { describe, expect, it } from 'vitest';
-import { browserCandidates, browserPlan, needsInstall } from '../../scripts/prepare-plan.mjs';
+import { browserCandidates, browserPlan, needsInstall, redisCandidates, redisPlan } from '../../scripts/prepare-plan.mjs';
 
 describe('needsInstall: dependencies are installed when missing or older than the lockfile', () => {
   it.each([
@@ -34,5 +34,30 @@ describe('browserPlan: where the browser tests get Chromium', () => {
   it('looks at DROPSHIP_CHROMIUM first', () => {
     expect(browserCandidates({ DROPSHIP_CHROMIUM: '/opt/c/chrome' })[0]).toBe('/opt/c/chrome');
     expect(browserCandidates({})).toEqual(['/usr/bin/chromium', '/usr/bin/chromium-browser']);
+  });
+});
+
+describe('redisPlan: where the shared-limits tests get redis-server', () => {
+  it('uses one that is there', () => {
+    expect(redisPlan({ found: '/usr/bin/redis-server', root: false, apt: false })).toEqual({ action: 'use', path: '/usr/bin/redis-server' });
+  });
+  it("installs Debian's package when it may (root, apt-get present)", () => {
+    expect(redisPlan({ found: undefined, root: true, apt: true })).toEqual({ action: 'apt' });
+  });
+  it.each([
+    { root: false, apt: true },
+    { root: true, apt: false },
+    { root: false, apt: false },
+  ])('otherwise says in one line what to install (root $root, apt $apt)', (s) => {
+    const plan = redisPlan({ found: undefined, ...s });
+    expect(plan.action).toBe('ask');
+    const message = (plan as { message: string }).message;
+    expect(message).toContain('apt-get install redis-server');
+    expect(message).toContain('DROPSHIP_REDIS_SERVER');
+    expect(message).not.toContain('\n');
+  });
+  it('looks at DROPSHIP_REDIS_SERVER first, then redis-server, then Valkey', () => {
+    expect(redisCandidates({ DROPSHIP_REDIS_SERVER: '/opt/r/redis-server' })[0]).toBe('/opt/r/redis-server');
+    expect(redisCandidates({})).toEqual(['/usr/bin/redis-server', '/usr/bin/valkey-server']);
   });
 });

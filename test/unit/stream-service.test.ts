@@ -12,7 +12,7 @@ import { DropshipError } from '../../src/core/errors.js';
 import { hashOwnerToken } from '../../src/core/ids.js';
 import { dropKeys } from '../../src/core/layout.js';
 import type { Manifest } from '../../src/core/manifest.js';
-import { memoryStore, s3Error, type MemoryStore } from '../../src/memory/index.js';
+import { memorySlots, memoryStore, s3Error, type MemoryStore } from '../../src/memory/index.js';
 import { createManifestRepo } from '../../src/ports/manifests.js';
 import { createStreamService } from '../../src/api/services/stream.js';
 
@@ -22,7 +22,7 @@ const T0 = new Date('2030-01-01T00:00:00.000Z');
 function setup(env: Record<string, string> = {}, store: MemoryStore = memoryStore()) {
   const config = loadConfig({ DROPSHIP_BUCKET: 'memory', ...env });
   const manifests = createManifestRepo(store);
-  const service = createStreamService({ config, store, manifests, clock: () => T0 });
+  const service = createStreamService({ config, store, manifests, clock: () => T0, slots: memorySlots() });
   const manifestsIn = () =>
     [...store.objects.entries()].filter(([k]) => k.endsWith('/manifest.json')).map(([, o]) => JSON.parse(o.body.toString()) as Manifest);
   return { config, store, service, manifestsIn };
@@ -185,22 +185,22 @@ describe('stream service: limits and rollback', () => {
     expect([...s.store.objects.keys()].filter((k) => k.endsWith('/original'))).toEqual([]);
   });
 
-  it('slots: DROPSHIP_STREAM_SLOTS in all, released once each; a full house is 503 STREAM_SLOTS_FULL with Retry-After', () => {
+  it('slots: DROPSHIP_STREAM_SLOTS in all, released once each; a full house is 503 STREAM_SLOTS_FULL with Retry-After', async () => {
     const s = setup({ DROPSHIP_STREAM_SLOTS: '2', DROPSHIP_STREAM_SLOTS_PER_CLIENT: '2' });
-    const a = s.service.acquire('ip:a');
-    const b = s.service.acquire('ip:b');
-    expect(s.service.full()).toBe(true);
+    const a = await s.service.acquire('ip:a');
+    const b = await s.service.acquire('ip:b');
+    expect(await s.service.full()).toBe(true);
     let e: unknown;
     try {
-      s.service.acquire('ip:c');
+      await s.service.acquire('ip:c');
     } catch (err) {
       e = err;
     }
     expect(e).toMatchObject({ code: 'STREAM_SLOTS_FULL', status: 503, retryAfter: 5, message: 'all streaming upload slots are busy; retry shortly' });
     a.release();
     a.release();
-    expect(s.service.full()).toBe(false);
-    s.service.acquire('ip:c').release();
+    expect(await s.service.full()).toBe(false);
+    (await s.service.acquire('ip:c')).release();
     b.release();
   });
 
@@ -222,7 +222,7 @@ async function settle<T>(p: Promise<T>, stepMs = 50, maxSteps = 2000): Promise<{
   expect(out, 'the upload never settled').toBeDefined();
   return out!;
 }
-const opts = (slot?: ReturnType<ReturnType<typeof setup>['service']['acquire']>, length?: number, onIdle = () => {}) => ({
+const opts = (slot?: Awaited<ReturnType<ReturnType<typeof setup>['service']['acquire']>>, length?: number, onIdle = () => {}) => ({
   name: 'f.bin',
   type: 'application/octet-stream',
   onIdle,
@@ -471,7 +471,7 @@ describe('stream service: pace and slots', () => {
   it('below the minimum rate over a window: cut STREAM_TOO_SLOW naming both, judged every quarter window, rolled back', async () => {
     paceClock();
     const s = setup({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '1000', DROPSHIP_STREAM_RATE_WINDOW_MS: '1200' });
-    const slot = s.service.acquire('ip:a');
+    const slot = await s.service.acquire('ip:a');
     const body = new PassThrough();
     const p = s.service.upload(body, opts(slot, 100_000));
     body.write(Buffer.alloc(100));
@@ -490,7 +490,7 @@ describe('stream service: pace and slots', () => {
   it('a client above the minimum rate is never cut, window after window', async () => {
     paceClock();
     const s = setup({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '1000', DROPSHIP_STREAM_RATE_WINDOW_MS: '1000' });
-    const slot = s.service.acquire('ip:a');
+    const slot = await s.service.acquire('ip:a');
     const body = new PassThrough();
     const p = s.service.upload(body, opts(slot, 6 * 1200));
     for (let i = 1; i <= 6; i++) {
@@ -513,7 +513,7 @@ describe('stream service: pace and slots', () => {
       pass(5000); // S3 is slow: five windows pass while the part is stored
       landed = true;
     };
-    const slot = s.service.acquire('ip:a');
+    const slot = await s.service.acquire('ip:a');
     const body = new PassThrough();
     const p = s.service.upload(body, opts(slot, 16 * MIB));
     body.write(randomBytes(8 * MIB));
@@ -529,7 +529,7 @@ describe('stream service: pace and slots', () => {
   it('past DROPSHIP_STREAM_MAX_DURATION_MS: cut STREAM_TOO_LONG naming the limit', async () => {
     paceClock();
     const s = setup({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '0', DROPSHIP_STREAM_RATE_WINDOW_MS: '1000', DROPSHIP_STREAM_MAX_DURATION_MS: '1000' });
-    const slot = s.service.acquire('ip:a');
+    const slot = await s.service.acquire('ip:a');
     const p = s.service.upload(new PassThrough(), opts(slot, 10));
     await started(s);
     pass(1000);
@@ -540,12 +540,12 @@ describe('stream service: pace and slots', () => {
   it('a finished upload is judged no more: its pace stops, and its slot cannot be taken as starving', async () => {
     paceClock();
     const s = setup({ DROPSHIP_STREAM_SLOTS: '1', DROPSHIP_STREAM_MIN_BYTES_PER_S: '1000', DROPSHIP_STREAM_RATE_WINDOW_MS: '1000' });
-    const slot = s.service.acquire('ip:a');
+    const slot = await s.service.acquire('ip:a');
     expect((await s.service.upload(Readable.from([Buffer.from('abc')]), opts(slot, 3))).bytes).toBe(3);
     pass(10_000);
     expect(s.service.stats.cut).toBe(0);
     // Its slot is still held (the route releases it after answering): a newcomer waits.
-    expect(() => s.service.acquire('ip:b')).toThrow(expect.objectContaining({ code: 'STREAM_SLOTS_FULL' }));
+    await expect(s.service.acquire('ip:b')).rejects.toThrow(expect.objectContaining({ code: 'STREAM_SLOTS_FULL' }));
     expect(s.service.stats.evicted).toBe(0);
     slot.release();
   });
@@ -554,7 +554,7 @@ describe('stream service: pace and slots', () => {
     paceClock();
     const s = setup({ DROPSHIP_STREAM_MIN_BYTES_PER_S: '1000', DROPSHIP_STREAM_RATE_WINDOW_MS: '1000' });
     s.store.failNext('uploadPart', s3Error(500), 1);
-    const slot = s.service.acquire('ip:a');
+    const slot = await s.service.acquire('ip:a');
     await expect(s.service.upload(Readable.from([randomBytes(20 * MIB)]), opts(slot, 20 * MIB))).rejects.toBeDefined();
     // Its pace check is stopped, not left running for as long as the process lives.
     expect(vi.getTimerCount()).toBe(0);
@@ -566,8 +566,8 @@ describe('stream service: pace and slots', () => {
   it('a full house: a newcomer takes the slot of the stream slowest over its own time, which is cut STREAM_TOO_SLOW', async () => {
     paceClock();
     const s = setup({ DROPSHIP_STREAM_SLOTS: '2', DROPSHIP_STREAM_SLOTS_PER_CLIENT: '1', DROPSHIP_STREAM_MIN_BYTES_PER_S: '1000' });
-    const first = s.service.acquire('ip:first');
-    const second = s.service.acquire('ip:second');
+    const first = await s.service.acquire('ip:first');
+    const second = await s.service.acquire('ip:second');
     // `second` streams from time 0: 3000 bytes in 10 s, 300 B/s.
     const b2 = new PassThrough();
     const p2 = s.service.upload(b2, opts(second, MIB));
@@ -580,7 +580,7 @@ describe('stream service: pace and slots', () => {
     b1.write(Buffer.alloc(2000));
     await until(() => s.service.stats.bytesReceived === 5000);
     pass(5000);
-    const newcomer = s.service.acquire('ip:new');
+    const newcomer = await s.service.acquire('ip:new');
     expect(await failure(p2)).toMatchObject({ code: 'STREAM_TOO_SLOW', status: 408, message: 'slower than 1000 bytes/s while others wait for a slot' });
     expect([s.service.stats.active, s.service.stats.evicted, s.service.stats.cut]).toEqual([2, 1, 1]);
     b1.end(Buffer.alloc(MIB - 2000));
@@ -591,18 +591,18 @@ describe('stream service: pace and slots', () => {
   it('a client at its own limit is refused 429 TOO_MANY_STREAMS naming it, and no other stream is cut for it', async () => {
     paceClock();
     const s = setup({ DROPSHIP_STREAM_SLOTS: '3', DROPSHIP_STREAM_SLOTS_PER_CLIENT: '1', DROPSHIP_STREAM_MIN_BYTES_PER_S: '1000' });
-    const mine = s.service.acquire('ip:a');
-    const theirs = s.service.acquire('ip:b');
+    const mine = await s.service.acquire('ip:a');
+    const theirs = await s.service.acquire('ip:b');
     const p = s.service.upload(new PassThrough(), opts(theirs, MIB));
     await started(s);
     pass(6000); // `theirs` is starving
-    expect(() => s.service.acquire('ip:a')).toThrow(
+    await expect(s.service.acquire('ip:a')).rejects.toThrow(
       expect.objectContaining({ code: 'TOO_MANY_STREAMS', status: 429, message: 'at most 1 streaming uploads per client at once', details: { max: 1 } }),
     );
     expect([s.service.stats.active, s.service.stats.evicted]).toEqual([2, 0]);
     // A full house frees a starving slot, but never past the newcomer's own limit.
-    const third = s.service.acquire('ip:c');
-    expect(() => s.service.acquire('ip:a')).toThrow(expect.objectContaining({ code: 'TOO_MANY_STREAMS' }));
+    const third = await s.service.acquire('ip:c');
+    await expect(s.service.acquire('ip:a')).rejects.toThrow(expect.objectContaining({ code: 'TOO_MANY_STREAMS' }));
     await p.catch(() => {});
     for (const x of [mine, theirs, third]) x.release();
   });

@@ -3,7 +3,8 @@
  * security headers, CORS for browser clients on other origins, and rate limiting that
  * answers 429 with Retry-After in the api's error shape. The limit is kept per verified API
  * key, otherwise per client address (IPv6 by /64): a Bearer string that is not a configured
- * key buys no bucket of its own, so random tokens cannot escape the limit.
+ * key buys no bucket of its own, so random tokens cannot escape the limit. Counted per process,
+ * or — with DROPSHIP_REDIS_URL — in Redis, across every replica.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -57,7 +58,12 @@ the \`/s3/...\` routes speak Uppy Companion's protocol (tag \`uppy\`). Not liste
 page (\`GET /\`, \`/assets/*\`: HTML and files for browsers), \`/metrics\` (Prometheus text for
 operators) and this document itself (\`/openapi.json\`, UI at \`/docs\`).`;
 
-export default fp(async function platform(app: FastifyInstance) {
+export interface PlatformOptions {
+  /** Count request rates in Redis (shared by every replica) instead of this process's memory. */
+  rateLimitRedis?: { client: unknown; nameSpace: string };
+}
+
+export default fp(async function platform(app: FastifyInstance, opts: PlatformOptions) {
   const config = app.config;
   const verifiedKey = makeKeyCheck(config);
 
@@ -93,6 +99,10 @@ export default fp(async function platform(app: FastifyInstance) {
     // of their own, apart from api calls: one share view is several requests.
     max: (req) => (isPageRequest(req.method, req.url) ? config.DROPSHIP_PAGE_RATE_LIMIT : config.DROPSHIP_RATE_LIMIT),
     timeWindow: 60_000,
+    // Shared: @fastify/rate-limit's own Redis store. Redis away fails open (the request is
+    // served uncounted; the client logs it, src/redis/client.ts): a rate limit protects
+    // the api, and refusing every request would be the outage it guards against.
+    ...(opts.rateLimitRedis ? { redis: opts.rateLimitRedis.client, nameSpace: opts.rateLimitRedis.nameSpace, skipOnError: true } : {}),
     keyGenerator: (req) => `${isPageRequest(req.method, req.url) ? 'page:' : ''}${verifiedKey(req) ?? clientId(req)}`,
     errorResponseBuilder: (_req, ctx) => {
       const err = new Error(`rate limit: at most ${ctx.max} requests per minute; retry in ${ctx.after}`) as Error & {

@@ -50,14 +50,15 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
   // (too large — for the server or the uploader's key —, a type the key may not upload, or no
   // slot even counting starving streams). The per-client limit needs the
   // client's identity and is checked by the handler.
-  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void answerContinue(req, res));
+  async function answerContinue(req: IncomingMessage, res: ServerResponse) {
     // A configured key's own limits can be read from the headers too (an unknown key is the handler's 401).
     const key = isStreamPut(req) ? (apiKey(req) ?? undefined) : undefined;
     const policy = key && checkTicket(key, { type: req.headers['content-type'] });
     const no = isStreamPut(req)
       ? (tooLarge(req, maxFileSize(key, limit)) ??
         (policy && !policy.ok ? fail(policy.code, policy.message, policy.details) : undefined) ??
-        (stream.full() ? fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S) : undefined))
+        ((await stream.full()) ? fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S) : undefined))
       : undefined;
     if (no) {
       res.writeHead(no.status, {
@@ -70,7 +71,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     }
     res.writeContinue();
     app.server.emit('request', req, res);
-  });
+  }
 
   // The body is the upload: no parser may consume it.
   app.removeAllContentTypeParsers();
@@ -91,7 +92,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     // X-Password protects the drop (the schema checked its length); hashed before a slot is taken.
     const password = req.headers['x-password'];
     const passwordHash = await passwordHashOf(typeof password === 'string' ? password : undefined, 'headers/x-password');
-    const slot = stream.acquire(who.id);
+    const slot = await stream.acquire(who.id);
     try {
       const length = declaredLength(req.headers);
       const result = await stream.upload(req.raw, {

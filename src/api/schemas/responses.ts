@@ -52,7 +52,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   TOO_MANY_EVENT_STREAMS: 'this client holds too many open event streams',
   TOO_MANY_STREAMS: 'this client holds too many streaming uploads',
   INTERNAL: 'something broke on the server; nothing internal is said',
-  STORAGE_UNAVAILABLE: 'S3 is unreachable or failing; retry later',
+  STORAGE_UNAVAILABLE: 'S3 (or the Redis counting shared limits) is unreachable or failing; retry later',
   STORAGE_BUSY: 'one drop is being changed by many requests at once; retry later',
   UPLOAD_SLOTS_FULL: 'this replica holds its maximum of open uploads',
   STREAM_SLOTS_FULL: 'every streaming slot is taken',

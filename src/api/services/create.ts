@@ -185,7 +185,7 @@ export function createDropCreator(deps: CreateDeps) {
       const first = input.signFirstBatch === false ? [] : Array.from({ length: batch }, (_, i) => i + 1);
       return { manifest, ownerToken, parts: await signPartUrls(signer, manifest, first, config.DROPSHIP_PART_URL_TTL, created) };
     } catch (e) {
-      tickets.release(id);
+      await tickets.release(id);
       if (uploadId) await store.abortMultipart(key, uploadId).catch(() => {});
       if (written) await manifests.applyEvent(id, { type: 'cancel', at: clock() }).catch(() => {});
       if (indexed) await unindexForKey(store, indexed).catch(() => {});

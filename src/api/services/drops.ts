@@ -28,7 +28,11 @@ export type { CreateDropInput, CreatedDrop } from './create.js';
 export type { SignedPart } from './signing.js';
 
 /** The service needs what creating a drop needs, and where to announce deletions. */
-export type DropServiceDeps = CreateDeps & { announce?: Announcer };
+export type DropServiceDeps = CreateDeps & {
+  announce?: Announcer;
+  /** Keep the part-signing copy of manifests (services/signing.ts); off when replicas share limits. Default true. */
+  signingCache?: boolean;
+};
 
 /** Seconds a drop.deleted delivery waits before its first check of the manifest (the cancel is written meanwhile). */
 const DELETED_DELAY_SECONDS = 1;
@@ -39,7 +43,7 @@ export function createDropService(deps: DropServiceDeps) {
   const { config, store, manifests, signer, clock } = deps;
   let evict = (_id: string) => {};
   const records = createDropRecords({ ...deps, onTerminal: (id) => evict(id) });
-  const signing = createSigningCache(records.load, clock);
+  const signing = createSigningCache(records.load, clock, { enabled: deps.signingCache ?? true });
   evict = signing.evict;
   const create = createDropCreator(deps);
   const complete = createCompleter({ store, records, clock });

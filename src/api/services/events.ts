@@ -9,13 +9,17 @@
  *   any stream.
  * - **Caps.** A client (address, IPv6 /64) holds at most DROPSHIP_EVENT_STREAMS_PER_CLIENT
  *   streams (429 TOO_MANY_EVENT_STREAMS), the process DROPSHIP_EVENT_STREAMS (503
- *   EVENT_STREAMS_FULL), both with Retry-After, decided before anything is read.
+ *   EVENT_STREAMS_FULL), both with Retry-After, decided before anything is read. Counted in
+ *   the `events` slot pool (services/connections.ts): per process, or across every replica
+ *   with DROPSHIP_REDIS_URL.
  * - **Bounded.** A stream ends when the drop reaches a terminal status, after
  *   DROPSHIP_EVENT_STREAM_MAX_MS, when the client goes, and — all of them at once — on
  *   `closeAll()`, which the app calls when it closes, so open streams never hold a shutdown.
  */
 import type { ServerResponse } from 'node:http';
 import { ConnectionCounts } from './connections.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CountedSlots } from '../../ports/slots.js';
 import { fail } from '../../core/errors.js';
 import { isTerminal, type Manifest } from '../../core/manifest.js';
 
@@ -106,6 +110,10 @@ export function createDropWatch(deps: { read: (id: string) => Promise<Manifest>;
 
 export type DropWatch = ReturnType<typeof createDropWatch>;
 
+/** The pool the event streams count in. */
+// Stryker disable next-line StringLiteral: any name is a pool of its own; only the other pools' names must differ.
+export const EVENTS_POOL = 'events';
+
 export interface EventStreamLimits {
   perClient: number;
   total: number;
@@ -115,6 +123,11 @@ export interface EventStreamLimits {
 
 /** The event streams of one process: admission, the shared polls, and shutdown. */
 export function createEventStreams(deps: {
+  /** Where the caps are counted: this process's memory, or shared by every replica. */
+  slots: CountedSlots;
+  clock: Clock;
+  /** How long a shared slot outlives its replica (DROPSHIP_SLOT_LEASE_MS); default LEASE_MS. */
+  leaseMs?: number;
   status: (id: string) => Promise<Manifest>;
   render: (m: Manifest) => unknown;
   limits: EventStreamLimits;
@@ -122,7 +135,7 @@ export function createEventStreams(deps: {
   onError: (err: unknown) => void;
 }) {
   const { limits } = deps;
-  const counts = new ConnectionCounts();
+  const counts = new ConnectionCounts(deps.slots, EVENTS_POOL, deps.clock, deps.leaseMs);
   const watch = createDropWatch({ read: deps.status, intervalMs: deps.pollMs, onError: deps.onError });
   const open = new Set<() => void>();
   let closing = false;
@@ -143,14 +156,21 @@ export function createEventStreams(deps: {
       /** This stream's own view of the drop (a protected drop shows its status only), default `deps.render`. */
       render: (m: Manifest) => unknown = deps.render,
     ): Promise<{ first: Manifest; run: (res: ServerResponse) => void; release: () => void }> {
+      // Refused before anything is counted; the same check after counting covers a closeAll meanwhile.
+      // Stryker disable next-line ConditionalExpression: the check after counting refuses the same requests (with a full pool, this one only picks which 503 message).
       if (closing) throw fail('EVENT_STREAMS_FULL', 'the server is shutting down; reconnect', {}, 1);
-      const slot = counts.take(client, { perClient: limits.perClient, total: limits.total });
+      const slot = await counts.take(client, { perClient: limits.perClient, total: limits.total });
       if (!slot.ok) {
         throw slot.reason === 'total'
           ? fail('EVENT_STREAMS_FULL', 'this server holds as many event streams as it can; retry shortly', {}, slot.retryAfter)
           : fail('TOO_MANY_EVENT_STREAMS', `at most ${limits.perClient} event streams per client`, { max: limits.perClient }, slot.retryAfter);
       }
-      const release = slot.release!;
+      const release = slot.release;
+      if (closing) {
+        // closeAll ran while the slot was being counted (Redis): nothing may open now.
+        release();
+        throw fail('EVENT_STREAMS_FULL', 'the server is shutting down; reconnect', {}, 1);
+      }
       let first: Manifest;
       try {
         first = watch.latest(id) ?? (await deps.status(id));

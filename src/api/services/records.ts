@@ -46,11 +46,11 @@ export function createDropRecords(deps: DropRecordsDeps) {
     return rec;
   }
 
-  function settled(m: Manifest): Manifest {
+  async function settled(m: Manifest): Promise<Manifest> {
     // Any other status reaches here only for a drop whose manifest vanished as it expired: its
     // ticket's deadline has passed, so the slot has lapsed already.
     // Stryker disable next-line ConditionalExpression: releasing a lapsed ticket changes nothing.
-    if (isTerminal(m.status) || m.status === 'processing') tickets.release(m.id);
+    if (isTerminal(m.status) || m.status === 'processing') await tickets.release(m.id);
     // Stryker disable next-line OptionalChaining: the drop service, the only caller, always passes onTerminal.
     if (isTerminal(m.status)) deps.onTerminal?.(m.id);
     return m;

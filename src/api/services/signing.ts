@@ -9,6 +9,11 @@
  * meanwhile has no multipart upload left, so S3 refuses any part sent with such a URL. A
  * single-PUT drop is always read fresh before signing (DropService.signParts), and its URL is
  * create-only anyway.
+ *
+ * With several replicas sharing limits (DROPSHIP_REDIS_URL) the copy is off (`enabled:
+ * false`): a drop cancelled or completed on one replica is refused at once by every other
+ * (409), instead of getting URLs that only S3 would refuse. Each batch then costs one manifest
+ * GET — one per up to DROPSHIP_PARTS_PER_BATCH URLs (docs/architecture.md, "Shared limits").
  */
 import { fail } from '../../core/errors.js';
 import { dropKeys } from '../../core/layout.js';
@@ -31,10 +36,12 @@ export interface SignedPart {
 export const SIGNING_CACHE_MS = 10_000;
 const SIGNING_CACHE_MAX = 10_000;
 
-export function createSigningCache(load: (id: string) => Promise<ManifestRecord>, clock: Clock) {
+export function createSigningCache(load: (id: string) => Promise<ManifestRecord>, clock: Clock, opts: { enabled?: boolean } = {}) {
   const cache = new Map<string, { rec: ManifestRecord; at: number }>();
+  const enabled = opts.enabled ?? true;
   return {
     async get(id: string): Promise<ManifestRecord> {
+      if (!enabled) return load(id);
       const now = clock().getTime();
       const hit = cache.get(id);
       if (hit && now - hit.at < SIGNING_CACHE_MS) return hit.rec;

@@ -14,7 +14,10 @@
  * - slots: DROPSHIP_STREAM_SLOTS per process and DROPSHIP_STREAM_SLOTS_PER_CLIENT per
  *   client (API key or address, IPv6 /64). When every slot is taken, a newcomer takes the
  *   slot of the slowest stream that is already below the minimum rate (it would be cut at
- *   the end of its window anyway) — so trickling connections cannot keep a fast client out;
+ *   the end of its window anyway) — so trickling connections cannot keep a fast client out.
+ *   The slots are counted in the `streams` pool (services/connections.ts): per process, or
+ *   across every replica with DROPSHIP_REDIS_URL; a replica can only displace a starving
+ *   stream of its own;
  * - size limit: a body crossing the limit is cut (Content-Length over it is refused by
  *   the route before reading);
  * - rollback: on any failure the multipart upload is aborted, any published object
@@ -27,7 +30,6 @@
  */
 import type { Readable } from 'node:stream';
 import { dropKeys } from '../../core/layout.js';
-import { admitConnection } from '../../core/admission.js';
 import { fail, type DropshipError } from '../../core/errors.js';
 import { checkPace, isStarving, pause, received, resume, startPace, type Pace, type PaceLimits } from '../../core/pace.js';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../core/ids.js';
@@ -41,6 +43,8 @@ import type { ApiKey, Config } from '../../config.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EventOutcome, ManifestRepo } from '../../ports/manifests.js';
 import type { ObjectStore } from '../../ports/object-store.js';
+import type { CountedSlots } from '../../ports/slots.js';
+import { ConnectionCounts } from './connections.js';
 
 export interface StreamResult {
   manifest: Manifest;
@@ -80,13 +84,21 @@ function must(r: EventOutcome | undefined): Manifest {
   return r.manifest;
 }
 
+/** The pool the streaming uploads count in. */
+// Stryker disable next-line StringLiteral: any name is a pool of its own; only the other pools' names must differ.
+export const STREAMS_POOL = 'streams';
+
 export function createStreamService(deps: {
   config: Config;
   store: ObjectStore;
   manifests: ManifestRepo;
   clock: Clock;
+  /** Where the slots are counted: this process's memory, or shared by every replica. */
+  slots: CountedSlots;
 }) {
   const { config, store, manifests, clock } = deps;
+  const counts = new ConnectionCounts(deps.slots, STREAMS_POOL, clock, config.DROPSHIP_SLOT_LEASE_MS);
+  /** This process's streams (their pace decides which one a newcomer may displace). */
   const active = new Set<StreamSlot>();
   const counters = { bytesReceived: 0, cut: 0, evicted: 0 };
   const stats: StreamStats = {
@@ -109,7 +121,6 @@ export function createStreamService(deps: {
     maxDurationMs: config.DROPSHIP_STREAM_MAX_DURATION_MS,
   };
   const limits = { perClient: config.DROPSHIP_STREAM_SLOTS_PER_CLIENT, total: config.DROPSHIP_STREAM_SLOTS };
-  const forClient = (client: string) => [...active].filter((a) => a.client === client).length;
 
   /** The slowest stream already below the minimum rate, if any: the one a newcomer may displace. */
   function starving(): StreamSlot | undefined {
@@ -144,24 +155,27 @@ export function createStreamService(deps: {
     stats,
 
     /** Whether a newcomer would find no slot at all (for `Expect: 100-continue`, before the client is known). */
-    full(): boolean {
-      return active.size >= limits.total && !starving();
+    async full(): Promise<boolean> {
+      // Counts out of reach: not "full" here; the handler's acquire answers for itself.
+      const open = await counts.counts('').catch(() => undefined);
+      return open !== undefined && open.total >= limits.total && !starving();
     },
 
     /**
      * Takes a slot for `client` before the body is read: 503 STREAM_SLOTS_FULL when the
-     * process is full and no stream is starving, 429 TOO_MANY_STREAMS when the client holds
-     * its share. A full process first cuts the slowest starving stream and takes its slot.
+     * pool is full and no stream of this process is starving, 429 TOO_MANY_STREAMS when the
+     * client holds its share. A full pool first cuts the slowest starving stream and takes
+     * its slot.
      */
-    acquire(client: string): StreamSlot {
-      let d = admitConnection({ total: active.size, forClient: forClient(client) }, limits);
+    async acquire(client: string): Promise<StreamSlot> {
+      let d = await counts.take(client, limits);
       if (!d.ok && d.reason === 'total') {
         const victim = starving();
         if (victim) {
-          active.delete(victim);
+          victim.release();
           counters.evicted++;
           victim.cut!(fail('STREAM_TOO_SLOW', `slower than ${config.DROPSHIP_STREAM_MIN_BYTES_PER_S} bytes/s while others wait for a slot`));
-          d = admitConnection({ total: active.size, forClient: forClient(client) }, limits);
+          d = await counts.take(client, limits);
         }
       }
       if (!d.ok) {
@@ -169,10 +183,14 @@ export function createStreamService(deps: {
           ? fail('STREAM_SLOTS_FULL', 'all streaming upload slots are busy; retry shortly', {}, RETRY_AFTER_S)
           : fail('TOO_MANY_STREAMS', `at most ${limits.perClient} streaming uploads per client at once`, { max: limits.perClient }, d.retryAfter);
       }
+      const held = d;
       const slot: StreamSlot = {
         client,
         pace: startPace(monotonic()),
-        release: () => void active.delete(slot),
+        release: () => {
+          active.delete(slot);
+          held.release();
+        },
       };
       active.add(slot);
       return slot;

@@ -1,22 +1,25 @@
 /**
- * Open upload tickets held by this api process, for the limits of src/core/admission.ts.
- * State is in memory, per replica — dropship has no database, and these limits exist to keep
- * one replica healthy, not as global quotas; with N replicas the effective limits are N
- * times these (docs/operations.md).
+ * Open upload tickets, for the limits of src/core/admission.ts: DROPSHIP_MAX_OPEN_TICKETS per
+ * uploader (API key or client address) and DROPSHIP_UPLOAD_SLOTS in total. The counts live
+ * in a CountedSlots pool (src/ports/slots.ts): this process's memory by default (with N
+ * replicas the effective limits are N times these), or Redis with DROPSHIP_REDIS_URL, where
+ * every replica counts in the same pool (docs/operations.md). A ticket's slot lapses at its
+ * upload deadline by itself, so a replica that dies leaks nothing past it.
  *
- * The api releases a slot when it completes, cancels or expires a drop itself. Uploads the
- * worker finishes (a single PUT or an Uppy /s3/params upload that nobody completes: the S3
- * event moves the drop straight to ready) are invisible to this process, so before it
- * refuses, admission re-reads the manifests of the tickets that count against the request
- * (the uploader's, or the whole process's when the slots are full) and releases those no
- * longer uploading. Bounded: at most RECHECK_MAX manifest reads per refusal, each ticket
- * read again at most once per RECHECK_EVERY_MS, one recheck in flight at a time (requests
- * refused meanwhile wait for it); a read that fails keeps the ticket open. A client that
- * really holds its limit of open uploads therefore costs at most one GET per open ticket per
- * RECHECK_EVERY_MS, however often it asks.
+ * The api releases a slot when it completes, cancels or expires a drop itself — whichever
+ * replica does it. Uploads the worker finishes (a single PUT or an Uppy /s3/params upload
+ * that nobody completes: the S3 event moves the drop straight to ready) are invisible to the
+ * api, so before it refuses, admission re-reads the manifests of the tickets that count
+ * against the request (the uploader's, or the whole pool's when the slots are full) and
+ * releases those no longer uploading. Bounded: at most RECHECK_MAX manifest reads per
+ * refusal, each ticket read again at most once per RECHECK_EVERY_MS by this process, one
+ * recheck in flight at a time (requests refused meanwhile wait for it); a read that fails
+ * keeps the ticket open. A client that really holds its limit of open uploads therefore costs
+ * at most one GET per open ticket per RECHECK_EVERY_MS per replica, however often it asks.
  */
-import { admit, isOpen, type Admission, type TicketLimits } from '../../core/admission.js';
+import { ticketRefusal, type Admission, type TicketLimits } from '../../core/admission.js';
 import type { Clock } from '../../ports/clock.js';
+import type { CountedSlots } from '../../ports/slots.js';
 
 /** Whether the drop behind a ticket is still uploading (its manifest, read again). */
 export type StillOpen = (id: string) => Promise<boolean>;
@@ -25,68 +28,51 @@ export const RECHECK_MAX = 200;
 export const RECHECK_EVERY_MS = 5_000;
 const RECHECK_CONCURRENCY = 16;
 
-interface Ticket {
-  owner: string;
-  expiresAt: number;
-  checkedAt: number;
-}
+/** The pool the tickets count in. */
+// Stryker disable next-line StringLiteral: any name is a pool of its own; only the other pools' names must differ.
+export const TICKETS_POOL = 'tickets';
 
 export class OpenTickets {
+  readonly #slots: CountedSlots;
   readonly #limits: TicketLimits;
   readonly #clock: Clock;
   readonly #stillOpen: StillOpen | undefined;
-  readonly #byId = new Map<string, Ticket>();
-  readonly #perOwner = new Map<string, number>();
+  /** When this process last re-read each ticket's manifest (never: absent). */
+  readonly #checkedAt = new Map<string, number>();
   #recheck: Promise<void> | undefined;
 
-  constructor(limits: TicketLimits, clock: Clock, stillOpen?: StillOpen) {
+  constructor(slots: CountedSlots, limits: TicketLimits, clock: Clock, stillOpen?: StillOpen) {
+    this.#slots = slots;
     this.#limits = limits;
     this.#clock = clock;
     this.#stillOpen = stillOpen;
   }
 
-  /** Reserves a slot for `id` if both limits allow it, after rechecking the tickets in the way. */
+  /** Reserves a slot for `id` until `expiresAt` if both limits allow it, after rechecking the tickets in the way. */
   async admit(id: string, owner: string, expiresAt: number): Promise<Admission> {
-    let decision = this.#decide(owner);
-    if (!decision.ok && this.#stillOpen) {
-      await this.#recheckFor(decision.reason === 'owner' ? owner : undefined);
-      decision = this.#decide(owner);
+    const take = () => this.#slots.take(TICKETS_POOL, { id, owner, until: expiresAt }, this.#limits, this.#clock().getTime());
+    let refused = await take();
+    if (refused && this.#stillOpen) {
+      await this.#recheckFor(refused === 'owner' ? owner : undefined);
+      refused = await take();
     }
-    if (!decision.ok) return decision;
-    this.#byId.set(id, { owner, expiresAt, checkedAt: Number.NEGATIVE_INFINITY });
-    this.#perOwner.set(owner, (this.#perOwner.get(owner) ?? 0) + 1);
-    return decision;
+    return refused ? ticketRefusal(refused) : { ok: true };
   }
 
-  /** Releases the slot (complete, cancel, expiry, failed creation); unknown ids are ignored. */
-  release(id: string): void {
-    const t = this.#byId.get(id);
-    if (!t) return;
-    this.#byId.delete(id);
-    const n = (this.#perOwner.get(t.owner) ?? 1) - 1;
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: an owner kept at 0 counts as one absent (`?? 0` everywhere); only memory differs.
-    if (n <= 0) this.#perOwner.delete(t.owner);
-    else this.#perOwner.set(t.owner, n);
+  /** Releases the slot (complete, cancel, expiry, failed creation); unknown ids are ignored, and so is a failure (the slot lapses at its deadline). */
+  async release(id: string): Promise<void> {
+    this.#checkedAt.delete(id);
+    await this.#slots.release(TICKETS_POOL, id).catch(() => {});
   }
 
-  get size(): number {
-    this.#prune();
-    return this.#byId.size;
+  /** Open tickets in the pool. */
+  async size(): Promise<number> {
+    // Stryker disable next-line StringLiteral: the pool's total does not depend on the owner asked about.
+    return (await this.#slots.counts(TICKETS_POOL, '', this.#clock().getTime())).total;
   }
 
-  countFor(owner: string): number {
-    this.#prune();
-    return this.#perOwner.get(owner) ?? 0;
-  }
-
-  #decide(owner: string): Admission {
-    this.#prune();
-    return admit({ total: this.#byId.size, forOwner: this.#perOwner.get(owner) ?? 0 }, this.#limits);
-  }
-
-  #prune(): void {
-    const now = this.#clock().getTime();
-    for (const [id, t] of this.#byId) if (!isOpen(t, now)) this.release(id);
+  async countFor(owner: string): Promise<number> {
+    return (await this.#slots.counts(TICKETS_POOL, owner, this.#clock().getTime())).forOwner;
   }
 
   /** One recheck at a time; a request arriving meanwhile waits for it and decides after. */
@@ -100,19 +86,25 @@ export class OpenTickets {
 
   async #runRecheck(owner: string | undefined): Promise<void> {
     const now = this.#clock().getTime();
-    const due = [...this.#byId]
-      .filter(([, t]) => (owner === undefined || t.owner === owner) && now - t.checkedAt >= RECHECK_EVERY_MS)
-      .sort((a, b) => a[1].checkedAt - b[1].checkedAt)
-      .slice(0, RECHECK_MAX);
+    const held = await this.#slots.held(TICKETS_POOL, now, owner);
+    const live = new Set(held);
+    // Stryker disable next-line ConditionalExpression,CallExpression: forgetting a lapsed ticket's read time only frees memory.
+    for (const id of this.#checkedAt.keys()) if (!live.has(id)) this.#checkedAt.delete(id);
+    const checkedAt = (id: string) => this.#checkedAt.get(id) ?? Number.NEGATIVE_INFINITY;
     // Never-read tickets first (a small upload may be done a second after its ticket), then
-    // the ones read longest ago.
+    // the ones read longest ago; ties in the order the pool lists them (the sort is stable).
+    const due = held
+      .map((id) => ({ id, at: checkedAt(id) }))
+      .filter((t) => now - t.at >= RECHECK_EVERY_MS)
+      .sort((a, b) => a.at - b.at)
+      .slice(0, RECHECK_MAX);
     // Stryker disable next-line EqualityOperator: one more round would read an empty slice.
     for (let i = 0; i < due.length; i += RECHECK_CONCURRENCY) {
       await Promise.all(
-        due.slice(i, i + RECHECK_CONCURRENCY).map(async ([id, t]) => {
-          t.checkedAt = now;
+        due.slice(i, i + RECHECK_CONCURRENCY).map(async ({ id }) => {
+          this.#checkedAt.set(id, now);
           const open = await this.#stillOpen!(id).catch(() => true);
-          if (!open) this.release(id);
+          if (!open) await this.release(id);
         }),
       );
     }
