@@ -27,7 +27,13 @@ let stack: Stack;
 let limited: TestApi;
 let browser: Browser;
 /** Drops in the states the share page shows, made once. */
-const drops: Record<'ready' | 'uploading' | 'cancelled' | 'expired', string> = { ready: '', uploading: '', cancelled: '', expired: '' };
+const drops: Record<'ready' | 'uploading' | 'cancelled' | 'deleted' | 'expired', string> = {
+  ready: '',
+  uploading: '',
+  cancelled: '',
+  deleted: '',
+  expired: '',
+};
 
 async function upload(base: string, bytes: Buffer, name: string, type: string) {
   const t = await createTicket(base, { name, size: bytes.length, type });
@@ -47,11 +53,16 @@ beforeAll(async () => {
   drops.cancelled = cancelled.id;
   const expired = await upload(stack.base, Buffer.from('old notes\n'), 'notes.txt', 'text/plain');
   drops.expired = expired.id;
+  const deleted = await upload(stack.base, Buffer.from('minutes\n'), 'minutes.txt', 'text/plain');
+  drops.deleted = deleted.id;
   await eventually(async () => {
     const r = await api<{ status: string; thumbnails: unknown[] }>(stack.base, 'GET', `/v1/drops/${ready.id}`);
     const e = await api<{ status: string }>(stack.base, 'GET', `/v1/drops/${expired.id}`);
-    return r.body.status === 'ready' && r.body.thumbnails.length > 0 && e.body.status === 'ready';
+    const d = await api<{ status: string }>(stack.base, 'GET', `/v1/drops/${deleted.id}`);
+    return r.body.status === 'ready' && r.body.thumbnails.length > 0 && e.body.status === 'ready' && d.body.status === 'ready';
   }, 30_000);
+  // Deleted by its owner once it was ready.
+  await api(stack.base, 'DELETE', `/v1/drops/${deleted.id}`, undefined, { 'x-owner-token': deleted.ownerToken });
   // Past its lifetime: expired on every read from now on.
   await stack.api.manifests.rewrite(expired.id, (m) => ({ ...m, expiresAt: new Date(Date.now() - 60_000).toISOString() }));
 });
@@ -99,6 +110,7 @@ const PAGES: PageCase[] = [
   },
   { name: 'share-uploading', open: async (page) => goto(`/d/${drops.uploading}`)(page) },
   { name: 'share-cancelled', open: async (page) => goto(`/d/${drops.cancelled}`)(page) },
+  { name: 'share-deleted', open: async (page) => goto(`/d/${drops.deleted}`)(page) },
   { name: 'share-expired', open: async (page) => goto(`/d/${drops.expired}`)(page) },
   { name: 'error-404', open: goto('/d/AAAAAAAAAAAAAAAAAAAAA') },
   { name: 'error-410', open: async (page) => goto(`/d/${drops.expired}/download`)(page) },
