@@ -17,6 +17,10 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
+          // No unit test waits on a clock: a timeout here only catches a hang. The property
+          // tests (1,000 generated inputs each) take ~1 s alone and several times that on a
+          // loaded machine, past vitest's default of 5 s.
+          testTimeout: 30_000,
         },
       },
       {

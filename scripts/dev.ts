@@ -5,7 +5,8 @@
  *   2. provisioning (bucket, CORS, lifecycle, queue + DLQ, notification, webhook deliveries queue + DLQ);
  *   3. the api (which also serves the SPA), the worker and the SPA's build in watch mode,
  *      restarted if they crash.
- * Ctrl-C stops everything it started.
+ * Ctrl-C stops everything it started. On a terminal the api's and worker's JSON logs are shown
+ * through pino-pretty; piped or redirected (or with DROPSHIP_LOG_FORMAT=json) they stay JSON.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { startEmulator, type EmulatorHandle } from '../localstack/emulator.js';
 import { loadConfig } from '../src/config.js';
 import { createAwsClients, destroyAwsClients } from '../src/aws/clients.js';
 import { provision, provisionOptions } from '../src/aws/provision.js';
+import pretty from 'pino-pretty';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const say = (m: string) => console.error(`dev: ${m}`);
@@ -37,10 +39,13 @@ env.DROPSHIP_QUEUE_URL = result.queueUrl;
 if (result.deliveriesUrl) env.DROPSHIP_DELIVERIES_QUEUE_URL = result.deliveriesUrl;
 if (config.webhooks.length) say(`webhooks: ${config.webhooks.map((w) => w.url).join(', ')}`);
 
+const readable = process.stdout.isTTY && env.DROPSHIP_LOG_FORMAT !== 'json';
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 function run(name: string, args: string[]) {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['inherit', readable ? 'pipe' : 'inherit', 'inherit'] });
+  // One pretty stream per child, so lines of two processes never interleave mid-line.
+  if (readable) child.stdout?.pipe(pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', messageKey: 'msg' }));
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);

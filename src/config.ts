@@ -88,6 +88,14 @@ export const ConfigSchema = Type.Object({
     1,
     'Page requests per minute per IP (the upload page and its files, share pages, thumbnails, download links), counted apart from api requests.',
   ),
+  DROPSHIP_UNLOCK_SECRET: Str(
+    '',
+    'Secret (at least 32 characters) that signs the unlock cookies and tokens of password-protected drops. Empty: a random secret per process, so unlocks do not survive a restart and, with several api replicas, one replica\'s unlock is refused by the others: replicas must share one.',
+  ),
+  DROPSHIP_UNLOCK_TTL: Int(3600, 60, 'Seconds an unlock of a password-protected drop (its cookie or token) lasts.', 30 * 86_400),
+  DROPSHIP_UNLOCK_ATTEMPTS: Int(5, 1, 'Password attempts one client (address, IPv6 /64) may make on one drop per DROPSHIP_UNLOCK_WINDOW before answering 429 (per api replica).'),
+  DROPSHIP_UNLOCK_DROP_ATTEMPTS: Int(50, 1, 'Password attempts all clients together may make on one drop per DROPSHIP_UNLOCK_WINDOW before answering 429 (per api replica).'),
+  DROPSHIP_UNLOCK_WINDOW: Int(900, 1, 'Seconds over which password attempts are counted.', 86_400),
   DROPSHIP_EVENT_STREAMS: Int(2000, 1, 'Server-sent event streams (GET /v1/drops/:id/events) this api replica holds open before answering 503.'),
   DROPSHIP_EVENT_STREAMS_PER_CLIENT: Int(20, 1, 'Event streams one client (address, IPv6 /64) may hold open before answering 429.'),
   DROPSHIP_EVENT_POLL_MS: Int(1000, 100, 'How often the one shared poll of a watched drop reads its manifest.', 60_000),
@@ -446,6 +454,7 @@ export function loadConfig(
     else if (def === 0 && max !== 0) problems.push('DROPSHIP_DEFAULT_EXPIRES_IN=0: drops that never expire need DROPSHIP_MAX_EXPIRES_IN=0');
     else if (max > 0 && def > max) problems.push(`DROPSHIP_DEFAULT_EXPIRES_IN=${def}: more than DROPSHIP_MAX_EXPIRES_IN (${max})`);
   }
+  if (c.DROPSHIP_UNLOCK_SECRET && c.DROPSHIP_UNLOCK_SECRET.length < 32) problems.push('DROPSHIP_UNLOCK_SECRET: must be at least 32 characters (or empty: a random one per process)');
   if (c.AWS_ENDPOINT_URL && !/^https?:\/\/[^/]+/.test(c.AWS_ENDPOINT_URL)) {
     problems.push(`AWS_ENDPOINT_URL=${JSON.stringify(c.AWS_ENDPOINT_URL)}: must be an http(s) URL`);
   }

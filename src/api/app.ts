@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config, WebhookTarget } from '../config.js';
 import { createAnnouncer } from '../ports/announcer.js';
 import { webhookTargets } from '../core/webhooks.js';
+import { redactPasswordsInUrl } from '../core/passwords.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { createManifestRepo } from '../ports/manifests.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -19,6 +20,9 @@ import { OpenTickets } from './services/tickets.js';
 import { createStreamService, type StreamStats } from './services/stream.js';
 import { createEventStreams, type EventStreams } from './services/events.js';
 import { createListing } from './services/listing.js';
+import { createCollectionService } from './services/collections.js';
+import { createCollectionRepo } from '../ports/collections.js';
+import { createUnlocks } from './services/unlock.js';
 import { dropView } from './drop-view.js';
 import errors from './plugins/errors.js';
 import jsonNewline from './plugins/json-newline.js';
@@ -33,9 +37,11 @@ import webRoutes from './routes/web.js';
 import shareRoutes, { ICON, SHARE_ENTRY } from './routes/share.js';
 import uppyRoutes from './routes/uppy.js';
 import streamRoutes from './routes/stream.js';
+import collectionRoutes, { COLLECTION_ENTRY } from './routes/collections.js';
 import { webAssets } from './share/assets.js';
 import { pagePolicies } from './share/csp.js';
 import { renderErrorPage } from './share/page.js';
+import { renderCollectionErrorPage } from './share/collection-page.js';
 
 /** What the app depends on: configuration and ports, never SDK clients (src/api/server.ts builds them). */
 export interface AppDeps {
@@ -66,6 +72,23 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Logged requests name their URL with any password in the query replaced (Uppy's one-request
+ * upload carries `metadata[password]` there); bodies and headers are never logged.
+ */
+function withRedaction(logger: boolean | object): boolean | object {
+  if (logger === false) return false;
+  const opts = logger === true ? {} : (logger as { serializers?: Record<string, unknown> });
+  const req = (r: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+    method: r.method,
+    url: redactPasswordsInUrl(r.url),
+    host: r.host,
+    remoteAddress: r.ip,
+    remotePort: r.socket?.remotePort,
+  });
+  return { ...opts, serializers: { ...opts.serializers, req } };
+}
+
 /** Trust the nearest `n` hops (what Fastify does for a number, which its types do not list). */
 const hops = (n: number) => (_addr: string, i: number) => i < n;
 
@@ -73,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, signer } = deps;
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
-    logger: deps.logger ?? { level: config.LOG_LEVEL },
+    logger: withRedaction(deps.logger ?? { level: config.LOG_LEVEL }),
     // 10,000 parts × {partNumber, etag} in one complete call is ~0.6 MB; 2 MiB leaves room.
     bodyLimit: 2 * 1024 * 1024,
     // DROPSHIP_TRUST_PROXY: false (the socket address is the client), a hop count or the proxies' addresses.
@@ -131,23 +154,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return { active, bytesReceived, cut, evicted };
   });
 
+  const unlocks = createUnlocks({ config, clock });
   const web = webAssets();
   const plainCsp = pagePolicies(config).plain;
   await app.register(cookie);
   // Registered before the newline plugin, so its onSend hook sees the JSON as sent.
   await app.register(errors, {
-    renderHtml: (e) => ({ html: renderErrorPage({ ...web.entry(SHARE_ENTRY), icon: web.file(ICON), scripts: [] }, e), csp: plainCsp }),
+    renderHtml: (e) =>
+      e.code.startsWith('COLLECTION_')
+        ? { html: renderCollectionErrorPage({ ...web.entry(COLLECTION_ENTRY), icon: web.file(ICON), scripts: [] }, e), csp: plainCsp }
+        : { html: renderErrorPage({ ...web.entry(SHARE_ENTRY), icon: web.file(ICON), scripts: [] }, e), csp: plainCsp },
   });
   await app.register(jsonNewline);
   await app.register(timeouts);
   await app.register(metrics);
   await app.register(platform);
   await app.register(health);
-  await app.register(dropsRoutes, { drops, events, listing: createListing({ store, manifests, clock }) });
-  await app.register(downloadRoutes, { drops });
+  await app.register(dropsRoutes, { drops, events, listing: createListing({ store, manifests, clock }), unlocks });
+  await app.register(downloadRoutes, { drops, unlocks });
   await app.register(webRoutes, { assets: web });
-  await app.register(shareRoutes, { drops, assets: web });
+  await app.register(shareRoutes, { drops, assets: web, unlocks });
   await app.register(uppyRoutes, { drops });
   await app.register(streamRoutes, { stream });
+  const collections = createCollectionService({
+    collections: createCollectionRepo(store),
+    drops,
+    clock,
+    publicUrl: config.publicUrl,
+    emptyLifetime: config.DROPSHIP_TICKET_TTL,
+    render: (m) => dropView(m, config.publicUrl),
+  });
+  await app.register(collectionRoutes, { collections, assets: web });
   return app;
 }

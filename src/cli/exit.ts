@@ -2,7 +2,7 @@
  * Exit codes scripts can rely on. Stable: add new ones, never renumber.
  * (Listed in `dropship --help` and docs/cli.md; keep the three in step.)
  */
-import { DropshipApiError, DropshipResumeError, DropshipTransferError } from '../client/index.js';
+import { DropshipApiError, DropshipResumeError, DropshipTransferError, sentenceFor } from '../client/index.js';
 
 export const EXIT = {
   OK: 0,
@@ -103,9 +103,16 @@ export function unreachableMessage(e: unknown): string | undefined {
   return `cannot reach ${where} (${what}): is the dropship server running there? Point at it with --server <url> or DROPSHIP_URL`;
 }
 
+/** Codes whose server message names the exact field and bound: said after the sentence. */
+const SPECIFIC = new Set(['VALIDATION_FAILED', 'SIZE_INVALID', 'PART_NUMBER_INVALID']);
+
 export function messageOf(e: unknown): string {
   const unreachable = unreachableMessage(e);
   if (unreachable) return unreachable;
+  if (e instanceof DropshipApiError) {
+    const sentence = sentenceFor(e.code, e.details, e.retryAfter);
+    if (sentence) return SPECIFIC.has(e.code) ? `${sentence} (${e.message})` : sentence;
+  }
   if (e instanceof Error) {
     const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
     return `${e.message}${cause}`;

@@ -11,6 +11,8 @@ export interface Io {
   cwd: string;
   /** Fires on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /** For `--password-stdin`. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export const say = (io: Io, line: string) => io.stderr.write(`${line}\n`);

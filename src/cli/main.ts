@@ -93,6 +93,7 @@ export async function run(argv = process.argv.slice(2)): Promise<never> {
     env: process.env,
     cwd: process.cwd(),
     signal: ctrl.signal,
+    stdin: process.stdin,
   });
   // Let stdout drain (pipes are asynchronous) before leaving.
   await new Promise<void>((r) => process.stdout.write('', () => r()));

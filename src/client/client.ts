@@ -5,13 +5,20 @@ import { chunk } from './batching.js';
 import { uploadFile, type UploadOptions, type UploadSource } from './upload.js';
 import {
   TERMINAL_STATUSES,
+  type CollectionDeleted,
+  type CollectionView,
   type CompletedPart,
+  type CreateCollectionInput,
+  type CreatedCollection,
+  type DropRef,
   type CreateDropInput,
   type DropPage,
   type DropView,
   type ListDropsOptions,
   type LookupResult,
+  type ReaderView,
   type SignedPart,
+  type Unlock,
   type Ticket,
   type UploadedParts,
 } from './types.js';
@@ -36,6 +43,7 @@ export interface DropshipClientOptions {
 interface RequestOptions {
   body?: unknown;
   ownerToken?: string;
+  unlockToken?: string;
   signal?: AbortSignal;
   /** Whether a request lost on the network may be sent again (false for creating a drop). */
   idempotent: boolean;
@@ -102,9 +110,65 @@ export class DropshipClient {
     return this.request('DELETE', `/v1/drops/${enc(id)}`, { ownerToken, signal, idempotent: true });
   }
 
-  /** The drop's view; with the owner token (or as the key that created it) it carries the drop's metadata. */
-  status(id: string, signal?: AbortSignal, ownerToken?: string): Promise<DropView> {
-    return this.request('GET', `/v1/drops/${enc(id)}`, { signal, idempotent: true, ...(ownerToken ? { ownerToken } : {}) });
+  /**
+   * The drop's view; with the owner token (or as the key that created it) it carries the
+   * drop's metadata. A password-protected drop shows only `{ id, status, expiresAt, protected }`
+   * (`isLockedView`) unless the owner token, the creating key or an `unlockToken` (from
+   * `unlock`) comes along.
+   */
+  status(id: string, signal?: AbortSignal, ownerToken?: string, unlockToken?: string): Promise<ReaderView> {
+    return this.request('GET', `/v1/drops/${enc(id)}`, {
+      signal,
+      idempotent: true,
+      ...(ownerToken ? { ownerToken } : {}),
+      ...(unlockToken ? { unlockToken } : {}),
+    });
+  }
+
+  /**
+   * Unlocks a password-protected drop: the token that `status`, `downloadLocation` and
+   * `download` take, valid until its `expiresAt`. A wrong password is a DropshipApiError with
+   * code PASSWORD_WRONG (401); too many attempts RATE_LIMITED (429). In a browser on the
+   * server's own origin the answer also sets the unlock cookie, so the share page and
+   * `downloadUrl` work as links.
+   */
+  unlock(id: string, password: string, signal?: AbortSignal): Promise<Unlock> {
+    // Not repeated on a lost answer: every attempt counts against the drop's attempt limit.
+    return this.request('POST', `/d/${enc(id)}/unlock`, { body: { password }, signal, idempotent: false });
+  }
+
+  /**
+   * Where the file can be fetched now: the short-lived URL `/d/:id/download` redirects to
+   * (counts a download for a drop with maxDownloads). Node and other runtimes that expose
+   * redirects; a browser hides them (navigate to the view's `downloadUrl` instead).
+   * `password` unlocks first; `unlockToken` reuses an earlier `unlock`.
+   */
+  async downloadLocation(id: string, opts: { password?: string; unlockToken?: string; ownerToken?: string; signal?: AbortSignal } = {}): Promise<string> {
+    const unlockToken = opts.unlockToken ?? (opts.password !== undefined ? (await this.unlock(id, opts.password, opts.signal)).unlockToken : undefined);
+    const headers: Record<string, string> = {};
+    if (unlockToken) headers['x-unlock-token'] = unlockToken;
+    if (opts.ownerToken) headers['x-owner-token'] = opts.ownerToken;
+    const res = await this.fetchImpl(`${this.baseUrl}/d/${enc(id)}/download`, {
+      headers,
+      redirect: 'manual',
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const text = await res.text();
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) return new URL(location, this.baseUrl).toString();
+    if (res.type === 'opaqueredirect') throw new TypeError('this runtime hides redirects: open the drop\'s downloadUrl instead');
+    throw apiErrorFromResponse(res, text);
+  }
+
+  /** The file itself (a streaming Response), for a protected drop with its password or unlock token. */
+  async download(id: string, opts: { password?: string; unlockToken?: string; ownerToken?: string; signal?: AbortSignal } = {}): Promise<Response> {
+    const url = await this.downloadLocation(id, opts);
+    const res = await this.fetchImpl(url, opts.signal ? { signal: opts.signal } : {});
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new TypeError(`storage answered HTTP ${res.status} for the download`);
+    }
+    return res;
   }
 
   /** One page of the API key's drops, newest first, with their metadata (needs `apiKey`). */
@@ -133,6 +197,26 @@ export class DropshipClient {
     return r.drops;
   }
 
+  /** A collection: one share link (`shareUrl`, /c/:id) for several drops. Keep `ownerToken`. */
+  createCollection(input: CreateCollectionInput = {}, signal?: AbortSignal): Promise<CreatedCollection> {
+    // A 429/503 refusal comes before anything is made; a request lost on the network is not repeated.
+    return this.request('POST', '/v1/collections', { body: input, signal, idempotent: false });
+  }
+
+  /** Adds a drop (with its own owner token) to the collection; adding it again changes nothing. */
+  addToCollection(id: string, ownerToken: string, drop: DropRef, signal?: AbortSignal): Promise<CollectionView> {
+    return this.request('POST', `/v1/collections/${enc(id)}/drops`, { body: { id: drop.id, ownerToken: drop.ownerToken }, ownerToken, signal, idempotent: true });
+  }
+
+  getCollection(id: string, signal?: AbortSignal): Promise<CollectionView> {
+    return this.request('GET', `/v1/collections/${enc(id)}`, { signal, idempotent: true });
+  }
+
+  /** Deletes the collection and every drop in it; idempotent. */
+  deleteCollection(id: string, ownerToken: string, signal?: AbortSignal): Promise<CollectionDeleted> {
+    return this.request('DELETE', `/v1/collections/${enc(id)}`, { ownerToken, signal, idempotent: true });
+  }
+
   /**
    * Polls the drop until its status is one of `statuses` (default: any terminal one).
    * Polling works behind every proxy and in every runtime, unlike a long-lived SSE stream.
@@ -140,14 +224,14 @@ export class DropshipClient {
    */
   async waitUntil(
     id: string,
-    opts: { statuses?: string[]; signal?: AbortSignal; timeoutMs?: number; pollMs?: number; onStatus?: (v: DropView) => void } = {},
-  ): Promise<DropView> {
+    opts: { statuses?: string[]; signal?: AbortSignal; timeoutMs?: number; pollMs?: number; onStatus?: (v: ReaderView) => void; ownerToken?: string; unlockToken?: string } = {},
+  ): Promise<ReaderView> {
     const wanted = new Set<string>(opts.statuses ?? TERMINAL_STATUSES);
     const deadline = opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : Infinity;
     const pollMs = opts.pollMs ?? 1000;
     let last: string | undefined;
     for (;;) {
-      const v = await this.status(id, opts.signal);
+      const v = await this.status(id, opts.signal, opts.ownerToken, opts.unlockToken);
       if (v.status !== last) opts.onStatus?.(v);
       last = v.status;
       if (wanted.has(v.status)) return v;
@@ -169,6 +253,7 @@ export class DropshipClient {
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (opts.ownerToken) headers['x-owner-token'] = opts.ownerToken;
+    if (opts.unlockToken) headers['x-unlock-token'] = opts.unlockToken;
     for (let attempt = 0; ; attempt++) {
       if (opts.signal?.aborted) throw abortError(opts.signal);
       let res: Response;

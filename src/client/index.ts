@@ -7,6 +7,7 @@
  */
 export { DropshipClient, type DropshipClientOptions } from './client.js';
 export { DropshipApiError, DropshipTransferError, apiErrorFromResponse, isAbortError, parseRetryAfter } from './errors.js';
+export { sentenceFor } from './sentences.js';
 export { blobSource, partSize, DropshipResumeError, type UploadOptions, type UploadSource } from './upload.js';
 export { openResumable, DownloadResumeError, type ResumableDownload, type ResumableOptions } from './resume.js';
 export { ProgressMeter, type UploadProgress } from './progress.js';
@@ -14,13 +15,22 @@ export { backoffDelay, classifyPartFailure, retryDelay, type PartFailure } from 
 export { planSignBatch, UrlCache, chunk } from './batching.js';
 export {
   TERMINAL_STATUSES,
+  type CollectionDeleted,
+  type CollectionView,
+  isLockedView,
   type CompletedPart,
+  type CreateCollectionInput,
+  type CreatedCollection,
+  type DropRef,
   type CreateDropInput,
   type DropPage,
   type DropStatus,
   type DropView,
   type ListDropsOptions,
   type LookupResult,
+  type ProtectedDropView,
+  type ReaderView,
+  type Unlock,
   type SignedPart,
   type Ticket,
   type UploadedParts,

@@ -26,6 +26,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/c/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Collection page (HTML): every file with its size, preview and live status, per-file downloads and Download all
+         * @description For people, not programs: the page a collection's `shareUrl` opens. Programs read `GET /v1/collections/{id}`. Unknown, deleted and expired collections get an HTML page with the status (404, 410).
+         */
+        get: operations["collectionPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/d/{id}": {
         parameters: {
             query?: never;
@@ -35,7 +55,7 @@ export interface paths {
         };
         /**
          * Share page (HTML): name, size, preview, download button, live status
-         * @description For people, not programs: the page a `shareUrl` opens. Programs read `GET /v1/drops/{id}` instead. Rate limiting and storage failures answer the JSON `Error`.
+         * @description For people, not programs: the page a `shareUrl` opens. Programs read `GET /v1/drops/{id}` instead. A password-protected drop shows a password form (and nothing about the file) until unlocked. Rate limiting and storage failures answer the JSON `Error`.
          */
         get: operations["sharePage"];
         put?: never;
@@ -55,7 +75,7 @@ export interface paths {
         };
         /**
          * Redirect (302) to a short-lived download URL; the file comes as an attachment under its name
-         * @description Not JSON: a 302 whose `Location` is a presigned S3 GET (`Content-Disposition: attachment`, the sniffed type). For a drop with `maxDownloads`, each 302 to the file counts one download. `HEAD` answers what a `GET` would without counting; for a limited drop it redirects to the share page instead.
+         * @description Not JSON: a 302 whose `Location` is a presigned S3 GET (`Content-Disposition: attachment`, the sniffed type). For a drop with `maxDownloads`, each 302 to the file counts one download. A password-protected drop answers 401 `PASSWORD_REQUIRED` until unlocked (its `dropship_unlock` cookie, `X-Unlock-Token` or `X-Owner-Token`). `HEAD` answers what a `GET` would without counting; for a limited drop it redirects to the share page instead.
          */
         get: operations["downloadDrop"];
         put?: never;
@@ -80,6 +100,26 @@ export interface paths {
         get: operations["getThumbnail"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/d/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlock a password-protected drop: the share page's form, or JSON for programs
+         * @description The share page's form posts `password` as `application/x-www-form-urlencoded`: a right password answers 303 to the share page with the unlock cookie set, a wrong one the form again with 401. JSON `{ "password" }` answers the `unlockToken` (send it as `X-Unlock-Token`; the cookie is set too). Failed attempts are limited per client and per drop (429 `RATE_LIMITED` with `Retry-After`). A cross-site form post is refused (403 `CROSS_SITE_REFUSED`).
+         */
+        post: operations["unlockDrop"];
         delete?: never;
         options?: never;
         head?: never;
@@ -229,6 +269,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a collection: one share link for several drops (optionally with its first drops) */
+        post: operations["createCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A collection: its title and every drop as the public sees it, in the order added */
+        get: operations["getCollection"];
+        put?: never;
+        post?: never;
+        /** Delete a collection and every drop in it; idempotent */
+        delete: operations["deleteCollection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{id}/drops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a drop to a collection (its owner token and the drop's); idempotent */
+        post: operations["addToCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/drops": {
         parameters: {
             query?: never;
@@ -254,7 +346,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token) */
+        /** Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token; a password-protected drop only its status until unlocked) */
         get: operations["getDrop"];
         put?: never;
         post?: never;
@@ -373,7 +465,7 @@ export interface components {
                  * @description Stable machine-readable code: branch on this, never on `message`.
                  * @enum {unknown}
                  */
-                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
+                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "PASSWORD_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "PASSWORD_REQUIRED" | "PASSWORD_WRONG" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "DROP_NOT_PROTECTED" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_NOT_ADDABLE" | "COLLECTION_FULL" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "COLLECTION_DELETED" | "COLLECTION_EXPIRED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
                 /** @description Structured facts about the error, e.g. `field` for VALIDATION_FAILED. */
                 details?: {
                     [key: string]: unknown;
@@ -394,7 +486,10 @@ export interface operations {
     streamUploadShortcut: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Protects the drop with this password (4..256 characters): `curl -T f -H "X-Password: …"`. */
+                "x-password"?: string;
+            };
             path: {
                 /**
                  * @description The file name (URL-encoded)
@@ -428,7 +523,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -473,7 +568,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -506,6 +601,87 @@ export interface operations {
             };
         };
     };
+    collectionPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Collection id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The collection page (HTML). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A "no such collection" page (HTML), for unknown and malformed ids alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description A "deleted" or "expired" page (HTML). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     sharePage: {
         parameters: {
             query?: never;
@@ -518,7 +694,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The share page (HTML), whatever the drop's status. */
+            /** @description The share page (HTML), whatever the drop's status; the password form for a protected drop not yet unlocked. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -545,7 +721,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -581,7 +757,12 @@ export interface operations {
     downloadDrop: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The drop's owner token, which always unlocks. */
+                "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock (browsers send the `dropship_unlock` cookie instead). */
+                "x-unlock-token"?: string;
+            };
             path: {
                 /**
                  * @description Drop id
@@ -604,6 +785,15 @@ export interface operations {
             };
             /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `PASSWORD_REQUIRED` (the drop is password-protected and this request has not unlocked it). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -638,7 +828,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -674,7 +864,12 @@ export interface operations {
     getThumbnail: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The drop's owner token, which always unlocks. */
+                "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock (browsers send the `dropship_unlock` cookie instead). */
+                "x-unlock-token"?: string;
+            };
             path: {
                 /**
                  * @description Drop id
@@ -709,6 +904,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unauthorized: `PASSWORD_REQUIRED` (the drop is password-protected and this request has not unlocked it). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)); `THUMBNAIL_NOT_FOUND` (no thumbnail of that width (yet)). */
             404: {
                 headers: {
@@ -727,7 +931,163 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unlockDrop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Drop id
+                 * @example V1StGXR8_Z5jdHi6B-myT
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The password (form field or JSON). */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Protects the drop: until a reader unlocks it (POST /d/{id}/unlock) only its id, status and expiry are shown, and the file, its name and thumbnails are refused. 4..256 characters; stored only as a salted scrypt hash. */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Unlocked: the token and when it ends; the `dropship_unlock` cookie is set (Path=/d/{id}). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "V1StGXR8_Z5jdHi6B-myT",
+                     *       "unlockToken": "1924992000000.dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBpdCBmaXRz",
+                     *       "expiresAt": "2030-12-31T23:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description When the unlock ends (DROPSHIP_UNLOCK_TTL after it).
+                         */
+                        expiresAt: string;
+                        id: string;
+                        /** @description Send as `X-Unlock-Token` (or let the browser keep the `dropship_unlock` cookie, set too) to read the drop, its file and thumbnails until `expiresAt`. */
+                        unlockToken: string;
+                    };
+                };
+            };
+            /** @description The form was right: back to the share page, unlocked (cookie set). */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `PASSWORD_WRONG` (the password is not the drop's). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `CROSS_SITE_REFUSED` (sent by a page as an image, link or frame, or from an origin outside the allowed CORS origins). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `DROP_NOT_PROTECTED` (the drop has no password to unlock). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -785,7 +1145,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -852,7 +1212,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -933,9 +1293,11 @@ export interface operations {
                  */
                 "application/json": {
                     filename: string;
-                    /** @description Uppy's file meta; `size` is required (see docs/uppy.md). */
+                    /** @description Uppy's file meta; `size` is required, `password` protects the drop (see docs/uppy.md). */
                     metadata?: {
                         partSize?: number | string;
+                        /** @description Protects the drop (4..256 characters; empty: no password). */
+                        password?: string;
                         size?: number | string;
                         type?: string;
                     } & {
@@ -980,7 +1342,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1016,7 +1378,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1104,7 +1466,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1140,7 +1502,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1216,7 +1578,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1252,7 +1614,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1342,7 +1704,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1378,7 +1740,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1470,7 +1832,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1506,7 +1868,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1619,7 +1981,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1673,7 +2035,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1714,6 +2076,8 @@ export interface operations {
                  * @example photo.jpg
                  */
                 filename: string;
+                /** @description Protects the drop (Uppy's `meta.password`, 4..256 characters; empty: no password). It travels in this URL, which dropship never logs; prefer multipart (`shouldUseMultipart: true`) where proxies log query strings. */
+                "metadata[password]"?: string;
                 /**
                  * @description The exact size in bytes (required; Uppy sends its file meta as `metadata[...]`).
                  * @example 3145728
@@ -1768,7 +2132,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1813,7 +2177,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1834,6 +2198,657 @@ export interface operations {
                 };
             };
             /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `UPLOAD_SLOTS_FULL` (this replica holds its maximum of open uploads). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A title, and drops to put in it now (each with its own owner token). */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Drops to put in it at once, in this order (at most 1000). */
+                    drops?: {
+                        /** @description The drop's id. */
+                        id: string;
+                        /** @description The drop's owner token: proves the drop is the caller's to share. */
+                        ownerToken: string;
+                    }[];
+                    /** @description Shown on the collection's page (trimmed to 200 characters). */
+                    title?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The collection: keep `ownerToken` to add drops or delete it. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "shareUrl": "https://drop.example.com/c/Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "ownerToken": "yV_Nl805Ym51pXH5VfQxqF3cKWbRH7Rl5tEPDtsr5U0"
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        /** @description Returned once; send as X-Owner-Token to add drops or delete the collection. */
+                        ownerToken: string;
+                        /** @description The collection's page: every file, with Download all. */
+                        shareUrl: string;
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Collection id
+                 * @example Q3bTn8vLk2Xw9pRz4HsYd
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The collection as anyone holding its id sees it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "title": "Holiday",
+                     *       "createdAt": "2030-01-01T00:00:00.000Z",
+                     *       "expiresAt": "2030-01-08T00:00:00.000Z",
+                     *       "shareUrl": "https://drop.example.com/c/Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "drops": [
+                     *         {
+                     *           "id": "V1StGXR8_Z5jdHi6B-myT",
+                     *           "status": "processing",
+                     *           "name": "holiday.mp4",
+                     *           "size": 1073741824,
+                     *           "type": "video/mp4",
+                     *           "createdAt": "2030-01-01T00:00:00.000Z",
+                     *           "expiresAt": "2030-01-08T00:00:00.000Z",
+                     *           "thumbnail": "pending",
+                     *           "thumbnails": [],
+                     *           "shareUrl": "https://drop.example.com/d/V1StGXR8_Z5jdHi6B-myT",
+                     *           "downloadUrl": "https://drop.example.com/d/V1StGXR8_Z5jdHi6B-myT/download",
+                     *           "completedAt": "2030-01-01T00:04:10.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Its drops in the order added, each as GET /v1/drops/{id} shows it to anyone; drops deleted by the retention sweep are left out. */
+                        drops: {
+                            /** Format: date-time */
+                            completedAt?: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            downloadUrl: string;
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires (then status is `expired` and it is deleted); absent: never.
+                             */
+                            expiresAt?: string;
+                            failureReason?: string;
+                            height?: number;
+                            id: string;
+                            /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                            metadata?: {
+                                [key: string]: string;
+                            };
+                            name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
+                            /** Format: date-time */
+                            readyAt?: string;
+                            shareUrl: string;
+                            size: number;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
+                            /** @enum {unknown} */
+                            thumbnail: "pending" | "ready" | "none" | "failed";
+                            thumbnails: {
+                                height: number;
+                                url: string;
+                                width: number;
+                            }[];
+                            /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
+                            type: string;
+                            width?: number;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When the collection expires: when its last drop does (absent: never).
+                         */
+                        expiresAt?: string;
+                        id: string;
+                        shareUrl: string;
+                        title: string | null;
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `COLLECTION_NOT_FOUND` (no such collection (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: `COLLECTION_DELETED` (the collection was deleted by its owner); `COLLECTION_EXPIRED` (every drop of the collection has expired, and so has the collection). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Collection id
+                 * @example Q3bTn8vLk2Xw9pRz4HsYd
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: the collection and its drops answer 410 from now on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "status": "deleted",
+                     *       "deletedAt": "2030-01-01T01:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        deletedAt: string;
+                        id: string;
+                        /** @enum {string} */
+                        status: "deleted";
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `COLLECTION_NOT_FOUND` (no such collection (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addToCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Collection id
+                 * @example Q3bTn8vLk2Xw9pRz4HsYd
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The drop and its own owner token. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "V1StGXR8_Z5jdHi6B-myT",
+                 *       "ownerToken": "yV_Nl805Ym51pXH5VfQxqF3cKWbRH7Rl5tEPDtsr5U0"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The drop's id. */
+                    id: string;
+                    /** @description The drop's owner token: proves the drop is the caller's to share. */
+                    ownerToken: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The collection with the drop in it (once, however often it is added). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "title": "Holiday",
+                     *       "createdAt": "2030-01-01T00:00:00.000Z",
+                     *       "expiresAt": "2030-01-08T00:00:00.000Z",
+                     *       "shareUrl": "https://drop.example.com/c/Q3bTn8vLk2Xw9pRz4HsYd",
+                     *       "drops": [
+                     *         {
+                     *           "id": "V1StGXR8_Z5jdHi6B-myT",
+                     *           "status": "processing",
+                     *           "name": "holiday.mp4",
+                     *           "size": 1073741824,
+                     *           "type": "video/mp4",
+                     *           "createdAt": "2030-01-01T00:00:00.000Z",
+                     *           "expiresAt": "2030-01-08T00:00:00.000Z",
+                     *           "thumbnail": "pending",
+                     *           "thumbnails": [],
+                     *           "shareUrl": "https://drop.example.com/d/V1StGXR8_Z5jdHi6B-myT",
+                     *           "downloadUrl": "https://drop.example.com/d/V1StGXR8_Z5jdHi6B-myT/download",
+                     *           "completedAt": "2030-01-01T00:04:10.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Its drops in the order added, each as GET /v1/drops/{id} shows it to anyone; drops deleted by the retention sweep are left out. */
+                        drops: {
+                            /** Format: date-time */
+                            completedAt?: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            downloadUrl: string;
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires (then status is `expired` and it is deleted); absent: never.
+                             */
+                            expiresAt?: string;
+                            failureReason?: string;
+                            height?: number;
+                            id: string;
+                            /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
+                            metadata?: {
+                                [key: string]: string;
+                            };
+                            name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
+                            /** Format: date-time */
+                            readyAt?: string;
+                            shareUrl: string;
+                            size: number;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
+                            /** @enum {unknown} */
+                            thumbnail: "pending" | "ready" | "none" | "failed";
+                            thumbnails: {
+                                height: number;
+                                url: string;
+                                width: number;
+                            }[];
+                            /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
+                            type: string;
+                            width?: number;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When the collection expires: when its last drop does (absent: never).
+                         */
+                        expiresAt?: string;
+                        id: string;
+                        shareUrl: string;
+                        title: string | null;
+                    };
+                };
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `COLLECTION_NOT_FOUND` (no such collection (malformed ids answer the same)); `DROP_NOT_FOUND` (no such drop (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: `COLLECTION_DELETED` (the collection was deleted by its owner); `COLLECTION_EXPIRED` (every drop of the collection has expired, and so has the collection). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1869,7 +2884,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description The key's drops, newest first, with their metadata. */
+                        /** @description The key's drops, newest first, with their metadata (its protected drops too: the key created them). */
                         drops: {
                             /** Format: date-time */
                             completedAt?: string;
@@ -1889,6 +2904,11 @@ export interface operations {
                                 [key: string]: string;
                             };
                             name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
                             /** Format: date-time */
                             readyAt?: string;
                             shareUrl: string;
@@ -1929,7 +2949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1982,6 +3002,8 @@ export interface operations {
                     };
                     /** @description File name, shown to people and used for downloads. */
                     name: string;
+                    /** @description Protects the drop: until a reader unlocks it (POST /d/{id}/unlock) only its id, status and expiry are shown, and the file, its name and thumbnails are refused. 4..256 characters; stored only as a salted scrypt hash. */
+                    password?: string;
                     /** @description Hex SHA-256 of the file, recorded in the manifest. */
                     sha256?: string;
                     /** @description Exact size in bytes. */
@@ -2066,7 +3088,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `SIZE_INVALID` (not a whole number of bytes from 0 to 5 TiB (or outside what this kind of upload allows)); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2102,7 +3124,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_OPEN_TICKETS` (this API key or address holds too many unfinished uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2143,6 +3165,8 @@ export interface operations {
                 authorization?: string;
                 /** @description The drop's owner token: its holder sees the metadata. */
                 "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /d/{id}/unlock: shows a password-protected drop. */
+                "x-unlock-token"?: string;
             };
             path: {
                 /**
@@ -2155,7 +3179,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token). */
+            /** @description The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token). A password-protected drop shows `{ id, status, expiresAt, protected: true }` unless the caller holds its owner token, is the key that created it or sends an `X-Unlock-Token`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2210,6 +3234,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -2226,6 +3255,17 @@ export interface operations {
                         /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
                         type: string;
                         width?: number;
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When the drop expires; absent: never.
+                         */
+                        expiresAt?: string;
+                        id: string;
+                        /** @enum {boolean} */
+                        protected: true;
+                        /** @enum {unknown} */
+                        status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
                     };
                 };
             };
@@ -2256,7 +3296,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2344,6 +3384,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -2381,7 +3426,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2417,7 +3462,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2516,6 +3561,11 @@ export interface operations {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The drop has a password; this reader unlocked it, owns it or created it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         /** Format: date-time */
                         readyAt?: string;
                         shareUrl: string;
@@ -2553,7 +3603,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2607,7 +3657,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2655,7 +3705,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown. */
+            /** @description A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`; a password-protected drop: `{ id, status, expiresAt, protected: true }`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2688,7 +3738,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_EVENT_STREAMS` (this client holds too many open event streams). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_EVENT_STREAMS` (this client holds too many open event streams). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2789,7 +3839,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2825,7 +3875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2956,7 +4006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's). */
+            /** @description Forbidden: `OWNER_TOKEN_INVALID` (the owner token is not this drop's (or this collection's; `details.dropId` names a drop being added)). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3010,7 +4060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3066,7 +4116,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description One entry per id, in the order asked. */
+                        /** @description One entry per id, in the order asked; another key's password-protected drop shows only its status. */
                         drops: ({
                             /** Format: date-time */
                             completedAt?: string;
@@ -3086,6 +4136,11 @@ export interface operations {
                                 [key: string]: string;
                             };
                             name: string;
+                            /**
+                             * @description The drop has a password; this reader unlocked it, owns it or created it.
+                             * @enum {boolean}
+                             */
+                            protected?: true;
                             /** Format: date-time */
                             readyAt?: string;
                             shareUrl: string;
@@ -3102,6 +4157,17 @@ export interface operations {
                             /** @description Sniffed media type once the worker has seen the bytes, else the declared one. */
                             type: string;
                             width?: number;
+                        } | {
+                            /**
+                             * Format: date-time
+                             * @description When the drop expires; absent: never.
+                             */
+                            expiresAt?: string;
+                            id: string;
+                            /** @enum {boolean} */
+                            protected: true;
+                            /** @enum {unknown} */
+                            status: "uploading" | "processing" | "ready" | "failed" | "cancelled" | "expired";
                         } | {
                             id: string;
                             /** @enum {string} */
@@ -3146,7 +4212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3182,7 +4248,10 @@ export interface operations {
     streamUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Protects the drop with this password (4..256 characters): `curl -T f -H "X-Password: …"`. */
+                "x-password"?: string;
+            };
             path: {
                 /**
                  * @description The file name (URL-encoded)
@@ -3216,7 +4285,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `NAME_INVALID` (empty, over 255 bytes, control characters, slashes or `.`/`..`); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters); `LENGTH_MISMATCH` (a streamed body did not match its Content-Length). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3261,7 +4330,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address)); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop); `TOO_MANY_STREAMS` (this client holds too many streaming uploads). */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */

@@ -38,6 +38,8 @@ export interface UploadOptions {
   maxDownloads?: number;
   /** Private metadata (string → string, ≤ 16 entries, ≤ 2 KiB): shown only to this key and the owner token. */
   metadata?: Record<string, string>;
+  /** Protects the drop (4..256 characters): readers must unlock it (`client.unlock`) to see or download it. */
+  password?: string;
   /** Parallel part PUTs. Default 4. */
   concurrency?: number;
   /** Retries per part after transient failures (network, 408, 429, 5xx). Default 5. */
@@ -99,7 +101,9 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
     let ticket: Ticket;
 
     if (opts.resume) {
-      const view = await client.status(opts.resume.id, signal);
+      // With the owner token: a password-protected drop shows its owner everything.
+      const view = await client.status(opts.resume.id, signal, opts.resume.ownerToken);
+      if (!('name' in view)) throw new DropshipResumeError(`drop ${view.id} is protected and did not show itself to its owner token`, 'RESUME_PLAN_MISMATCH');
       if (view.size !== source.size) {
         throw new DropshipResumeError(`drop ${view.id} is ${view.size} bytes, the file is ${source.size}`, 'RESUME_SIZE_MISMATCH');
       }
@@ -136,6 +140,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
           ...(opts.expiresIn !== undefined ? { expiresIn: opts.expiresIn } : {}),
           ...(opts.maxDownloads !== undefined ? { maxDownloads: opts.maxDownloads } : {}),
           ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}),
+          ...(opts.password !== undefined ? { password: opts.password } : {}),
         },
         signal,
       );

@@ -6,7 +6,23 @@
  */
 import type { components, operations } from './openapi.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { CompletedPart, CreateDropInput, DropPage, DropView, LookupResult, SignedPart, Ticket, UploadedParts } from './types.js';
+import type {
+  CollectionDeleted,
+  CollectionView,
+  CompletedPart,
+  CreateCollectionInput,
+  CreatedCollection,
+  CreateDropInput,
+  DropPage,
+  DropRef,
+  DropView,
+  LookupResult,
+  ReaderView,
+  SignedPart,
+  Ticket,
+  Unlock,
+  UploadedParts,
+} from './types.js';
 import type { DropshipApiError } from './errors.js';
 
 /** Structure only: the same fields, optionality and types at every depth. */
@@ -35,10 +51,20 @@ export type WireChecks = [
   Check<Same<{ parts?: CompletedPart[] }, RequestJson<'completeDrop'>>>,
   Check<Same<DropView, ResponseJson<'completeDrop', 200>>>,
   Check<Same<DropView, ResponseJson<'deleteDrop', 200>>>,
-  Check<Same<DropView, ResponseJson<'getDrop', 200>>>,
+  Check<Same<ReaderView, ResponseJson<'getDrop', 200>>>,
+  // client.unlock sends { password } and reads the token.
+  Check<Same<{ password: string }, RequestJson<'unlockDrop'>>>,
+  Check<Same<Unlock, ResponseJson<'unlockDrop', 200>>>,
   // client.listDrops / lookupDrops read these pages.
   Check<Same<DropPage, ResponseJson<'listDrops', 200>>>,
   Check<Same<LookupResult, ResponseJson<'lookupDrops', 200>['drops'][number]>>,
+  // Collections.
+  Check<Same<CreateCollectionInput, RequestJson<'createCollection'>>>,
+  Check<Same<CreatedCollection, ResponseJson<'createCollection', 201>>>,
+  Check<Same<DropRef, RequestJson<'addToCollection'>>>,
+  Check<Same<CollectionView, ResponseJson<'addToCollection', 200>>>,
+  Check<Same<CollectionView, ResponseJson<'getCollection', 200>>>,
+  Check<Same<CollectionDeleted, ResponseJson<'deleteCollection', 200>>>,
   // The document's codes are exactly the catalogue's (src/core/errors.ts).
   Check<Same<ErrorCode, components['schemas']['Error']['error']['code']>>,
   // Every code the document lists is a string the SDK's error carries (code is a plain string there).

@@ -25,6 +25,25 @@ export interface DropView {
   failureReason?: string;
   /** The creator's private metadata: only with `withMetadata` (the creating key, the owner token, webhooks). */
   metadata?: Record<string, string>;
+  /** Present (true) when the drop has a password; its readers saw it because they unlocked, own or created it. */
+  protected?: true;
+}
+
+/** All a reader who has not unlocked a password-protected drop sees of it. */
+export interface ProtectedDropView {
+  id: string;
+  status: DropStatus;
+  expiresAt?: string;
+  protected: true;
+}
+
+/** Whether the drop has a password. */
+export const isProtected = (m: Pick<Manifest, 'passwordHash'>): boolean => m.passwordHash !== undefined;
+
+/** The view of a protected drop before it is unlocked: that it exists, its status and expiry — nothing about the file. */
+export function protectedView(m: Manifest): ProtectedDropView {
+  const expiry = dropExpiry(m);
+  return { id: m.id, status: m.status, ...(expiry !== undefined ? { expiresAt: new Date(expiry).toISOString() } : {}), protected: true };
 }
 
 /**
@@ -53,5 +72,6 @@ export function dropView(m: Manifest, base: string, opts: { withMetadata?: boole
     downloadUrl: `${base}/d/${m.id}/download`,
     ...(m.failureReason ? { failureReason: m.failureReason } : {}),
     ...(opts.withMetadata ? { metadata: { ...(m.metadata ?? {}) } } : {}),
+    ...(m.passwordHash !== undefined ? { protected: true as const } : {}),
   };
 }

@@ -32,3 +32,29 @@ export function refuseCrossSite(
   }
   return { ok: true };
 }
+
+/**
+ * Whether a form post that must come from dropship's own page (the unlock form) may be
+ * taken. A current browser labels it with `Sec-Fetch-Site`, which no page can forge: only
+ * same-origin (or none: typed or bookmarked) passes. Its `Origin` is no help there — the
+ * share page's `Referrer-Policy: no-referrer` makes the browser send `Origin: null` for its
+ * own form. A browser without Fetch Metadata is judged by `Origin`, which must then be ours.
+ * A cross-site post is refused — it could only spend the visitor's password attempts or
+ * unlock a drop in the visitor's browser with the attacker's password (login CSRF).
+ * Requests with neither header are not from a browser and pass.
+ */
+export function refuseCrossSiteForm(
+  h: { secFetchSite?: string; origin?: string },
+  ownOrigin: string,
+): { ok: true } | { ok: false; reason: string } {
+  if (h.secFetchSite !== undefined) {
+    return h.secFetchSite === 'same-origin' || h.secFetchSite === 'none'
+      ? { ok: true }
+      : { ok: false, reason: `Sec-Fetch-Site ${h.secFetchSite}: this form is taken only from its own page` };
+  }
+  // `null` is also what an opaque origin (a sandboxed frame, a data: page) sends.
+  if (h.origin !== undefined && h.origin !== ownOrigin) {
+    return { ok: false, reason: `origin ${h.origin}: this form is taken only from its own page` };
+  }
+  return { ok: true };
+}

@@ -8,8 +8,10 @@
 //   drops/{id}/manifest.json    state (see manifest.ts)
 //   drops/{id}/thumb-{w}.webp   thumbnails
 //
+//   collections/{id}/manifest.json   a collection: one link for several drops (collections.ts)
+//
 // The bucket notification filters on prefix "drops/" and suffix "/original", so both uploads
-// wake the worker and writing a manifest or a thumbnail never does.
+// wake the worker and writing a manifest, a thumbnail or a collection never does.
 
 import { isDropId } from './ids.js';
 
@@ -57,4 +59,18 @@ export function uploadedObjectOf(key: string): { dropId: string; kind: 'original
   if (isOriginalKey(key)) return { dropId: dropIdFromKey(key)!, kind: 'original' };
   const m = /^drops\/([^/]+)\/posted\/original$/.exec(key);
   return m && isDropId(m[1]!) ? { dropId: m[1]!, kind: 'posted' } : undefined;
+}
+
+export const COLLECTIONS_PREFIX = 'collections/';
+
+export interface CollectionKeys {
+  prefix: string;
+  manifest: string;
+}
+
+/** A collection's keys; its id is server-made like a drop's (same generator, same check). */
+export function collectionKeys(id: string): CollectionKeys {
+  if (!isDropId(id)) throw new RangeError('not a collection id');
+  const prefix = `${COLLECTIONS_PREFIX}${id}/`;
+  return { prefix, manifest: `${prefix}manifest.json` };
 }

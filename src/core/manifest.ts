@@ -80,6 +80,11 @@ export interface Manifest {
   metadata?: Record<string, string>;
   /** The creating key's allowed media types (exact or `type/*`), which the sniffed type must match too. */
   allowedTypes?: string[];
+  /**
+   * The drop's password as a salted scrypt hash with its parameters (src/core/passwords.ts);
+   * absent: not protected. Private: never in any view, listing, webhook or log.
+   */
+  passwordHash?: string;
 }
 
 export interface ManifestUpload {
@@ -156,6 +161,8 @@ export interface NewManifestArgs {
   keyId?: string;
   metadata?: Record<string, string>;
   allowedTypes?: string[];
+  /** The password's stored hash (hashPassword), for a protected drop. */
+  passwordHash?: string;
 }
 
 export function newManifest(args: NewManifestArgs): Manifest {
@@ -185,6 +192,7 @@ export function newManifest(args: NewManifestArgs): Manifest {
     ...(args.keyId !== undefined && { keyId: args.keyId }),
     ...(args.metadata !== undefined && Object.keys(args.metadata).length > 0 && { metadata: { ...args.metadata } }),
     ...(args.allowedTypes !== undefined && { allowedTypes: [...args.allowedTypes] }),
+    ...(args.passwordHash !== undefined && { passwordHash: args.passwordHash }),
   };
 }
 

@@ -1,6 +1,6 @@
 // A schema failure (Ajv's first error) in words a person understands, with the specific
 // documented code when the field has one: sizes are SIZE_INVALID, names NAME_INVALID, part
-// numbers PART_NUMBER_INVALID; everything else VALIDATION_FAILED. "body/size must be <=
+// numbers PART_NUMBER_INVALID, passwords PASSWORD_INVALID; everything else VALIDATION_FAILED. "body/size must be <=
 // 5497558138880" becomes "size must be at most 5.00 TiB (5497558138880 bytes)".
 
 import type { ErrorCode } from './errors.js';
@@ -25,6 +25,9 @@ const FIELD_CODES: Record<string, ErrorCode> = {
   filename: 'NAME_INVALID',
   partNumbers: 'PART_NUMBER_INVALID',
   partNumber: 'PART_NUMBER_INVALID',
+  password: 'PASSWORD_INVALID',
+  'metadata[password]': 'PASSWORD_INVALID',
+  'x-password': 'PASSWORD_INVALID',
 };
 
 /** Fields counted in bytes: their limits are shown in binary units too. */

@@ -11,6 +11,11 @@
  * made of): a sweep that dies after enqueuing leaves the marker, and the next one enqueues
  * again (same webhook-ids) before it finishes — never a deleted drop without its webhook.
  * The drop's entry in its key's index (src/ports/key-index.ts) goes just before the manifest.
+ *
+ * Collections (src/core/collections.ts) have their own index, `index/collection-expiry/…`: a
+ * collection's record expires with its last drop, and each time that expiry grows a new marker
+ * is written. The sweep deletes a record once it is due (its drops have their own markers and
+ * go on their own), and drops a marker that an extended expiry has made stale.
  */
 import type { Logger } from 'pino';
 import { dropKeys } from '../core/layout.js';
@@ -22,6 +27,8 @@ import type { ObjectStore } from '../ports/object-store.js';
 import { silentAnnouncer, type Announcer } from '../ports/announcer.js';
 import { expiryAnnounced } from '../core/webhooks.js';
 import { keyIndexEntry } from '../ports/key-index.js';
+import { collectionSweepAction, collectionSweepListEnd, parseCollectionExpiryKey, COLLECTION_EXPIRY_INDEX_PREFIX } from '../core/collections.js';
+import { createCollectionRepo } from '../ports/collections.js';
 
 export interface SweepDeps {
   store: ObjectStore;
@@ -40,6 +47,8 @@ export interface SweepResult {
   purged: number;
   unindexed: number;
   waiting: number;
+  /** Collection records deleted because they had expired. */
+  collections: number;
 }
 
 export type Sweep = () => Promise<SweepResult>;
@@ -63,6 +72,35 @@ export function createSweep(deps: SweepDeps): Sweep {
     await store.deleteKeys([keys.manifest]);
   }
 
+  const collections = createCollectionRepo(store);
+
+  async function sweepCollections(result: SweepResult): Promise<void> {
+    const now = clock();
+    const keys = await store.listKeys(COLLECTION_EXPIRY_INDEX_PREFIX, { before: collectionSweepListEnd(now), limit: batch });
+    const junk: string[] = [];
+    for (const key of keys) {
+      const marker = parseCollectionExpiryKey(key);
+      if (!marker) {
+        junk.push(key);
+        continue;
+      }
+      try {
+        const rec = await collections.get(marker.id);
+        const action = collectionSweepAction(marker.bucket, rec?.collection, clock());
+        if (action.kind === 'wait') continue;
+        if (action.kind === 'purge') {
+          await collections.remove(marker.id);
+          result.collections++;
+          log.info({ collectionId: marker.id, reason: action.reason }, 'expired collection deleted');
+        }
+        await store.deleteKeys([key]);
+      } catch (err) {
+        log.warn({ collectionId: marker.id, err }, 'sweep could not delete an expired collection');
+      }
+    }
+    if (junk.length) await store.deleteKeys(junk);
+  }
+
   async function one(marker: DueMarker, result: SweepResult): Promise<void> {
     const rec = await manifests.get(marker.id);
     const action = sweepAction(marker.bucket, rec?.manifest, clock());
@@ -82,7 +120,7 @@ export function createSweep(deps: SweepDeps): Sweep {
   }
 
   return async function sweep(): Promise<SweepResult> {
-    const result: SweepResult = { purged: 0, unindexed: 0, waiting: 0 };
+    const result: SweepResult = { purged: 0, unindexed: 0, waiting: 0, collections: 0 };
     const { markers, junk } = await dueMarkers(store, clock(), batch);
     if (junk.length) await store.deleteKeys(junk);
     let next = 0;
@@ -98,6 +136,7 @@ export function createSweep(deps: SweepDeps): Sweep {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, markers.length) }, lane));
+    await sweepCollections(result);
     return result;
   };
 }
@@ -110,7 +149,7 @@ export function startSweeper(sweep: Sweep, opts: { intervalMs: number; log: Pick
   const tick = () => {
     running = sweep()
       .then((r) => {
-        if (r.purged || r.unindexed) opts.log.debug(r, 'sweep done');
+        if (r.purged || r.unindexed || r.collections) opts.log.debug(r, 'sweep done');
       })
       .catch((err: unknown) => opts.log.warn({ err }, 'sweep failed; retrying at the next interval'))
       .finally(() => {

@@ -187,3 +187,17 @@ describe('progress display', () => {
     expect(after).not.toMatch(/[█░]/);
   });
 });
+
+describe('server errors in words', () => {
+  it('a refused upload says why in human units, not the server code or bytes', async () => {
+    const base = await serve((_req, res) => {
+      res.writeHead(413, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'FILE_TOO_LARGE', message: 'files may be at most 1048576 bytes', details: { maxSize: 1048576 } } }));
+    });
+    const t = fakeIo();
+    const code = await main(['status', ID, '--server', base], t.io);
+    expect(code).not.toBe(0);
+    expect(t.stderr()).toContain('The file is too large: this server accepts files up to 1.00 MiB.');
+    expect(t.stderr()).not.toContain('1048576');
+  });
+});

@@ -50,7 +50,7 @@ describe('DropshipClient listing', () => {
 
     const found = await client.lookupDrops([ids[1]!, 'missing']);
     expect(found).toEqual([expect.objectContaining({ id: ids[1], metadata: { n: '1' } }), { id: 'missing', status: 'not_found' }]);
-    expect((await client.status(ids[0]!)).metadata).toEqual({ n: '0' });
+    expect(await client.status(ids[0]!)).toMatchObject({ metadata: { n: '0' } });
     // Without the key: the public view, and no listing.
     const anon = new DropshipClient({ baseUrl: 'http://drops.test', fetch: memoryFetch });
     expect(await anon.status(ids[0]!)).not.toHaveProperty('metadata');

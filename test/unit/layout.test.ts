@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newDropId } from '../../src/core/ids.js';
-import { dropIdFromKey, dropKeys, isOriginalKey, uploadedObjectOf } from '../../src/core/layout.js';
+import { collectionKeys, dropIdFromKey, dropKeys, isOriginalKey, uploadedObjectOf } from '../../src/core/layout.js';
 
 const ID = 'V1StGXR8_Z5jdHi6B-myT';
 const dropIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{21}$/);
@@ -77,5 +77,20 @@ describe('dropIdFromKey and isOriginalKey', () => {
         expect(isOriginalKey(keys.thumb(width))).toBe(false);
       }),
     );
+  });
+});
+
+describe('collectionKeys', () => {
+  it('lays out a collection under its own prefix, apart from drops/ (which wakes the worker)', () => {
+    const keys = collectionKeys(ID);
+    expect(keys.prefix).toBe(`collections/${ID}/`);
+    expect(keys.manifest).toBe(`collections/${ID}/manifest.json`);
+    expect(keys.manifest.startsWith('drops/')).toBe(false);
+    expect(uploadedObjectOf(keys.manifest)).toBeUndefined();
+    expect(dropIdFromKey(keys.manifest)).toBeUndefined();
+  });
+
+  it.each(['', '../../etc/passwd', 'a'.repeat(20), `${ID}/x`, `${ID.slice(1)}.`])('refuses a malformed id %j', (id) => {
+    expect(() => collectionKeys(id)).toThrow(RangeError);
   });
 });

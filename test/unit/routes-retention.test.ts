@@ -181,11 +181,11 @@ describe('the sweep deletes expired drops through the expiry index', () => {
     const cancelled = await readyDrop({ expiresIn: 60 });
     await t.call('DELETE', `/v1/drops/${cancelled.id}`, { owner: cancelled.ownerToken });
 
-    expect(await sweep()()).toEqual({ purged: 0, unindexed: 0, waiting: 0 });
+    expect(await sweep()()).toEqual({ purged: 0, unindexed: 0, waiting: 0, collections: 0 });
     t.advance(180);
     t.store.calls.length = 0;
     const r = await sweep()();
-    expect(r).toEqual({ purged: 3, unindexed: 0, waiting: 0 });
+    expect(r).toEqual({ purged: 3, unindexed: 0, waiting: 0, collections: 0 });
     for (const tk of [due, upload, cancelled]) expect(keysOf(tk.id), tk.id).toEqual([]);
     expect(t.store.uploads.size).toBe(0);
     expect(keysOf(later.id)).toHaveLength(4);
@@ -220,7 +220,7 @@ describe('the sweep deletes expired drops through the expiry index', () => {
     const tk = await readyDrop({ expiresIn: 60 });
     t.advance(120);
     const lambda = createLambdaHandler({ handle: handler(), log, concurrency: 1, sweep: sweep() });
-    expect(await lambda({ source: 'aws.events', 'detail-type': 'Scheduled Event' })).toEqual({ purged: 1, unindexed: 0, waiting: 0 });
+    expect(await lambda({ source: 'aws.events', 'detail-type': 'Scheduled Event' })).toEqual({ purged: 1, unindexed: 0, waiting: 0, collections: 0 });
     expect(keysOf(tk.id)).toEqual([]);
   });
 

@@ -36,15 +36,19 @@ function isStorageOutage(err: unknown): boolean {
 export interface ErrorsOptions {
   /**
    * An HTML page for an error answered to a browser on a browser route (the share page,
-   * download and thumbnail redirects: `/d/…`); undefined keeps JSON.
+   * download and thumbnail redirects: `/d/…`; collection pages: `/c/…`); undefined keeps JSON.
    */
   renderHtml?: (e: { status: number; code: string; message: string }) => { html: string; csp: string };
 }
 
-/** People follow links under /d/; a browser asking there gets a page, programs keep JSON. */
+/**
+ * People follow links under /d/ and /c/ (and post the share page's unlock form there); a
+ * browser asking there gets a page, programs keep JSON.
+ */
 function wantsPage(req: FastifyRequest): boolean {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  if (!req.url.startsWith('/d/')) return false;
+  const form = req.method === 'POST' && String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  if (req.method !== 'GET' && req.method !== 'HEAD' && !form) return false;
+  if (!req.url.startsWith('/d/') && !req.url.startsWith('/c/')) return false;
   const accept = req.headers.accept;
   return typeof accept === 'string' && /\btext\/html\b/i.test(accept);
 }

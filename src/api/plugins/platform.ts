@@ -117,6 +117,7 @@ export default fp(async function platform(app: FastifyInstance) {
       servers: [{ url: config.publicUrl, description: 'This server (DROPSHIP_PUBLIC_URL)' }],
       tags: [
         { name: 'drops', description: 'The native upload api: tickets, part signing, resume, completion, cancellation, status and live status (see the flow above).' },
+        { name: 'collections', description: 'One share link for several drops: create a collection, add drops to it (each with its own owner token), read it with every drop\'s public view, delete it (and its drops).' },
         { name: 'stream', description: 'Path B: the body is streamed through the server into S3 (`curl -T file host/`). Raw bytes in, the share URL out as text.' },
         { name: 'share', description: 'What a share link leads to: the HTML share page and the 302 redirects to short-lived presigned downloads and thumbnails.' },
         { name: 'uppy', description: 'Companion-compatible S3 routes, so `@uppy/aws-s3` (v6, `companionEndpoint`) uploads into dropship; every upload becomes a drop. The shapes (`PartNumber`, `ETag`, ...) are Companion\'s, not the native api\'s.' },

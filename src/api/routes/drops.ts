@@ -11,7 +11,9 @@ import { ownerTokenMatches } from '../../core/ids.js';
 import { isTerminal, uploadDeadline, type Manifest } from '../../core/manifest.js';
 import type { Listing } from '../services/listing.js';
 import { dropView } from '../drop-view.js';
+import { protectedView } from '../../core/drop-view.js';
 import type { DropService } from '../services/drops.js';
+import type { Unlocks } from '../services/unlock.js';
 import type { EventStreams } from '../services/events.js';
 import {
   CompleteBody,
@@ -25,6 +27,7 @@ import {
   LookupResponse,
   PartsBody,
   PartsResponse,
+  ReaderView,
   UploadedPartsResponse,
 } from '../schemas/drops.js';
 import { COMMON_ERRORS, JSON_BODY_ERRORS, errorResponses, security } from '../schemas/responses.js';
@@ -35,11 +38,12 @@ const OwnerHeader = Type.Object({ 'x-owner-token': Type.Optional(Type.String({ d
 const KeyHeader = Type.Object({
   authorization: Type.Optional(Type.String({ description: 'Bearer <API key>: the key that created the drop sees its metadata.' })),
   'x-owner-token': Type.Optional(Type.String({ description: 'The drop\'s owner token: its holder sees the metadata.' })),
+  'x-unlock-token': Type.Optional(Type.String({ description: 'The `unlockToken` of POST /d/{id}/unlock: shows a password-protected drop.' })),
 });
 
-export default async function dropsRoutes(app: FastifyInstance, opts: { drops: DropService; events: EventStreams; listing: Listing }) {
+export default async function dropsRoutes(app: FastifyInstance, opts: { drops: DropService; events: EventStreams; listing: Listing; unlocks: Unlocks }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { drops, events, listing } = opts;
+  const { drops, events, listing, unlocks } = opts;
   const base = app.config.publicUrl;
   const uploader = makeUploaderCheck(app.config);
   const apiKey = makeApiKeyCheck(app.config);
@@ -106,7 +110,10 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
       return {
         drops: req.body.ids.map((id, i) => {
           const m = found[i];
-          return m ? dropView(m, base, { withMetadata: m.keyId === key.id }) : { id, status: 'not_found' as const };
+          if (!m) return { id, status: 'not_found' as const };
+          // The key's own drops in full (it created them); another key's protected drop: its status only.
+          if (m.keyId === key.id) return dropView(m, base, { withMetadata: true });
+          return unlocks.sees(req, m) === 'full' ? dropView(m, base) : protectedView(m);
         }),
       };
     },
@@ -123,7 +130,7 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
         body: described(CreateDropBody, 'What is about to be uploaded.', examples.createDrop),
         response: {
           201: described(CreateDropResponse, 'The ticket: keep `ownerToken`, PUT the parts, then complete.', examples.ticket),
-          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'FILE_TOO_LARGE', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'PASSWORD_INVALID', 'UNAUTHORIZED', 'FILE_TOO_LARGE', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
         },
       },
     },
@@ -248,13 +255,18 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
     {
       schema: {
         tags: ['drops'],
-        summary: 'Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token)',
+        summary:
+          'Status of a drop (anyone holding the id; its metadata only for the key that created it or the owner token; a password-protected drop only its status until unlocked)',
         operationId: 'getDrop',
         security: security.anonymous,
         params: DropParams,
         headers: KeyHeader,
         response: {
-          200: described(DropView, 'The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token).', examples.readyView),
+          200: described(
+            ReaderView,
+            'The drop as anyone holding its id sees it (with `metadata` for the key that created it or its owner token). A password-protected drop shows `{ id, status, expiresAt, protected: true }` unless the caller holds its owner token, is the key that created it or sends an `X-Unlock-Token`.',
+            examples.readyView,
+          ),
           ...errorResponses(...COMMON_ERRORS, 'DROP_NOT_FOUND', 'DROP_EXPIRED', 'STORAGE_BUSY'),
         },
       },
@@ -262,10 +274,12 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
     async (req, reply) => {
       const m = await drops.status(req.params.id);
       const mine = privateView(req, m);
+      const sees = unlocks.sees(req, m);
       // The answer depends on who asks: no shared cache may hand one reader's view to another.
-      reply.header('vary', 'authorization, x-owner-token');
-      reply.header('cache-control', mine ? 'private, no-store' : isTerminal(m.status) ? 'public, max-age=5' : 'no-store');
-      return dropView(m, base, { withMetadata: mine });
+      reply.header('vary', 'authorization, x-owner-token, x-unlock-token');
+      const personal = mine || (sees === 'full' && m.passwordHash !== undefined);
+      reply.header('cache-control', personal ? 'private, no-store' : isTerminal(m.status) ? 'public, max-age=5' : 'no-store');
+      return sees === 'full' ? dropView(m, base, { withMetadata: mine }) : protectedView(m);
     },
   );
 
@@ -281,7 +295,7 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
         response: {
           200: {
             description:
-              'A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown.',
+              'A `text/event-stream`: `event: status` whose `data` is the drop view (schema of `getDrop`; a password-protected drop: `{ id, status, expiresAt, protected: true }`), sent at once and on every change; a `: ping` comment every 15 s. The stream ends on a terminal status, after DROPSHIP_EVENT_STREAM_MAX_MS (an EventSource reconnects) or on shutdown.',
             content: { 'text/event-stream': { schema: Type.String(), example: examples.eventStream } },
           },
           ...errorResponses(...COMMON_ERRORS, 'DROP_NOT_FOUND', 'TOO_MANY_EVENT_STREAMS', 'EVENT_STREAMS_FULL'),
@@ -290,7 +304,8 @@ export default async function dropsRoutes(app: FastifyInstance, opts: { drops: D
     },
     async (req, reply) => {
       // Caps, the shared poll and shutdown: services/events.ts.
-      const stream = await events.admit(req.params.id, clientId(req));
+      // A password-protected drop's stream shows its status only (an owner token shows all).
+      const stream = await events.admit(req.params.id, clientId(req), (m) => (unlocks.sees(req, m) === 'full' ? dropView(m, base) : protectedView(m)));
       reply.hijack();
       stream.run(reply.raw);
     },

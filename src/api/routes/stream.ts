@@ -12,7 +12,8 @@ import { Type } from 'typebox';
 import { fail, type DropshipError } from '../../core/errors.js';
 import { safeMimeType, sanitizeName } from '../../core/names.js';
 import { checkTicket, maxFileSize } from '../../core/policy.js';
-import { enforcePolicy } from '../services/create.js';
+import { enforcePolicy, passwordHashOf } from '../services/create.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../core/passwords.js';
 import { makeApiKeyCheck, makeUploaderCheck } from '../plugins/auth.js';
 import type { StreamService } from '../services/stream.js';
 import { COMMON_ERRORS, errorResponses, security } from '../schemas/responses.js';
@@ -87,6 +88,9 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     // The declared type is the Content-Type header (curl -T sends none: add -H 'content-type: …').
     const declared = req.headers['content-type'];
     enforcePolicy(who.key, { type: declared });
+    // X-Password protects the drop (the schema checked its length); hashed before a slot is taken.
+    const password = req.headers['x-password'];
+    const passwordHash = await passwordHashOf(typeof password === 'string' ? password : undefined, 'headers/x-password');
     const slot = stream.acquire(who.id);
     try {
       const length = declaredLength(req.headers);
@@ -94,6 +98,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
         name: name.name,
         type: safeMimeType(declared),
         ...(who.key && { key: who.key }),
+        ...(passwordHash !== undefined && { passwordHash }),
         ...(length !== undefined ? { length } : {}),
         onIdle: () => req.log.info('streaming upload idle: cut'),
         slot,
@@ -122,6 +127,15 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
     operationId,
     security: security.uploader(config.DROPSHIP_PUBLIC_UPLOADS),
     params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 1024, description: 'The file name (URL-encoded)', examples: ['photo.jpg'] }) }),
+    headers: Type.Object({
+      'x-password': Type.Optional(
+        Type.String({
+          minLength: PASSWORD_MIN_LENGTH,
+          maxLength: PASSWORD_MAX_LENGTH,
+          description: 'Protects the drop with this password (4..256 characters): `curl -T f -H "X-Password: …"`.',
+        }),
+      ),
+    }),
     response: {
       201: {
         description: 'The drop exists: its share URL as text (with a newline).',
@@ -136,6 +150,7 @@ export default async function streamRoutes(app: FastifyInstance, opts: { stream:
       ...errorResponses(
         ...COMMON_ERRORS,
         'NAME_INVALID',
+        'PASSWORD_INVALID',
         'LENGTH_MISMATCH',
         'UNAUTHORIZED',
         'STREAM_IDLE_TIMEOUT',

@@ -89,10 +89,13 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
     return v && v.length <= 128 ? v : undefined;
   };
 
+  /** Uppy sends an empty meta field as "" : no password. */
+  const passwordOf = (p: unknown) => (typeof p === 'string' && p !== '' ? { password: p } : {});
+
   /** Creates a drop through DropService (names, limits, tickets, manifest), planned the way Uppy cuts the file. */
   async function createForUppy(
     req: FastifyRequest,
-    input: { name: string; size: number; type?: string },
+    input: { name: string; size: number; type?: string; password?: string; passwordField: string },
     plan: { mode: 'multipart'; partSize: number } | { mode: 'single' },
   ) {
     const who = uploader(req);
@@ -135,7 +138,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
             ...described(CreateResponse, 'The new drop\'s upload; the owner cookie is set.', examples.uppy.created),
             headers: { 'set-cookie': { type: 'string', description: `\`${OWNER_COOKIE}=<owner token>; Path=/s3/multipart/{uploadId}; HttpOnly; SameSite=Strict\`` } },
           },
-          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'FILE_TOO_LARGE', 'TYPE_NOT_ALLOWED', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
+          ...errorResponses(...COMMON_ERRORS, ...JSON_BODY_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'PASSWORD_INVALID', 'UNAUTHORIZED', 'FILE_TOO_LARGE', 'TYPE_NOT_ALLOWED', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
         },
       },
     },
@@ -152,7 +155,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       const type = req.body.type ?? req.body.metadata?.type;
       const { manifest, ownerToken: token, key } = await createForUppy(
         req,
-        { name: req.body.filename, size, ...(type ? { type } : {}) },
+        { name: req.body.filename, size, ...(type ? { type } : {}), ...passwordOf(req.body.metadata?.password), passwordField: 'body/metadata/password' },
         { mode: 'multipart', partSize },
       );
       const uploadId = manifest.upload.uploadId!;
@@ -328,7 +331,7 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
         querystring: ParamsQuery,
         response: {
           200: described(ParamsResponse, 'The POST policy, bound to this key and exactly this size.', examples.uppy.params),
-          ...errorResponses(...COMMON_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'UNAUTHORIZED', 'CROSS_SITE_REFUSED', 'FILE_TOO_LARGE', 'TYPE_NOT_ALLOWED', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
+          ...errorResponses(...COMMON_ERRORS, 'NAME_INVALID', 'SIZE_INVALID', 'PASSWORD_INVALID', 'UNAUTHORIZED', 'CROSS_SITE_REFUSED', 'FILE_TOO_LARGE', 'TYPE_NOT_ALLOWED', 'TOO_MANY_OPEN_TICKETS', 'UPLOAD_SLOTS_FULL'),
         },
       },
     },
@@ -360,7 +363,13 @@ export default async function uppyRoutes(app: FastifyInstance, opts: { drops: Dr
       }
       const { manifest, ownerToken: token } = await createForUppy(
         req,
-        { name: req.query.filename, size, ...(req.query.type ? { type: req.query.type } : {}) },
+        {
+          name: req.query.filename,
+          size,
+          ...(req.query.type ? { type: req.query.type } : {}),
+          ...passwordOf(req.query['metadata[password]']),
+          passwordField: 'querystring/metadata[password]',
+        },
         { mode: 'single' },
       );
       // S3 checks the policy: this key, exactly `size` bytes. Nothing calls back when the POST

@@ -6,6 +6,7 @@
 import { Type, type Static } from 'typebox';
 import { DROP_STATUSES, THUMBNAIL_STATES } from '../../core/manifest.js';
 import { MAX_OBJECT_SIZE, MAX_PARTS } from '../../core/parts.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../core/passwords.js';
 
 /** An error answer: a reference to the shared `Error` component (schemas/responses.ts). */
 export const ErrorResponse = Type.Ref('Error', { description: 'An error: branch on `error.code`.' });
@@ -20,6 +21,14 @@ export const Metadata = Type.Record(Type.String(), Type.String({ maxLength: 2048
   propertyNames: { pattern: METADATA_NAME },
   description:
     'Private metadata, string → string: at most 16 entries, names matching ^[A-Za-z0-9_.-]{1,64}$, at most 2048 bytes in all as JSON. Shown only to the key that created the drop and to the owner token; never on the share page or to anonymous readers.',
+});
+
+/** A drop's password: 4..256 characters, stored only as a salted scrypt hash. */
+export const Password = Type.String({
+  minLength: PASSWORD_MIN_LENGTH,
+  maxLength: PASSWORD_MAX_LENGTH,
+  description:
+    'Protects the drop: until a reader unlocks it (POST /d/{id}/unlock) only its id, status and expiry are shown, and the file, its name and thumbnails are refused. 4..256 characters; stored only as a salted scrypt hash.',
 });
 
 export const CreateDropBody = Type.Object(
@@ -37,6 +46,7 @@ export const CreateDropBody = Type.Object(
     ),
     maxDownloads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     metadata: Type.Optional(Metadata),
+    password: Type.Optional(Password),
   },
   { additionalProperties: false },
 );
@@ -119,8 +129,36 @@ export const DropView = Type.Object({
       description: 'The drop\'s private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token).',
     }),
   ),
+  protected: Type.Optional(
+    Type.Literal(true, { description: 'The drop has a password; this reader unlocked it, owns it or created it.' }),
+  ),
 });
 export type DropView = Static<typeof DropView>;
+
+export const ProtectedDropView = Type.Object(
+  {
+    id: Type.String(),
+    status: Type.Enum(DROP_STATUSES),
+    expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the drop expires; absent: never.' })),
+    protected: Type.Literal(true),
+  },
+  { description: 'A password-protected drop this reader has not unlocked: nothing about the file.' },
+);
+export type ProtectedDropView = Static<typeof ProtectedDropView>;
+
+/** What a reader sees: the drop, or — protected and not unlocked — only its status. */
+export const ReaderView = Type.Union([DropView, ProtectedDropView]);
+
+export const UnlockBody = Type.Object({ password: Password }, { additionalProperties: false });
+
+export const UnlockResponse = Type.Object({
+  id: Type.String(),
+  unlockToken: Type.String({
+    description:
+      'Send as `X-Unlock-Token` (or let the browser keep the `dropship_unlock` cookie, set too) to read the drop, its file and thumbnails until `expiresAt`.',
+  }),
+  expiresAt: Type.String({ format: 'date-time', description: 'When the unlock ends (DROPSHIP_UNLOCK_TTL after it).' }),
+});
 
 export const LIST_LIMIT_MAX = 100;
 
@@ -135,7 +173,7 @@ export const ListQuery = Type.Object(
 
 export const ListResponse = Type.Object(
   {
-  drops: Type.Array(DropView, { description: 'The key\'s drops, newest first, with their metadata.' }),
+  drops: Type.Array(DropView, { description: 'The key\'s drops, newest first, with their metadata (its protected drops too: the key created them).' }),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Send as `cursor` for the next page; null: this was the last.' }),
   },
   { description: 'One page of the key\'s drops.' },
@@ -158,6 +196,10 @@ export const LookupBody = Type.Object(
 export const NotFoundEntry = Type.Object({ id: Type.String(), status: Type.Literal('not_found') });
 
 export const LookupResponse = Type.Object(
-  { drops: Type.Array(Type.Union([DropView, NotFoundEntry]), { description: 'One entry per id, in the order asked.' }) },
+  {
+    drops: Type.Array(Type.Union([DropView, ProtectedDropView, NotFoundEntry]), {
+      description: 'One entry per id, in the order asked; another key\'s password-protected drop shows only its status.',
+    }),
+  },
   { description: 'The status of each drop asked for.' },
 );

@@ -35,6 +35,9 @@ const view = (over: Record<string, unknown>) => ({
   ...over,
 });
 
+const collectionId = 'Q3bTn8vLk2Xw9pRz4HsYd';
+const collection = (drops: unknown[]) => ({ id: collectionId, title: 'Holiday', createdAt: created, expiresAt: expiry, shareUrl: `${host}/c/${collectionId}`, drops });
+
 export const examples = {
   createDrop: [
     { name: 'holiday.mp4', size: 1024 * MiB, type: 'video/mp4' },
@@ -83,6 +86,11 @@ export const examples = {
       ],
     }),
   ],
+  createCollection: [{ title: 'Holiday', drops: [{ id, ownerToken }] }, {}],
+  collectionCreated: [{ id: collectionId, shareUrl: `${host}/c/${collectionId}`, ownerToken }],
+  addToCollection: [{ id, ownerToken }],
+  collectionView: [collection([view({ completedAt: '2030-01-01T00:04:10.000Z' })])],
+  collectionDeleted: [{ id: collectionId, status: 'deleted', deletedAt: '2030-01-01T01:00:00.000Z' }],
   eventStream: `event: status\ndata: ${JSON.stringify(view({ completedAt: '2030-01-01T00:04:10.000Z' }))}\n\n: ping\n\n`,
   shareUrlText: `${host}/d/${id}\n`,
   id,

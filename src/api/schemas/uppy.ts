@@ -1,6 +1,7 @@
 /** TypeBox schemas of the Companion-compatible Uppy routes (src/api/routes/uppy.ts). */
 import { Type, type Static } from 'typebox';
 import { MAX_PARTS } from '../../core/parts.js';
+import { PASSWORD_MAX_LENGTH } from '../../core/passwords.js';
 
 /** The owner cookie POST /s3/multipart sets (`Path=/s3/multipart/{uploadId}`, HttpOnly). */
 export const OWNER_COOKIE = 'dropship_uppy';
@@ -11,8 +12,11 @@ export const Metadata = Type.Object(
     size: Type.Optional(Count),
     partSize: Type.Optional(Count),
     type: Type.Optional(Type.String({ maxLength: 255 })),
+    password: Type.Optional(
+      Type.String({ maxLength: PASSWORD_MAX_LENGTH, description: 'Protects the drop (4..256 characters; empty: no password).' }),
+    ),
   },
-  { additionalProperties: true, description: "Uppy's file meta; `size` is required (see docs/uppy.md)." },
+  { additionalProperties: true, description: "Uppy's file meta; `size` is required, `password` protects the drop (see docs/uppy.md)." },
 );
 export const CreateBody = Type.Object({
   filename: Type.String({ minLength: 1, maxLength: 1024 }),
@@ -57,6 +61,12 @@ export const ParamsQuery = Type.Object(
     type: Type.Optional(Type.String({ maxLength: 255, description: 'Declared media type.', examples: ['image/jpeg'] })),
     'metadata[size]': Type.Optional(
       Type.String({ pattern: '^[0-9]{1,16}$', description: 'The exact size in bytes (required; Uppy sends its file meta as `metadata[...]`).', examples: ['3145728'] }),
+    ),
+    'metadata[password]': Type.Optional(
+      Type.String({
+        maxLength: PASSWORD_MAX_LENGTH,
+        description: 'Protects the drop (Uppy\'s `meta.password`, 4..256 characters; empty: no password). It travels in this URL, which dropship never logs; prefer multipart (`shouldUseMultipart: true`) where proxies log query strings.',
+      }),
     ),
   },
   { additionalProperties: true },

@@ -21,6 +21,7 @@ import { checkTicket, lifetimeLimits } from '../../core/policy.js';
 import { indexExpiry } from '../../ports/expiry-index.js';
 import { indexForKey, unindexForKey } from '../../ports/key-index.js';
 import { sanitizeName, safeMimeType } from '../../core/names.js';
+import { hashPassword, passwordLengthOk, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../core/passwords.js';
 import { clientPlan, PlanError, planUpload, type ClientPlanRequest, type UploadPlan } from '../../core/parts.js';
 import type { ApiKey, Config } from '../../config.js';
 import type { Clock } from '../../ports/clock.js';
@@ -42,6 +43,8 @@ export type CreateDropInput = CreateDropBody & {
   signFirstBatch?: boolean;
   /** The client's own cut of the file instead of dropship's plan (Uppy decides its part size itself). */
   plan?: ClientPlanRequest;
+  /** Where the password came from, for its error (default body/password). */
+  passwordField?: string;
 };
 
 export interface CreatedDrop {
@@ -72,6 +75,22 @@ export function checkMetadata(metadata: Record<string, string> | undefined): voi
       maxBytes: METADATA_MAX_BYTES,
     });
   }
+}
+
+/**
+ * A password from a route whose schema could not check it (a header, Uppy's free-form meta)
+ * held to the schema's rule, then hashed (async scrypt). Never echoed in an error.
+ */
+export async function passwordHashOf(password: string | undefined, field: string): Promise<string | undefined> {
+  if (password === undefined) return undefined;
+  if (!passwordLengthOk(password)) {
+    throw fail('PASSWORD_INVALID', `the password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`, {
+      field,
+      minLength: PASSWORD_MIN_LENGTH,
+      maxLength: PASSWORD_MAX_LENGTH,
+    });
+  }
+  return hashPassword(password);
 }
 
 /** The key's policy against a request, before anything is created: 413 or 415. */
@@ -123,6 +142,8 @@ export function createDropCreator(deps: CreateDeps) {
     if (!lifetime.ok) {
       throw fail('VALIDATION_FAILED', lifetime.reason, { field: 'body/expiresIn', min: lifetime.min, max: lifetime.max });
     }
+    // Hashed before admission, so a slow hash never holds a ticket slot.
+    const passwordHash = await passwordHashOf(input.password, input.passwordField ?? 'body/password');
     const created = clock();
     const { expiresAt, uploadExpiresAt } = dropDeadlines(created, lifetime.seconds, config.DROPSHIP_TICKET_TTL);
     const id = newDropId();
@@ -151,6 +172,7 @@ export function createDropCreator(deps: CreateDeps) {
         ...(input.key && { keyId: input.key.id }),
         ...(input.key?.allowedTypes && { allowedTypes: input.key.allowedTypes }),
         ...(input.metadata && { metadata: input.metadata }),
+        ...(passwordHash !== undefined && { passwordHash }),
       });
       // The expiry index first: a drop never exists without the marker that will delete it.
       if (expiresAt) await indexExpiry(store, manifest, expiresAt);

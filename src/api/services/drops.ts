@@ -82,6 +82,28 @@ export function createDropService(deps: DropServiceDeps) {
     throw fail('DROP_EXPIRED', lifetimeOver(m, clock()) ? 'this drop has expired' : 'the upload never finished and the ticket has expired');
   }
 
+  async function cancelRecord(rec: ManifestRecord): Promise<Manifest> {
+    const id = rec.manifest.id;
+    const at = clock();
+    // Announced before it is written (a retried DELETE of a cancelled drop announces nothing
+    // new): the consumer confirms the cancel from the manifest before it delivers.
+    const next = apply(rec.manifest, { type: 'cancel', at });
+    if (next.ok && next.changed) {
+      await (deps.announce ?? silentAnnouncer).announce('drop.deleted', next.manifest, { at, confirm: true, delaySeconds: DELETED_DELAY_SECONDS });
+    }
+    const m = await records.transition(id, { type: 'cancel', at });
+    const keys = dropKeys(id);
+    if (rec.manifest.upload.uploadId) await store.abortMultipart(keys.original, rec.manifest.upload.uploadId);
+    // Everything but the manifest goes; the manifest stays as a tombstone so the share
+    // page can say "deleted" instead of "not found".
+    const leftovers = (await store.listKeys(keys.prefix)).filter((k) => k !== keys.manifest);
+    // Stryker disable next-line ConditionalExpression: deleteKeys([]) does nothing in either adapter; the test only saves the call.
+    if (leftovers.length) await store.deleteKeys(leftovers);
+    // A deleted drop leaves its key's listing (a listing also drops a cancelled drop's entry).
+    await unindexForKey(store, rec.manifest);
+    return m;
+  }
+
   return {
     load: records.load,
     create,
@@ -118,25 +140,15 @@ export function createDropService(deps: DropServiceDeps) {
     },
 
     async cancel(id: string, ownerToken: string | undefined): Promise<Manifest> {
-      const rec = await records.loadOwned(id, ownerToken);
-      const at = clock();
-      // Announced before it is written (a retried DELETE of a cancelled drop announces nothing
-      // new): the consumer confirms the cancel from the manifest before it delivers.
-      const next = apply(rec.manifest, { type: 'cancel', at });
-      if (next.ok && next.changed) {
-        await (deps.announce ?? silentAnnouncer).announce('drop.deleted', next.manifest, { at, confirm: true, delaySeconds: DELETED_DELAY_SECONDS });
-      }
-      const m = await records.transition(id, { type: 'cancel', at });
-      const keys = dropKeys(id);
-      if (rec.manifest.upload.uploadId) await store.abortMultipart(keys.original, rec.manifest.upload.uploadId);
-      // Everything but the manifest goes; the manifest stays as a tombstone so the share
-      // page can say "deleted" instead of "not found".
-      const leftovers = (await store.listKeys(keys.prefix)).filter((k) => k !== keys.manifest);
-      // Stryker disable next-line ConditionalExpression: deleteKeys([]) does nothing in either adapter; the test only saves the call.
-      if (leftovers.length) await store.deleteKeys(leftovers);
-      // A deleted drop leaves its key's listing (a listing also drops a cancelled drop's entry).
-      await unindexForKey(store, rec.manifest);
-      return m;
+      return cancelRecord(await records.loadOwned(id, ownerToken));
+    },
+
+    /**
+     * Cancels a drop whose ownership was proved earlier: a collection's owner deleting the
+     * collection (its owner showed each drop's token when adding it, services/collections.ts).
+     */
+    async cancelProved(id: string): Promise<Manifest> {
+      return cancelRecord(await records.load(id));
     },
 
     /** Status for readers; expires the drop on the way when its ticket ran out. */
@@ -152,8 +164,10 @@ export function createDropService(deps: DropServiceDeps) {
      * `probe` (a HEAD) checks the same things without counting and answers no URL for a
      * limited drop — an uncounted URL would be an uncounted download.
      */
-    async downloadUrl(id: string, opts: { probe?: boolean } = {}): Promise<string | undefined> {
+    async downloadUrl(id: string, opts: { probe?: boolean; guard?: (m: Manifest) => void } = {}): Promise<string | undefined> {
       const m = await records.expireIfDue((await records.load(id)).manifest);
+      // A password-protected drop the reader has not unlocked says nothing more (routes' guard).
+      opts.guard?.(m);
       refuseExpired(m);
       if (m.status !== 'ready' && m.status !== 'processing') {
         throw fail('DROP_NOT_READY', `the drop is ${m.status}`, { status: m.status });
@@ -192,9 +206,10 @@ export function createDropService(deps: DropServiceDeps) {
       return { post, expires, key };
     },
 
-    async thumbnailUrl(id: string, width: number): Promise<string> {
+    async thumbnailUrl(id: string, width: number, guard?: (m: Manifest) => void): Promise<string> {
       const rec: ManifestRecord = await records.load(id);
       const m = await records.expireIfDue(rec.manifest);
+      guard?.(m);
       refuseExpired(m);
       const t = m.status === 'ready' ? m.thumbnails.find((x) => x.width === width) : undefined;
       if (!t) throw fail('THUMBNAIL_NOT_FOUND', `no ${width}px thumbnail for this drop`);

@@ -137,7 +137,12 @@ export function createEventStreams(deps: {
      * errors (404). `run` then serves the stream on a raw response; `release` gives the slot
      * back if the caller does not run it.
      */
-    async admit(id: string, client: string): Promise<{ first: Manifest; run: (res: ServerResponse) => void; release: () => void }> {
+    async admit(
+      id: string,
+      client: string,
+      /** This stream's own view of the drop (a protected drop shows its status only), default `deps.render`. */
+      render: (m: Manifest) => unknown = deps.render,
+    ): Promise<{ first: Manifest; run: (res: ServerResponse) => void; release: () => void }> {
       if (closing) throw fail('EVENT_STREAMS_FULL', 'the server is shutting down; reconnect', {}, 1);
       const slot = counts.take(client, { perClient: limits.perClient, total: limits.total });
       if (!slot.ok) {
@@ -153,7 +158,7 @@ export function createEventStreams(deps: {
         release();
         throw e;
       }
-      return { first, release, run: (res) => serve(res, first, release) };
+      return { first, release, run: (res) => serve(res, first, release, render) };
     },
 
     /** Ends every open stream (the app calls this when it closes). */
@@ -165,14 +170,14 @@ export function createEventStreams(deps: {
     },
   };
 
-  function serve(res: ServerResponse, first: Manifest, release: () => void) {
+  function serve(res: ServerResponse, first: Manifest, release: () => void, render: (m: Manifest) => unknown) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const send = (m: Manifest) => res.write(`event: status\ndata: ${JSON.stringify(deps.render(m))}\n\n`);
+    const send = (m: Manifest) => res.write(`event: status\ndata: ${JSON.stringify(render(m))}\n\n`);
     // The client may have hung up while the stream was being admitted (its 'close' fired
     // before anyone listened): give the slot back now rather than at the stream's deadline.
     if (res.destroyed || res.socket?.destroyed) {

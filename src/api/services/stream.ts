@@ -185,7 +185,7 @@ export function createStreamService(deps: {
      */
     async upload(
       body: Readable,
-      opts: { name: string; type: string; length?: number; onIdle: () => void; slot?: StreamSlot; key?: ApiKey },
+      opts: { name: string; type: string; length?: number; onIdle: () => void; slot?: StreamSlot; key?: ApiKey; passwordHash?: string },
     ): Promise<StreamResult> {
       const limit = maxFileSize(opts.key, Math.min(config.DROPSHIP_STREAM_MAX_SIZE, config.DROPSHIP_MAX_FILE_SIZE));
       const partSize = streamPartSize(opts.length);
@@ -209,6 +209,7 @@ export function createStreamService(deps: {
         ...deadlines,
         ...(opts.key && { keyId: opts.key.id }),
         ...(opts.key?.allowedTypes && { allowedTypes: opts.key.allowedTypes }),
+        ...(opts.passwordHash !== undefined && { passwordHash: opts.passwordHash }),
       });
       if (deadlines.expiresAt) await indexExpiry(store, manifest, deadlines.expiresAt);
       await indexForKey(store, manifest);

@@ -44,8 +44,15 @@ export interface PagePolicies {
   spa: string;
   /** Share page: thumbnails are 302s to S3, live status comes from our own SSE endpoint. */
   share: string;
+  /**
+   * Collection page: thumbnails are 302s to S3, and "Download all" fetches each file (a 302
+   * from /d/:id/download to S3) to zip it in the browser; live status polls our own api.
+   */
+  collection: string;
   /** 404 and error pages: styles and nothing else. */
   plain: string;
+  /** A protected drop's password form: styles, and a form that posts to our own origin. */
+  locked: string;
 }
 
 export function pagePolicies(config: Parameters<typeof s3Origin>[0]): PagePolicies {
@@ -53,6 +60,8 @@ export function pagePolicies(config: Parameters<typeof s3Origin>[0]): PagePolici
   return {
     spa: cspHeader({ ...base, 'img-src': ["'self'", 'data:', 'blob:'], 'connect-src': ["'self'", s3] }),
     share: cspHeader({ ...base, 'img-src': ["'self'", s3] }),
+    collection: cspHeader({ ...base, 'img-src': ["'self'", s3], 'connect-src': ["'self'", s3] }),
     plain: cspHeader({ ...base, 'script-src': ["'none'"], 'connect-src': ["'none'"] }),
+    locked: cspHeader({ ...base, 'script-src': ["'none'"], 'connect-src': ["'none'"], 'form-action': ["'self'"] }),
   };
 }

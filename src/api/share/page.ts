@@ -7,8 +7,8 @@
  * origin) listens to /v1/drops/:id/events and, when the status changes, fetches this page
  * again and swaps the parts marked with ids, so there is one renderer: this one.
  */
-import type { DropView } from '../schemas/drops.js';
-import { formatBytes } from '../../core/format.js';
+import type { DropView, ProtectedDropView } from '../schemas/drops.js';
+import { formatBytes, formatDateTime, formatTimeUntil } from '../../core/format.js';
 import { html, type SafeHtml } from './html.js';
 import type { EntryAssets } from './assets.js';
 
@@ -69,7 +69,7 @@ ${image ? html`<meta property="og:image" content="${image.url}">
 `;
 }
 
-function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; bodyClass: string; meta?: SafeHtml }): string {
+export function layout(opts: { title: string; assets: EntryAssets; body: SafeHtml; bodyClass: string; meta?: SafeHtml }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -116,7 +116,15 @@ function actions(v: DropView): SafeHtml {
   return html`<div class="actions" id="actions"><a class="button" href="/">Share a file of your own</a></div>`;
 }
 
-export function renderSharePage(v: DropView, assets: EntryAssets): string {
+/** When the drop was uploaded and when it expires ("in 3 days"), for a drop whose file is there. */
+function dates(v: DropView, now: Date): SafeHtml {
+  const expires = v.expiresAt ? Date.parse(v.expiresAt) - now.getTime() : undefined;
+  return html`<div><dt>Uploaded</dt><dd><time datetime="${v.createdAt}">${formatDateTime(v.createdAt)}</time></dd></div>
+${v.expiresAt && expires !== undefined && expires > 0 ? html`<div><dt>Expires</dt><dd><time datetime="${v.expiresAt}" title="${formatDateTime(v.expiresAt)}">${formatTimeUntil(expires)}</time></dd></div>` : ''}`;
+}
+
+/** `now`: the server's clock, for "Expires in …". */
+export function renderSharePage(v: DropView, assets: EntryAssets, opts: { now: Date } = { now: new Date() }): string {
   const live = v.status === 'uploading' || v.status === 'processing';
   // A deleted, failed or expired drop has no file to describe (a cancelled upload never had one).
   const gone = !live && v.status !== 'ready';
@@ -126,12 +134,40 @@ ${preview(v)}
 <h1 class="name" id="name">${v.name}</h1>
 <dl class="facts" id="facts">${gone ? '' : html`<div><dt>Size</dt><dd>${formatBytes(v.size)}${v.size >= 1024 ? html` <span class="bytes">(${v.size.toLocaleString('en-US')} bytes)</span>` : ''}</dd></div>
 <div><dt>Type</dt><dd>${v.type}</dd></div>
-${v.width && v.height ? html`<div><dt>Dimensions</dt><dd>${v.width} × ${v.height}</dd></div>` : ''}`}</dl>
+${v.width && v.height ? html`<div><dt>Dimensions</dt><dd>${v.width} × ${v.height}</dd></div>` : ''}
+${dates(v, opts.now)}`}</dl>
 <p class="status status-${v.status}" id="status" role="status" aria-live="polite">${statusText(v)}</p>
 ${actions(v)}
 </article>
 </main>`;
   return layout({ title: `${v.name} · dropship`, assets, body, bodyClass: 'page-share', meta: linkPreview(v) });
+}
+
+/**
+ * A password-protected drop before it is unlocked: a password form and nothing about the
+ * file — no name, size, type, thumbnail, dates or link preview beyond a generic title. The
+ * form is a plain POST (works without JavaScript; the password never goes into a URL).
+ */
+export function renderLockedPage(v: ProtectedDropView, assets: EntryAssets, opts: { error?: string } = {}): string {
+  const body = html`<main class="share" id="share" data-drop-id="${v.id}" data-status="${v.status}" data-protected="true">
+<article class="card">
+<figure class="preview preview-icon" id="preview"><div class="file-icon file-icon-file" aria-hidden="true"><span>Locked</span></div></figure>
+<h1 class="name" id="name">Password-protected file</h1>
+<p class="status" id="status">Enter the password you were given to see and download this file.</p>
+<form class="unlock" id="unlock" method="post" action="/d/${v.id}/unlock">
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required minlength="4" maxlength="256"${opts.error ? html` aria-invalid="true" aria-describedby="unlock-error"` : ''} autofocus>
+${opts.error ? html`<p class="unlock-error" id="unlock-error" role="alert">${opts.error}</p>
+` : ''}<button class="button primary" id="unlock-button" type="submit">Unlock</button>
+</form>
+</article>
+</main>`;
+  const meta = html`<meta property="og:type" content="website">
+<meta property="og:site_name" content="dropship">
+<meta property="og:title" content="A password-protected file">
+<meta name="twitter:card" content="summary">
+`;
+  return layout({ title: 'Password-protected file · dropship', assets, body, bodyClass: 'page-share page-locked', meta });
 }
 
 export function renderNotFoundPage(assets: EntryAssets): string {
@@ -154,6 +190,9 @@ const ERROR_WORDS: Record<string, { title: string; text?: string }> = {
   DROP_EXPIRED: { title: 'This drop has expired', text: 'Its owner chose how long it would live; the file is gone.' },
   DOWNLOAD_LIMIT_REACHED: { title: 'Download limit reached', text: 'This file could be downloaded only a set number of times, and it has been.' },
   RATE_LIMITED: { title: 'Too many requests', text: 'Please wait a minute, then reload the page.' },
+  PASSWORD_REQUIRED: { title: 'Password required', text: 'This file is password-protected: open its share link and enter the password first.' },
+  PASSWORD_INVALID: { title: 'Not a valid password', text: 'Passwords are 4 to 256 characters long. Go back and try again.' },
+  CROSS_SITE_REFUSED: { title: 'Refused', text: 'This form can only be sent from its own page.' },
   STORAGE_BUSY: { title: 'Busy', text: 'Many people are downloading this right now. Reload in a few seconds.' },
   STORAGE_UNAVAILABLE: { title: 'Temporarily unavailable', text: 'Storage is not answering right now. Reload in a few seconds.' },
 };

@@ -9,26 +9,43 @@
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { apiErrorFromResponse, openResumable, type ResumableDownload } from '../../client/index.js';
+import { apiErrorFromResponse, DropshipApiError, openResumable, type ResumableDownload } from '../../client/index.js';
+import { PASSWORD_OPTIONS, passwordError, passwordOf } from '../password.js';
 import { parse, serverOf } from '../args.js';
 import { CliError, EXIT } from '../exit.js';
 import { filenameFromDisposition, sanitizeFilename } from '../filename.js';
-import { json, print, say, type Io } from '../io.js';
+import { clientFor, json, print, say, teller, type Io } from '../io.js';
 import { createReporter, formatBytes } from '../render.js';
 import { onlyTarget } from '../target.js';
 import { help } from './help.js';
 
 export async function download(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' }, force: { type: 'boolean', short: 'f' } });
+  const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' }, force: { type: 'boolean', short: 'f' }, ...PASSWORD_OPTIONS });
   if (values.help) return help(io, 'download');
   const target = onlyTarget(positionals, 'download');
   const server = serverOf(values.server, target.server, io.env);
+  const password = await passwordOf(values, io);
+
+  // A password-protected drop is unlocked first; its token goes with the download request.
+  let unlockToken: string | undefined;
+  if (password !== undefined) {
+    try {
+      unlockToken = (await clientFor(server, values['api-key'] ?? io.env.DROPSHIP_API_KEY, teller(io, values.quiet)).unlock(target.id, password, io.signal)).unlockToken;
+    } catch (e) {
+      // A password for a drop that has none: download it as it is.
+      if (!(e instanceof DropshipApiError && e.code === 'DROP_NOT_PROTECTED')) throw passwordError(e, target.id);
+    }
+  }
 
   // The api answers with a 302 to a short-lived presigned GET; follow it ourselves so an
   // error answer from the api (404, 409 not ready, 410 gone) is read as one.
-  const first = await fetch(`${server}/d/${encodeURIComponent(target.id)}/download`, { redirect: 'manual', signal: io.signal });
+  const first = await fetch(`${server}/d/${encodeURIComponent(target.id)}/download`, {
+    redirect: 'manual',
+    signal: io.signal,
+    ...(unlockToken ? { headers: { 'x-unlock-token': unlockToken } } : {}),
+  });
   const firstText = await first.text();
-  if (first.status < 300 || first.status >= 400) throw apiErrorFromResponse(first, firstText);
+  if (first.status < 300 || first.status >= 400) throw passwordError(apiErrorFromResponse(first, firstText), target.id);
   const location = first.headers.get('location');
   if (!location) throw new CliError('the server sent a redirect without a location', EXIT.FAILURE, 'BAD_REDIRECT');
   let dl: ResumableDownload | undefined;

@@ -39,6 +39,10 @@ Options:
       --expires-in <dur>  how long the drop lives, e.g. 2h or 7d (server default otherwise; 0 = never, where the server allows it)
       --max-downloads <n> the drop stops downloading after n downloads
       --meta <k=v>        private metadata, repeatable (shown only to this API key and the owner token)
+      --password <p>      protect the drops with a password (4..256 characters); scripts should
+                          prefer --password-stdin (first line of stdin) or env DROPSHIP_PASSWORD,
+                          which other users of the machine cannot read in the process list
+      --password-stdin    read the password from the first line of stdin
       --no-resume         start over even if an earlier upload of the file is unfinished
       --wait              after uploading, wait until each drop is ready
       --timeout <dur>     with --wait: give up after this long (exit 7)
@@ -50,19 +54,21 @@ Options:
   status: `dropship status <id|url> [--json]
 
 Prints the drop's status (uploading, processing, ready, failed, cancelled, expired), size,
-type, thumbnails and links. Exits 0 whenever the drop exists, 3 when it does not.
+type, thumbnails and links; a password-protected drop shows only its status, expiry and that
+it is protected. Exits 0 whenever the drop exists, 3 when it does not.
 `,
   wait: `dropship wait <id|url> [--timeout <dur>] [--interval <dur>] [--json]
 
 Waits until the drop is ready and prints its share link. Exits 4 if it ends failed, expired
 or cancelled instead, 7 when --timeout runs out.
 `,
-  download: `dropship download <id|url> [-o <file|dir|->] [--force]
+  download: `dropship download <id|url> [-o <file|dir|->] [--force] [--password <p> | --password-stdin]
 
 Saves the file under the name it was uploaded with (made safe: no paths, no hidden names)
 in the current directory, or where -o says ("-" for stdout). Written to a temporary file
 and renamed when complete. Refuses to replace an existing file unless -o names it or
---force is given.
+--force is given. A password-protected drop needs its password: --password, --password-stdin
+(first line of stdin) or env DROPSHIP_PASSWORD; a wrong one exits 6.
 `,
   list: `dropship list [--status <status>] [--limit <n>] [--json]
 

@@ -1,7 +1,8 @@
 /** `dropship upload`: files straight to S3 in parallel parts, resumable, one result line per file in argument order. */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { DropshipApiError, DropshipClient, DropshipResumeError, type DropView, type UploadProgress } from '../../client/index.js';
+import { DropshipApiError, DropshipClient, DropshipResumeError, isLockedView, type DropView, type UploadProgress } from '../../client/index.js';
+import { PASSWORD_OPTIONS, passwordOf } from '../password.js';
 import { fileSource } from '../../client/node.js';
 import { parse, parseDuration, parsePositiveInt, serverOf } from '../args.js';
 import { CliError, EXIT, INTERRUPTED, UsageError, errorCodeOf, exitCodeOf, messageOf } from '../exit.js';
@@ -60,6 +61,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
     'no-resume': { type: 'boolean' },
     wait: { type: 'boolean' },
     timeout: { type: 'string' },
+    ...PASSWORD_OPTIONS,
   });
   if (values.help) return help(io, 'upload');
   if (positionals.length === 0) throw new UsageError('upload needs at least one file');
@@ -72,6 +74,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
   const maxDownloads = values['max-downloads'] ? parsePositiveInt(values['max-downloads'], '--max-downloads', 1, 1_000_000) : undefined;
   const metadata = parseMeta(values.meta);
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') * 1000 : undefined;
+  const password = await passwordOf(values, io);
 
   const state = new StateStore(stateFilePath(io.env));
   const reporter = createReporter(io.stderr, {
@@ -121,6 +124,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
           ...(expiresIn !== undefined ? { expiresIn } : {}),
           ...(maxDownloads !== undefined ? { maxDownloads } : {}),
           ...(metadata ? { metadata } : {}),
+          ...(password !== undefined ? { password } : {}),
           onTicket: async (t) => {
             ticketToken = t.ownerToken;
             if (!resumeFrom) {
@@ -168,7 +172,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
           completedAt: new Date().toISOString(),
         }),
       );
-      if (values.wait) view = await waitForReady(client, view.id, timeoutMs, io);
+      if (values.wait) view = await waitForReady(client, view.id, token, timeoutMs, io);
       const exitCode = view.status === 'ready' || view.status === 'processing' ? EXIT.OK : EXIT.DROP_GONE;
       reporter.end(handle, `${source.name}: ${view.status} ${view.shareUrl}`, exitCode === EXIT.OK);
       return {
@@ -229,6 +233,15 @@ export async function upload(args: string[], io: Io): Promise<number> {
   return results.find((r) => r && r.exitCode !== EXIT.OK)?.exitCode ?? EXIT.OK;
 }
 
-async function waitForReady(client: DropshipClient, id: string, timeoutMs: number | undefined, io: Io): Promise<DropView> {
-  return client.waitUntil(id, { statuses: ['ready'], signal: io.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}), pollMs: 1000 });
+/** With the owner token, so a password-protected drop shows itself in full. */
+async function waitForReady(client: DropshipClient, id: string, ownerToken: string | undefined, timeoutMs: number | undefined, io: Io): Promise<DropView> {
+  const v = await client.waitUntil(id, {
+    statuses: ['ready'],
+    signal: io.signal,
+    ...(ownerToken ? { ownerToken } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    pollMs: 1000,
+  });
+  if (isLockedView(v)) throw new CliError(`drop ${id} is password-protected and the owner token did not unlock it`, EXIT.UNAUTHORIZED, 'PASSWORD_REQUIRED');
+  return v;
 }

@@ -19,9 +19,12 @@ export async function wait(args: string[], io: Io): Promise<number> {
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     onStatus: (s) => !values.quiet && say(io, `${s.id}: ${s.status}`),
   });
+  // A password-protected drop shows only its status: the share link is built from the id.
+  const shareUrl = 'shareUrl' in v ? v.shareUrl : `${client.baseUrl}/d/${v.id}`;
+  const reason = 'failureReason' in v ? v.failureReason : undefined;
   if (values.json) json(io, v);
-  else print(io, v.status === 'ready' ? v.shareUrl : `${v.status}${v.failureReason ? `: ${v.failureReason}` : ''}`);
+  else print(io, v.status === 'ready' ? shareUrl : `${v.status}${reason ? `: ${reason}` : ''}`);
   if (v.status === 'ready') return EXIT.OK;
-  say(io, `drop ${v.id} is ${v.status}${v.failureReason ? ` (${v.failureReason})` : ''}`);
+  say(io, `drop ${v.id} is ${v.status}${reason ? ` (${reason})` : ''}`);
   return EXIT.DROP_GONE;
 }

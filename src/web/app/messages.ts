@@ -3,7 +3,7 @@
  * retry by itself (after `retryAfter` seconds, or once the browser is back online) or wait
  * for the user.
  */
-import { DropshipApiError, DropshipResumeError, DropshipTransferError } from '../../client/index.js';
+import { DropshipApiError, DropshipResumeError, DropshipTransferError, sentenceFor } from '../../client/index.js';
 import { formatBytes } from './format.js';
 
 export interface Explained {
@@ -43,7 +43,7 @@ export function explain(e: unknown, name: string, online = navigator.onLine): Ex
       return { message: `The server is busy. Trying again in ${wait} s.`, retryable: true, retryAfter: wait };
     }
     if (e.status >= 500) return { message: 'The server had a problem. Try again in a moment.', retryable: true, retryAfter: 10 };
-    return { message: `The server refused the upload: ${e.message}`, retryable: false };
+    return { message: sentenceFor(e.code, e.details, e.retryAfter) ?? `The server refused the upload: ${e.message}`, retryable: false };
   }
   if (isNetworkFailure(e) || !online) {
     return {

@@ -14,6 +14,7 @@
  */
 import sharp from 'sharp';
 import { DropshipClient } from '../../../src/client/client.js';
+import type { DropView } from '../../../src/client/types.js';
 import { BENCH_API_KEY, deletePrefix, type BenchContext } from '../lib/env.js';
 import { startApi, type ApiProcess } from '../lib/api.js';
 import { drainQueue, startWorkers, type Workers } from '../lib/workers.js';
@@ -144,12 +145,13 @@ async function uploadImage(client: DropshipClient, data: Buffer, name: string, c
 
 async function waitReady(client: DropshipClient, ids: string[], ms: number, pollMs: number) {
   const until = Date.now() + ms;
-  const views = new Map<string, Awaited<ReturnType<DropshipClient['status']>>>();
+  const views = new Map<string, DropView>();
   let pending = [...ids];
   while (pending.length) {
     if (Date.now() > until) throw new Error(`${pending.length}/${ids.length} images not ready after ${ms / 1000} s`);
     await new Promise((r) => setTimeout(r, pollMs));
-    const got = await Promise.all(pending.map((id) => client.status(id)));
+    // The bench's drops have no password: every view is the full one.
+    const got = (await Promise.all(pending.map((id) => client.status(id)))) as DropView[];
     for (const v of got) if (v.status === 'ready' || v.status === 'failed') views.set(v.id, v);
     pending = pending.filter((id) => !views.has(id));
   }
