@@ -26,7 +26,7 @@ export default defineConfig({
     // Keep small icons as files: a data: URL in CSS would need img-src data: on the share page.
     assetsInlineLimit: 0,
     rolldownOptions: {
-      input: { main: here('./index.html'), share: here('./share.ts') },
+      input: { main: here('./index.html'), share: here('./share.ts'), collection: here('./collection.ts') },
     },
   },
 });

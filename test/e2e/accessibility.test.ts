@@ -27,16 +27,19 @@ let stack: Stack;
 let limited: TestApi;
 let browser: Browser;
 /** Drops in the states the share page shows, made once. */
-const drops: Record<'ready' | 'uploading' | 'cancelled' | 'deleted' | 'expired', string> = {
+const drops: Record<'ready' | 'uploading' | 'cancelled' | 'deleted' | 'expired' | 'protected', string> = {
   ready: '',
   uploading: '',
   cancelled: '',
   deleted: '',
   expired: '',
+  protected: '',
 };
+const PASSWORD = 'correct horse battery';
+let collection = '';
 
-async function upload(base: string, bytes: Buffer, name: string, type: string) {
-  const t = await createTicket(base, { name, size: bytes.length, type });
+async function upload(base: string, bytes: Buffer, name: string, type: string, extra: Record<string, unknown> = {}) {
+  const t = await createTicket(base, { name, size: bytes.length, type, ...extra });
   const put = await putPart(t.parts[0]!.url, bytes, t.parts[0]!.headers);
   await api(base, 'POST', `/v1/drops/${t.id}/complete`, { parts: [{ partNumber: 1, etag: put.etag }] }, { 'x-owner-token': t.ownerToken });
   return t;
@@ -55,12 +58,23 @@ beforeAll(async () => {
   drops.expired = expired.id;
   const deleted = await upload(stack.base, Buffer.from('minutes\n'), 'minutes.txt', 'text/plain');
   drops.deleted = deleted.id;
+  drops.protected = (await upload(stack.base, Buffer.from('salaries\n'), 'salaries.csv', 'text/csv', { password: PASSWORD })).id;
+  const agenda = await upload(stack.base, Buffer.from('1. coffee\n'), 'agenda.txt', 'text/plain');
   await eventually(async () => {
     const r = await api<{ status: string; thumbnails: unknown[] }>(stack.base, 'GET', `/v1/drops/${ready.id}`);
     const e = await api<{ status: string }>(stack.base, 'GET', `/v1/drops/${expired.id}`);
     const d = await api<{ status: string }>(stack.base, 'GET', `/v1/drops/${deleted.id}`);
     return r.body.status === 'ready' && r.body.thumbnails.length > 0 && e.body.status === 'ready' && d.body.status === 'ready';
   }, 30_000);
+  const made = await api<{ id: string }>(stack.base, 'POST', '/v1/collections', {
+    title: 'Trip photos and notes',
+    drops: [
+      { id: ready.id, ownerToken: ready.ownerToken },
+      { id: agenda.id, ownerToken: agenda.ownerToken },
+    ],
+  });
+  expect(made.status).toBe(201);
+  collection = made.body.id;
   // Deleted by its owner once it was ready.
   await api(stack.base, 'DELETE', `/v1/drops/${deleted.id}`, undefined, { 'x-owner-token': deleted.ownerToken });
   // Past its lifetime: expired on every read from now on.
@@ -112,6 +126,37 @@ const PAGES: PageCase[] = [
   { name: 'share-cancelled', open: async (page) => goto(`/d/${drops.cancelled}`)(page) },
   { name: 'share-deleted', open: async (page) => goto(`/d/${drops.deleted}`)(page) },
   { name: 'share-expired', open: async (page) => goto(`/d/${drops.expired}`)(page) },
+  {
+    name: 'share-password-form',
+    open: async (page) => goto(`/d/${drops.protected}`)(page),
+  },
+  {
+    name: 'share-password-wrong',
+    async open(page) {
+      await page.goto(`${stack.base}/d/${drops.protected}`);
+      await page.fill('#password', 'not the password');
+      await Promise.all([page.waitForURL(`${stack.base}/d/${drops.protected}/unlock`), page.click('#unlock-button')]);
+      await page.getByRole('alert').waitFor();
+    },
+  },
+  {
+    name: 'share-password-unlocked',
+    async open(page) {
+      await page.goto(`${stack.base}/d/${drops.protected}`);
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForURL(`${stack.base}/d/${drops.protected}`), page.click('#unlock-button')]);
+      await page.locator('#download').waitFor();
+    },
+  },
+  {
+    name: 'collection',
+    async open(page) {
+      await page.goto(`${stack.base}/c/${collection}`);
+      await page.locator('img').first().waitFor();
+      await expect.poll(() => page.locator('img').first().evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    },
+  },
+  { name: 'collection-404', open: goto('/c/AAAAAAAAAAAAAAAAAAAAA') },
   { name: 'error-404', open: goto('/d/AAAAAAAAAAAAAAAAAAAAA') },
   { name: 'error-410', open: async (page) => goto(`/d/${drops.expired}/download`)(page) },
   {
