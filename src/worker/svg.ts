@@ -54,6 +54,8 @@ export function inspectSvg(bytes: Uint8Array): SvgFacts {
     for (const attr of Object.values(tag.attributes)) {
       if (attr.prefix === 'xmlns' || attr.name === 'xmlns') continue;
       if (REFERENCE_ATTRIBUTES.has(attr.local) && !link) facts.references.push(attr.value.trim());
+      // xml:base would make even a `#id` resolve against another document.
+      if (attr.prefix === 'xml' && attr.local === 'base') facts.references.push(attr.value.trim());
       css(attr.value);
     }
   });

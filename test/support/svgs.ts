@@ -24,6 +24,7 @@ export const externalSvgs = (target: { file: string; path: string; svgFile: stri
   'image href to an http URL': wrap(`<image href="${target.http}/image.png" width="100" height="100"/>`),
   'image href to a data: URI': wrap(`<image href="data:image/png;base64,iVBORw0KGgo=" width="100" height="100"/>`),
   '<use> of an element in another file': wrap(`<use href="${target.svgFile}#red"/>`),
+  'xml:base pointing a #id at another file': wrap(`<g xml:base="${target.svgFile}"><use href="#red"/></g>`),
   'fill: url() of another file': wrap(`<rect width="100" height="100" fill="url(${target.svgFile}#paint)"/>`),
   'style sheet @import': wrap(`<style>@import url("${target.http}/import.css");</style><rect width="100" height="100"/>`),
   'style sheet url() in a <style> CDATA': wrap(`<style><![CDATA[rect { fill: url('${target.http}/p.svg#p') }]]></style><rect width="100" height="100"/>`),
