@@ -86,7 +86,7 @@ export const ConfigSchema = Type.Object({
   DROPSHIP_PAGE_RATE_LIMIT: Int(
     3000,
     1,
-    'Page requests per minute per IP (the upload page and its files, share pages, thumbnails, download links), counted apart from api requests.',
+    'Page requests per minute per IP (the upload page and its files, share and collection pages, thumbnails, download links), counted apart from api requests.',
   ),
   DROPSHIP_UNLOCK_SECRET: Str(
     '',

@@ -57,13 +57,42 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: s
   }
 }
 
-/** "90", "90s", "5m", "2h", "7d" → seconds. */
+const UNIT_SECONDS: Record<string, number> = {
+  ms: 0.001, msec: 0.001, millisecond: 0.001, milliseconds: 0.001,
+  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
+  m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
+  h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
+  d: 86_400, day: 86_400, days: 86_400,
+  w: 604_800, week: 604_800, weeks: 604_800,
+};
+
+/**
+ * A duration as people write it → seconds: "90" (seconds), "90s", "5m", "2h", "7d", "1w",
+ * "1.5h", "2h30m", "3 days", "1 week 2 days". Case and spaces do not matter.
+ */
 export function parseDuration(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration like 90, 90s, 5m, 2h or 7d (got "${value}")`);
-  const n = Number(m[1]);
-  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return n * unit;
+  const text = value.trim().toLowerCase();
+  const bad = () => new UsageError(`${flag} must be a duration like 90, 90s, 5m, 2h, 3d, 1w or "3 days" (got "${value}")`);
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text);
+  const re = /(\d+(?:\.\d+)?)\s*([a-z]+)\s*/y;
+  let total = 0;
+  let at = 0;
+  while (at < text.length) {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    const unit = m && Object.hasOwn(UNIT_SECONDS, m[2]!) ? UNIT_SECONDS[m[2]!] : undefined;
+    if (!m || unit === undefined) throw bad();
+    total += Number(m[1]) * unit;
+    at = re.lastIndex;
+  }
+  if (at === 0) throw bad();
+  return total;
+}
+
+/** A drop's lifetime for --expires: a duration, or "never" (0: where the server allows drops that never expire). */
+export function parseLifetime(value: string, flag: string): number {
+  if (/^\s*(never|0)\s*$/i.test(value)) return 0;
+  return Math.round(parseDuration(value, flag));
 }
 
 export function parsePositiveInt(value: string | undefined, flag: string, fallback: number, max = 1000): number {

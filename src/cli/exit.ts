@@ -58,7 +58,7 @@ export function exitCodeOf(e: unknown): number {
   if (e instanceof UsageError) return EXIT.USAGE;
   if (e instanceof CliError) return e.exitCode;
   if (e instanceof DropshipApiError) {
-    if (e.code === 'DROP_NOT_FOUND') return EXIT.NOT_FOUND;
+    if (e.code === 'DROP_NOT_FOUND' || e.code === 'COLLECTION_NOT_FOUND') return EXIT.NOT_FOUND;
     if (e.status === 401 || e.status === 403) return EXIT.UNAUTHORIZED;
     if (e.status === 429 || e.status === 503) return EXIT.BUSY;
     if (GONE_CODES.has(e.code) || e.status === 410) return EXIT.DROP_GONE;

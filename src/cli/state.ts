@@ -3,7 +3,8 @@
  *
  *   uploads  unfinished uploads by file identity (absolute path, size, mtime) → {id, ownerToken},
  *            written as soon as the ticket exists, so a killed run resumes on the next one;
- *   drops    finished drops by id → owner token, so `dropship delete <id>` needs no flag.
+ *   drops    finished drops by id → owner token, so `dropship delete <id>` needs no flag;
+ *   collections  collections made by `upload` of several files, by id → owner token.
  *
  * Location: $DROPSHIP_STATE_FILE, else $XDG_STATE_HOME/dropship/uploads.json, else
  * ~/.local/state/dropship/uploads.json. Writes are atomic (temp file + rename) and re-read
@@ -33,10 +34,19 @@ export interface KnownDrop {
   deletedAt?: string;
 }
 
+export interface KnownCollection {
+  ownerToken: string;
+  server: string;
+  shareUrl: string;
+  createdAt: string;
+  deletedAt?: string;
+}
+
 interface StateFile {
   version: 1;
   uploads: Record<string, PendingUpload>;
   drops: Record<string, KnownDrop>;
+  collections: Record<string, KnownCollection>;
 }
 
 /** Finished drops kept for `delete`; the oldest go first. */
@@ -65,11 +75,11 @@ export class StateStore {
   private async read(): Promise<StateFile> {
     try {
       const parsed = JSON.parse(await readFile(this.path, 'utf8')) as Partial<StateFile>;
-      return { version: 1, uploads: parsed.uploads ?? {}, drops: parsed.drops ?? {} };
+      return { version: 1, uploads: parsed.uploads ?? {}, drops: parsed.drops ?? {}, collections: parsed.collections ?? {} };
     } catch (e) {
       // A missing file is a first run; a corrupt one must not stop uploads (it only loses resume data).
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
-      return { version: 1, uploads: {}, drops: {} };
+      return { version: 1, uploads: {}, drops: {}, collections: {} };
     }
   }
 
@@ -82,6 +92,13 @@ export class StateStore {
   private async write(fn: (s: StateFile) => void): Promise<void> {
     const s = await this.read();
     fn(s);
+    const cids = Object.keys(s.collections);
+    if (cids.length > MAX_DROPS) {
+      cids
+        .sort((a, b) => s.collections[a]!.createdAt.localeCompare(s.collections[b]!.createdAt))
+        .slice(0, cids.length - MAX_DROPS)
+        .forEach((id) => delete s.collections[id]);
+    }
     const ids = Object.keys(s.drops);
     if (ids.length > MAX_DROPS) {
       ids
@@ -149,6 +166,24 @@ export class StateStore {
         deletedAt: new Date().toISOString(),
       };
       for (const [k, u] of Object.entries(s.uploads)) if (u.id === id) delete s.uploads[k];
+    });
+  }
+
+  async collectionCreated(id: string, c: KnownCollection): Promise<void> {
+    await this.update((s) => {
+      s.collections[id] = c;
+    });
+  }
+
+  /** A collection this machine made (deleted from here or not). */
+  async collectionOf(id: string): Promise<KnownCollection | undefined> {
+    return (await this.read()).collections[id];
+  }
+
+  async collectionDeleted(id: string, c: { ownerToken: string; server: string }): Promise<void> {
+    await this.update((s) => {
+      const known = s.collections[id];
+      s.collections[id] = { shareUrl: known?.shareUrl ?? '', createdAt: known?.createdAt ?? '', ...c, deletedAt: new Date().toISOString() };
     });
   }
 }

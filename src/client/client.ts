@@ -11,10 +11,11 @@ import {
   type CreateCollectionInput,
   type CreatedCollection,
   type DropRef,
-  type CreateDropInput,
+  type CreateDropRequest,
   type DropPage,
   type DropView,
   type ListDropsOptions,
+  type Limits,
   type LookupResult,
   type ReaderView,
   type SignedPart,
@@ -72,10 +73,15 @@ export class DropshipClient {
     this.partsPerBatch = opts.partsPerBatch ?? 100;
   }
 
-  createDrop(input: CreateDropInput, signal?: AbortSignal): Promise<Ticket> {
+  createDrop(input: CreateDropRequest, signal?: AbortSignal): Promise<Ticket> {
     // Not idempotent on network loss (a second ticket would count against the open-ticket
     // limit), but a 429/503 refusal happens before anything is created, so that is retried.
     return this.request<Ticket>('POST', '/v1/drops', { body: input, signal, idempotent: false });
+  }
+
+  /** What an upload may ask for here: largest file, lifetimes on offer, download limit (this key's, with `apiKey`). */
+  limits(signal?: AbortSignal): Promise<Limits> {
+    return this.request('GET', '/v1/limits', { signal, idempotent: true });
   }
 
   async signParts(id: string, ownerToken: string, partNumbers: number[], signal?: AbortSignal): Promise<SignedPart[]> {

@@ -426,6 +426,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an upload may ask for here: largest file, lifetimes, download limit (the calling key's, with one) */
+        get: operations["getLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stream/{name}": {
         parameters: {
             query?: never;
@@ -714,6 +731,15 @@ export interface operations {
             };
             /** @description A "no such drop" page (HTML), for unknown and malformed ids alike. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The share page (HTML) of a drop that was deleted (or cancelled) or has expired: it says so, and the link leads to no file. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2292,7 +2318,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
+            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired, or is password-protected: it cannot join a collection (`details.dropId`, `details.status` or `details.reason`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2407,6 +2433,8 @@ export interface operations {
                             completedAt?: string;
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description Downloads left before the link answers 410 DOWNLOAD_LIMIT_REACHED, when there is a limit. */
+                            downloadsLeft?: number;
                             downloadUrl: string;
                             /**
                              * Format: date-time
@@ -2416,6 +2444,8 @@ export interface operations {
                             failureReason?: string;
                             height?: number;
                             id: string;
+                            /** @description The download limit the drop was created with; absent: none. */
+                            maxDownloads?: number;
                             /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
                             metadata?: {
                                 [key: string]: string;
@@ -2709,6 +2739,8 @@ export interface operations {
                             completedAt?: string;
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description Downloads left before the link answers 410 DOWNLOAD_LIMIT_REACHED, when there is a limit. */
+                            downloadsLeft?: number;
                             downloadUrl: string;
                             /**
                              * Format: date-time
@@ -2718,6 +2750,8 @@ export interface operations {
                             failureReason?: string;
                             height?: number;
                             id: string;
+                            /** @description The download limit the drop was created with; absent: none. */
+                            maxDownloads?: number;
                             /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
                             metadata?: {
                                 [key: string]: string;
@@ -2792,7 +2826,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
+            /** @description Conflict: `DROP_NOT_ADDABLE` (the drop was cancelled, failed or expired, or is password-protected: it cannot join a collection (`details.dropId`, `details.status` or `details.reason`)); `COLLECTION_FULL` (the collection holds its maximum of drops (`details.max`)). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2890,6 +2924,8 @@ export interface operations {
                             completedAt?: string;
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description Downloads left before the link answers 410 DOWNLOAD_LIMIT_REACHED, when there is a limit. */
+                            downloadsLeft?: number;
                             downloadUrl: string;
                             /**
                              * Format: date-time
@@ -2899,6 +2935,8 @@ export interface operations {
                             failureReason?: string;
                             height?: number;
                             id: string;
+                            /** @description The download limit the drop was created with; absent: none. */
+                            maxDownloads?: number;
                             /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
                             metadata?: {
                                 [key: string]: string;
@@ -2995,6 +3033,7 @@ export interface operations {
                 "application/json": {
                     /** @description Seconds the drop lives from now (default DROPSHIP_DEFAULT_EXPIRES_IN, 60..DROPSHIP_MAX_EXPIRES_IN; 0 = never, only where the server allows it). Longer than the server allows is a 400. */
                     expiresIn?: number;
+                    /** @description Downloads allowed before the link answers 410 (GET /v1/limits: `maxDownloads.max`). */
                     maxDownloads?: number;
                     /** @description Private metadata, string → string: at most 16 entries, names matching ^[A-Za-z0-9_.-]{1,64}$, at most 2048 bytes in all as JSON. Shown only to the key that created the drop and to the owner token; never on the share page or to anonymous readers. */
                     metadata?: {
@@ -3220,6 +3259,8 @@ export interface operations {
                         completedAt?: string;
                         /** Format: date-time */
                         createdAt: string;
+                        /** @description Downloads left before the link answers 410 DOWNLOAD_LIMIT_REACHED, when there is a limit. */
+                        downloadsLeft?: number;
                         downloadUrl: string;
                         /**
                          * Format: date-time
@@ -3229,6 +3270,8 @@ export interface operations {
                         failureReason?: string;
                         height?: number;
                         id: string;
+                        /** @description The download limit the drop was created with; absent: none. */
+                        maxDownloads?: number;
                         /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
                         metadata?: {
                             [key: string]: string;
@@ -3370,6 +3413,8 @@ export interface operations {
                         completedAt?: string;
                         /** Format: date-time */
                         createdAt: string;
+                        /** @description Downloads left before the link answers 410 DOWNLOAD_LIMIT_REACHED, when there is a limit. */
+                        downloadsLeft?: number;
                         downloadUrl: string;
                         /**
                          * Format: date-time
@@ -3379,6 +3424,8 @@ export interface operations {
                         failureReason?: string;
                         height?: number;
                         id: string;
+                        /** @description The download limit the drop was created with; absent: none. */
+                        maxDownloads?: number;
                         /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
                         metadata?: {
                             [key: string]: string;
@@ -3547,6 +3594,8 @@ export interface operations {
                         completedAt?: string;
                         /** Format: date-time */
                         createdAt: string;
+                        /** @description Downloads left before the link answers 410 DOWNLOAD_LIMIT_REACHED, when there is a limit. */
+                        downloadsLeft?: number;
                         downloadUrl: string;
                         /**
                          * Format: date-time
@@ -3556,6 +3605,8 @@ export interface operations {
                         failureReason?: string;
                         height?: number;
                         id: string;
+                        /** @description The download limit the drop was created with; absent: none. */
+                        maxDownloads?: number;
                         /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
                         metadata?: {
                             [key: string]: string;
@@ -4122,6 +4173,8 @@ export interface operations {
                             completedAt?: string;
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description Downloads left before the link answers 410 DOWNLOAD_LIMIT_REACHED, when there is a limit. */
+                            downloadsLeft?: number;
                             downloadUrl: string;
                             /**
                              * Format: date-time
@@ -4131,6 +4184,8 @@ export interface operations {
                             failureReason?: string;
                             height?: number;
                             id: string;
+                            /** @description The download limit the drop was created with; absent: none. */
+                            maxDownloads?: number;
                             /** @description The drop's private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token). */
                             metadata?: {
                                 [key: string]: string;
@@ -4237,6 +4292,99 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What an upload may ask for here: the server's limits, or the calling key's. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "maxFileSize": 5497558138880,
+                     *       "expiry": {
+                     *         "default": 604800,
+                     *         "max": 2592000,
+                     *         "options": [
+                     *           3600,
+                     *           21600,
+                     *           86400,
+                     *           259200,
+                     *           604800,
+                     *           1209600,
+                     *           2592000
+                     *         ]
+                     *       },
+                     *       "maxDownloads": {
+                     *         "max": 1000000
+                     *       },
+                     *       "passwords": true,
+                     *       "keyRequired": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The media types this API key may upload (`type/*` wildcards); absent: any. */
+                        allowedTypes?: string[];
+                        expiry: {
+                            /** @description Seconds a drop lives when the ticket has no expiresIn; 0 = never expires. */
+                            default: number;
+                            /** @description Longest expiresIn accepted, in seconds; 0 = no maximum. */
+                            max: number;
+                            /** @description Lifetimes worth offering, in seconds, ascending, all within the bounds and including the default; 0 (never) last where drops may live forever. */
+                            options: number[];
+                        };
+                        /** @description Whether uploading needs an API key (false: the server allows public uploads). */
+                        keyRequired: boolean;
+                        maxDownloads: {
+                            /** @description Largest maxDownloads accepted. */
+                            max: number;
+                        };
+                        /** @description Largest file accepted, in bytes (DROPSHIP_MAX_FILE_SIZE, or the key's maxFileSize). */
+                        maxFileSize: number;
+                        /** @description Whether a ticket may carry a `password` (4..256 characters) that downloads must give. */
+                        passwords: boolean;
+                    };
+                };
+            };
+            /** @description Unauthorized: `UNAUTHORIZED` (API key missing or unknown, or owner token missing). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

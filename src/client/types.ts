@@ -21,6 +21,7 @@ import type {
   CreateCollectionResponse,
   DropRef as DropRefSchema,
 } from '../api/schemas/collections.js';
+import type { LimitsResponse } from '../api/schemas/limits.js';
 
 export type Ticket = Static<typeof CreateDropResponse>;
 export type SignedPart = Static<typeof SignedPartSchema>;
@@ -38,6 +39,13 @@ export type Unlock = Static<typeof UnlockResponse>;
 export const isLockedView = (v: ReaderView | LookupResult): v is ProtectedDropView => v.status !== 'not_found' && !('name' in v);
 
 export type CreateDropInput = Static<typeof CreateDropBody>;
+/**
+ * `password` (4..256 characters) in a ticket's body protects its downloads, where the server
+ * supports it (`passwords` in `limits()`); sent through as it is.
+ */
+export type CreateDropRequest = CreateDropInput & { password?: string };
+/** `GET /v1/limits`: what an upload may ask for here (the calling key's limits, with a key). */
+export type Limits = Static<typeof LimitsResponse>;
 /** One page of `GET /v1/drops`: the key's drops, newest first, and the cursor of the next page. */
 export type DropPage = Static<typeof ListResponse>;
 /** `POST /v1/drops/lookup`: a view, or `{ id, status: "not_found" }`, per id asked. */

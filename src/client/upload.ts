@@ -10,7 +10,7 @@
  * - Abort: stops every PUT and, unless deleteOnAbort is false, deletes the drop on the server
  *   so S3 drops the multipart upload and its parts ("cancel aborts on the server").
  */
-import { partRange, partSizeOf, planFits, planOf } from '../core/parts.js';
+import { partRange, partSizeOf, partsInFlight, planFits, planOf } from '../core/parts.js';
 import type { DropshipClient } from './client.js';
 import { DropshipTransferError, abortError, isAbortError } from './errors.js';
 import { UrlCache, planSignBatch } from './batching.js';
@@ -36,11 +36,11 @@ export interface UploadOptions {
   expiresIn?: number;
   sha256?: string;
   maxDownloads?: number;
+  /** Protects the drop (4..256 characters, where `limits().passwords`): readers must unlock it (`client.unlock`) to see or download it. */
+  password?: string;
   /** Private metadata (string → string, ≤ 16 entries, ≤ 2 KiB): shown only to this key and the owner token. */
   metadata?: Record<string, string>;
-  /** Protects the drop (4..256 characters): readers must unlock it (`client.unlock`) to see or download it. */
-  password?: string;
-  /** Parallel part PUTs. Default 4. */
+  /** Parallel part PUTs. Default 4; fewer for files of few parts, so parts land in S3 all along (resume). */
   concurrency?: number;
   /** Retries per part after transient failures (network, 408, 429, 5xx). Default 5. */
   retries?: number;
@@ -139,6 +139,7 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
           ...(opts.sha256 ? { sha256: opts.sha256 } : {}),
           ...(opts.expiresIn !== undefined ? { expiresIn: opts.expiresIn } : {}),
           ...(opts.maxDownloads !== undefined ? { maxDownloads: opts.maxDownloads } : {}),
+          ...(opts.password !== undefined ? { password: opts.password } : {}),
           ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}),
           ...(opts.password !== undefined ? { password: opts.password } : {}),
         },
@@ -265,7 +266,8 @@ export async function uploadFile(client: DropshipClient, source: UploadSource, o
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
+    // Parts land in S3 all along the upload (what a resume picks up), not all at the end.
+    await Promise.all(Array.from({ length: partsInFlight(queue.length, concurrency) }, worker));
     if (userSignal?.aborted) throw abortError(userSignal);
     if (firstError !== undefined) throw firstError;
     if (signal.aborted) throw abortError(signal);

@@ -16,6 +16,7 @@ import type {
   DropPage,
   DropRef,
   DropView,
+  Limits,
   LookupResult,
   ReaderView,
   SignedPart,
@@ -65,6 +66,7 @@ export type WireChecks = [
   Check<Same<CollectionView, ResponseJson<'addToCollection', 200>>>,
   Check<Same<CollectionView, ResponseJson<'getCollection', 200>>>,
   Check<Same<CollectionDeleted, ResponseJson<'deleteCollection', 200>>>,
+  Check<Same<Limits, ResponseJson<'getLimits', 200>>>,
   // The document's codes are exactly the catalogue's (src/core/errors.ts).
   Check<Same<ErrorCode, components['schemas']['Error']['error']['code']>>,
   // Every code the document lists is a string the SDK's error carries (code is a plain string there).

@@ -42,7 +42,7 @@ export function clientKey(addr: string): string {
 
 /**
  * Requests a person's browser makes to show a page: the upload app and its files, a share
- * page, its thumbnails and its download link. They get their own per-client budget, so an
+ * page, its thumbnails and its download link, a collection's page. They get their own per-client budget, so an
  * office behind one address viewing share pages never spends the api's.
  */
 export function isPageRequest(method: string, url: string): boolean {
@@ -52,6 +52,7 @@ export function isPageRequest(method: string, url: string): boolean {
     path === '/' ||
     path === '/favicon.svg' ||
     path.startsWith('/assets/') ||
-    /^\/d\/[^/]+(?:\/download|\/thumb\/\d+)?$/.test(path)
+    /^\/d\/[^/]+(?:\/download|\/thumb\/\d+)?$/.test(path) ||
+    /^\/c\/[^/]+$/.test(path)
   );
 }

@@ -185,23 +185,6 @@ export function collectionView<D>(c: Collection, base: string, views: ReadonlyMa
   };
 }
 
-/**
- * Names for the entries of a zip of the collection: each drop's own name, and where two drops
- * share one, ` (2)`, ` (3)`… before the extension of the later ones (compared without case, as
- * the file systems people unzip onto do).
- */
-export function uniqueNames(names: readonly string[]): string[] {
-  const taken = new Set<string>();
-  return names.map((name) => {
-    const dot = name.lastIndexOf('.');
-    const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
-    let candidate = name;
-    for (let n = 2; taken.has(candidate.toLowerCase()); n++) candidate = `${stem} (${n})${ext}`;
-    taken.add(candidate.toLowerCase());
-    return candidate;
-  });
-}
-
 // ---- retention ------------------------------------------------------------------------
 
 /** The marker of a collection's expiry: `index/collection-expiry/{yyyymmddhhmm}/{id}`. */

@@ -23,6 +23,10 @@ export interface DropView {
   shareUrl: string;
   downloadUrl: string;
   failureReason?: string;
+  /** The download limit the drop was created with; absent: none. */
+  maxDownloads?: number;
+  /** Downloads left before the link answers 410, when there is a limit. */
+  downloadsLeft?: number;
   /** The creator's private metadata: only with `withMetadata` (the creating key, the owner token, webhooks). */
   metadata?: Record<string, string>;
   /** Present (true) when the drop has a password; its readers saw it because they unlocked, own or created it. */
@@ -71,6 +75,9 @@ export function dropView(m: Manifest, base: string, opts: { withMetadata?: boole
     shareUrl: `${base}/d/${m.id}`,
     downloadUrl: `${base}/d/${m.id}/download`,
     ...(m.failureReason ? { failureReason: m.failureReason } : {}),
+    ...(m.maxDownloads !== undefined
+      ? { maxDownloads: m.maxDownloads, downloadsLeft: Math.max(0, m.maxDownloads - (m.downloads ?? 0)) }
+      : {}),
     ...(opts.withMetadata ? { metadata: { ...(m.metadata ?? {}) } } : {}),
     ...(m.passwordHash !== undefined ? { protected: true as const } : {}),
   };

@@ -16,8 +16,19 @@ export const MAX_OBJECT_SIZE = 5 * TIB;
 /** S3 refuses a single PUT above 5 GiB. */
 export const MAX_SINGLE_PUT_SIZE = 5 * GIB;
 export const DEFAULT_SINGLE_PUT_MAX = 16 * MIB;
-/** Larger than S3's minimum: fewer URLs to sign and fewer requests for mid-sized files. */
+/** Larger than S3's minimum: fewer URLs to sign and fewer requests for large files. */
 export const DEFAULT_MIN_PART_SIZE = 8 * MIB;
+/**
+ * Mid-size files are cut into about this many parts (parts down to S3's 5 MiB minimum), so
+ * an interrupted upload keeps most of its work: a 20 MiB file goes as four 5 MiB parts
+ * rather than 8 + 8 + 4, and a reload loses at most the parts in flight.
+ */
+export const RESUMABLE_PARTS = 8;
+/**
+ * Rounds of parts an upload is sent in at least (see partsInFlight): with every part in
+ * flight at once, they all land near the end and a reload finds none in S3.
+ */
+export const MIN_PART_ROUNDS = 4;
 
 export type UploadMode = 'single' | 'multipart';
 
@@ -31,7 +42,10 @@ export interface UploadPlan {
 export interface PlanOptions {
   /** Files up to this size (inclusive) are uploaded with one PUT. */
   singlePutMax?: number;
-  /** Starting part size for multipart uploads; grows for large files. */
+  /**
+   * Part size of large multipart uploads; grows for very large files (10,000 parts at most).
+   * Mid-size files get smaller parts, down to S3's 5 MiB, to have about RESUMABLE_PARTS parts.
+   */
   minPartSize?: number;
 }
 
@@ -77,9 +91,22 @@ export function planUpload(size: number, opts: PlanOptions = {}): UploadPlan {
   // readable and stable across nearby file sizes. 5 TiB needs 525 MiB parts (9,987 of them),
   // far below MAX_PART_SIZE, so the cap below never binds for a valid size.
   const fitting = roundUpTo(ceilDiv(size, MAX_PARTS), MIB);
-  const partSize = Math.min(Math.max(minPartSize, fitting), MAX_PART_SIZE);
+  // Mid-size files: about RESUMABLE_PARTS parts of whole MiB, never below S3's minimum.
+  const resumable = Math.min(minPartSize, Math.max(MIN_PART_SIZE, roundUpTo(ceilDiv(size, RESUMABLE_PARTS), MIB)));
+  const partSize = Math.min(Math.max(resumable, fitting), MAX_PART_SIZE);
   const partCount = ceilDiv(size, partSize);
   return { mode: 'multipart', partSize, partCount, lastPartSize: size - (partCount - 1) * partSize };
+}
+
+/**
+ * How many parts of an upload to send at once: at most `concurrency`, and few enough that the
+ * parts go in at least MIN_PART_ROUNDS rounds, so parts land in S3 all along the upload
+ * (what a resume after a reload picks up) instead of all at the end. Large files (16 parts
+ * and more at the default 4) are not slowed down.
+ */
+export function partsInFlight(partCount: number, concurrency: number): number {
+  const wanted = Math.max(1, Math.floor(concurrency));
+  return Math.max(1, Math.min(wanted, ceilDiv(Math.max(1, partCount), MIN_PART_ROUNDS)));
 }
 
 /** The bytes of part `partNumber` (1-based, as S3 numbers parts). */

@@ -1,14 +1,18 @@
 /**
  * The upload page: drag and drop (anywhere on the page), a file picker and paste, several
- * files at once, each with its own progress, share link and cancel button (app/). Built on
+ * files at once, each with its own progress and cancel button; one file gets its own share
+ * link, several added together one collection link for them all (app/batch.ts). Built on
  * the client SDK (src/client), exactly as third-party code would use it.
  */
 import './styles.css';
 import { DropshipClient } from '../client/index.js';
 import { byId, h } from './app/dom.js';
 import { formatBytes } from './app/format.js';
+import { MyDropsList, MyDropsStore, collectionActions, dropActions } from './app/my-drops.js';
+import { Options } from './app/options.js';
 import { ResumeStore } from './app/resume.js';
 import { Uploads } from './app/uploads.js';
+import { CollectionStore, addFiles, type RememberedCollection } from './app/batch.js';
 
 const announcer = byId('announcer');
 let clearAnnouncement: ReturnType<typeof setTimeout> | undefined;
@@ -22,11 +26,71 @@ function announce(message: string) {
 
 const client = new DropshipClient({ baseUrl: location.origin });
 const store = new ResumeStore();
-const uploads = new Uploads({ client, store, list: byId('uploads'), announce });
+// "Your drops" (app/my-drops.ts) and the choices for the next drops (app/options.ts).
+const mine = new MyDropsList({
+  store: new MyDropsStore(),
+  actions: { drop: dropActions(client), collection: collectionActions(location.origin) },
+  section: byId('my-drops'),
+  announce,
+});
+const options = new Options(byId('options'));
+void options.load(client);
+const uploads = new Uploads({
+  client,
+  store,
+  list: byId('uploads'),
+  announce,
+  mine,
+  choices: () => {
+    const c = options.current();
+    const choices = c.ok ? c.choices : {};
+    return { choices, words: options.limits ? options.describe(choices) : '' };
+  },
+});
+const uploadList = byId('uploads');
+// Several files at once share one collection link (app/batch.ts); one file keeps its own card.
+const collections = new CollectionStore();
+const rememberCollection = (c: RememberedCollection) =>
+  mine.remember({ kind: 'collection', id: c.id, ownerToken: c.ownerToken, name: c.title, shareUrl: c.shareUrl });
 const add = (files: File[]) => {
-  uploads.add(files);
+  const picked = options.current();
+  if (!picked.ok) {
+    // Nothing starts with a choice the server would refuse: say what to fix, where it is.
+    announce(picked.message);
+    byId('opt-error').scrollIntoView({ block: 'center' });
+    return;
+  }
+  const ok: File[] = [];
+  for (const f of files) {
+    const why = options.refuse(f);
+    if (why) {
+      uploadList.prepend(refusedRow(f.name, why));
+      announce(why);
+    } else {
+      ok.push(f);
+    }
+  }
+  if (!ok.length) return;
+  // A collection cannot hold password-protected drops (its page would show them without the
+  // password), so protected files keep a card each.
+  if (picked.choices.password !== undefined) uploads.add(ok);
+  else addFiles(ok, { client, uploads, list: uploadList, store: collections, announce, onCollection: rememberCollection });
   renderResumable();
 };
+
+/** A file refused before upload (too large): the sentence and a way to dismiss it. */
+function refusedRow(name: string, why: string): HTMLLIElement {
+  const dismiss = h('button', { type: 'button', class: 'button dismiss', 'aria-label': `Dismiss ${name}` }, 'Dismiss');
+  const li = h(
+    'li',
+    { class: 'upload', 'data-state': 'refused' },
+    h('div', { class: 'upload-head' }, h('span', { class: 'upload-name' }, name)),
+    h('p', { class: 'upload-error', role: 'alert' }, why),
+    h('div', { class: 'upload-actions' }, dismiss),
+  );
+  dismiss.addEventListener('click', () => li.remove());
+  return li;
+}
 
 const zone = byId('drop-zone');
 const input = byId<HTMLInputElement>('file-input');
@@ -103,10 +167,32 @@ function renderResumable() {
         store.remove(r.id);
         announce(`${r.name} forgotten.`);
       });
-      return h('li', { 'data-drop-id': r.id }, h('span', { class: 'upload-name' }, r.name), ' ', h('span', { class: 'upload-size' }, formatBytes(r.size)), ' ', forget);
+      const saved = h('span', { class: 'resumable-saved' }, savedText(r.id, r.size));
+      void savedBytes(r.id, r.ownerToken).then(() => (saved.textContent = savedText(r.id, r.size)));
+      return h('li', { 'data-drop-id': r.id }, h('span', { class: 'upload-name' }, r.name), ' ', h('span', { class: 'upload-size' }, formatBytes(r.size)), ' ', saved, ' ', forget);
     }),
   );
   resumable.hidden = entries.length === 0;
 }
+/** Bytes of each unfinished upload already in S3 (GET /v1/drops/:id/parts), asked once a visit. */
+const saved = new Map<string, number>();
+const asked = new Map<string, Promise<void>>();
+function savedBytes(id: string, ownerToken: string): Promise<void> {
+  let p = asked.get(id);
+  if (!p) {
+    p = client
+      .listParts(id, ownerToken)
+      .then((l) => void saved.set(id, l.parts.reduce((n, part) => n + part.size, 0)))
+      .catch(() => {});
+    asked.set(id, p);
+  }
+  return p;
+}
+function savedText(id: string, size: number): string {
+  const n = saved.get(id);
+  return n === undefined ? '' : n > 0 ? `· ${formatBytes(n)} of ${formatBytes(size)} already saved` : '· nothing saved yet';
+}
+
 store.onChange = renderResumable;
 renderResumable();
+mine.render();

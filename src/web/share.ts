@@ -6,6 +6,7 @@
  */
 import './share.css';
 import { TERMINAL_STATUSES, type DropStatus } from '../client/types.js';
+import { copyButton } from './app/copy.js';
 
 const main = document.getElementById('share');
 const id = main?.dataset.dropId;
@@ -32,6 +33,45 @@ async function refresh() {
   const freshMain = next.getElementById('share');
   if (main && freshMain?.dataset.status) main.dataset.status = freshMain.dataset.status;
 }
+
+/** States whose link still leads to the file (or soon will). */
+const LIVE = new Set(['uploading', 'processing', 'ready']);
+
+/**
+ * "Copy link" under the status line (outside the parts swapped on refresh): copies this
+ * page's address, says "Copied", and selects the address in a field when the browser
+ * refuses the clipboard.
+ */
+function addCopyButton() {
+  const status = document.getElementById('status');
+  if (!main || !id || !status || !LIVE.has(main.dataset.status ?? '')) return;
+  const url = `${location.origin}${location.pathname}`;
+  const box = document.createElement('div');
+  box.className = 'copy-link';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button copy';
+  button.textContent = 'Copy link';
+  box.append(button);
+  status.after(box);
+  let field: HTMLInputElement | undefined;
+  copyButton(button, {
+    text: () => url,
+    field: () => {
+      if (!field) {
+        field = document.createElement('input');
+        field.type = 'url';
+        field.readOnly = true;
+        field.value = url;
+        field.className = 'copy-field';
+        field.setAttribute('aria-label', 'Link to this page');
+        box.append(field);
+      }
+      return field;
+    },
+  });
+}
+addCopyButton();
 
 interface StatusEvent {
   status: DropStatus;

@@ -1,5 +1,6 @@
 /**
- * Builds the SPA (index.html → main.ts) and the share page's script (share.ts) into
+ * Builds the SPA (index.html → main.ts), the share page's script (share.ts) and the
+ * collection page's (collection.ts) into
  * src/web/dist, which the api serves: `/` and `/assets/*` (src/api/routes/web.ts). The
  * manifest (dist/.vite/manifest.json) tells the server-rendered share page which hashed
  * files belong to share.ts.

@@ -24,15 +24,36 @@ afterAll(async () => {
 const row = (page: Page, name: string) => page.locator('li.upload', { hasText: name });
 
 describe('readable errors', () => {
-  it('a file over the limit: 413 FILE_TOO_LARGE, said with the limit', async () => {
+  it('a file over the limit is refused in the page before anything is sent, said with both sizes', async () => {
     const f = randomFile('too-big.bin', 2 * MIB);
     const { context, page } = await newPage(browser);
+    const tickets: string[] = [];
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && new URL(req.url()).pathname === '/v1/drops') tickets.push(req.url());
+    });
+    await page.goto(small.base);
+    // The page has read the server's limits (GET /v1/limits) once the choices show.
+    await page.locator('#options').waitFor({ state: 'visible' });
+    await page.setInputFiles('#file-input', f.path);
+    const r = row(page, f.name);
+    await expect.poll(() => r.getAttribute('data-state'), { timeout: 15_000 }).toBe('refused');
+    const alert = r.getByRole('alert');
+    await expect(alert.textContent()).resolves.toBe('“too-big.bin” is 2.00 MiB; this server accepts files up to 1.00 MiB.');
+    expect(tickets).toEqual([]);
+    await context.close();
+  });
+
+  it('a file over the limit the page could not know of: 413 FILE_TOO_LARGE, said with the limit', async () => {
+    const f = randomFile('too-big-2.bin', 2 * MIB);
+    const { context, page } = await newPage(browser);
+    // As with a server too old to answer GET /v1/limits: the ticket's 413 is what tells.
+    await page.route(`${small.base}/v1/limits`, (route) => route.fulfill({ status: 404, body: '' }));
     await page.goto(small.base);
     await page.setInputFiles('#file-input', f.path);
     const r = row(page, f.name);
     await expect.poll(() => r.getAttribute('data-state'), { timeout: 15_000 }).toBe('failed');
     const alert = r.getByRole('alert');
-    await expect(alert.textContent()).resolves.toBe('“too-big.bin” is too large: this server accepts files up to 1.00 MiB.');
+    await expect(alert.textContent()).resolves.toBe('“too-big-2.bin” is too large: this server accepts files up to 1.00 MiB.');
     await context.close();
   });
 

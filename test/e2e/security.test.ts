@@ -47,7 +47,15 @@ describe('uploaded HTML and SVG never run', () => {
     // Names are text: the markup in them made no elements.
     expect(await page.locator('.upload-name').allTextContents()).toEqual(expect.arrayContaining([html.name, svg.name]));
     expect(await page.locator('.upload-name img, .upload-name svg').count()).toBe(0);
-    const links = await page.locator('input.share-url').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+    // Picked together, the two files share one collection link; each keeps its own as well.
+    const links = await page.locator('li.upload input.share-url').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+    expect(links).toHaveLength(2);
+    const collection = await page.locator('li.batch .batch-share input.share-url').inputValue();
+    await page.goto(collection);
+    expect((await page.locator('#files .file-name').allTextContents()).sort()).toEqual([html.name, svg.name].sort());
+    expect(await page.locator('#files .file-name *, #name *').count()).toBe(0);
+    expect(await page.locator('#files img').count()).toBe(0);
+    expect(await windowName(page)).toBe('');
 
     for (const link of links) {
       await page.goto(link);

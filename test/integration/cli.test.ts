@@ -59,13 +59,17 @@ describe('dropship upload --expires-in', () => {
 });
 
 describe('dropship upload / download', () => {
-  it('uploads three files, prints three links in argument order, and download returns identical bytes', async () => {
+  it('uploads three files, prints three links in argument order (then the collection of all three), and download returns identical bytes', async () => {
     const files = [await file('small.txt', 1000), await file('empty.bin', 0), await file('big.bin', 25 * MIB + 3)];
     const r = await cli(['upload', '--concurrency', '3', ...files.map((f) => f.path)]);
     expect(r.code, r.stderr).toBe(0);
-    const links = lines(r.stdout);
-    expect(links).toHaveLength(3);
+    const all = lines(r.stdout);
+    expect(all).toHaveLength(4);
+    const links = all.slice(0, 3);
     for (const link of links) expect(link).toMatch(new RegExp(`^${s.base}/d/[A-Za-z0-9_-]+$`));
+    expect(all[3]).toMatch(new RegExp(`^${s.base}/c/[A-Za-z0-9_-]{21}$`));
+    const c = await api<{ drops: { id: string }[] }>(s.base, 'GET', `/v1/collections/${all[3]!.split('/').at(-1)}`);
+    expect(c.body.drops.map((d) => d.id)).toEqual(links.map(idOf));
 
     for (const [i, f] of files.entries()) {
       const out = join(dir, `copy-${i}`);
@@ -97,13 +101,27 @@ describe('dropship upload / download', () => {
     expect(await readdir(into)).toEqual(['report 2024 (final).bin']); // no temp files left behind
   });
 
+  it('--expires takes a duration as people write it, --max-downloads a count: both reach the drop', async () => {
+    const f = await file('choices.txt', 10);
+    const r = await cli(['upload', '--json', '--expires', '3 days', '--max-downloads', '2', f.path]);
+    expect(r.code, r.stderr).toBe(0);
+    const { id } = JSON.parse(lines(r.stdout)[0]!) as { id: string };
+    const view = (await api<{ createdAt: string; expiresAt: string; maxDownloads: number }>(s.base, 'GET', `/v1/drops/${id}`)).body;
+    expect(Date.parse(view.expiresAt) - Date.parse(view.createdAt)).toBe(3 * 86_400_000);
+    expect(view.maxDownloads).toBe(2);
+    const bad = await cli(['upload', '--expires', 'soon', f.path]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--expires must be a duration like');
+  });
+
   it('--json prints one parseable object per file', async () => {
     const a = await file('a.json-test', 10);
     const b = await file('b.json-test', 9 * MIB);
     const r = await cli(['upload', '--json', a.path, b.path]);
     expect(r.code, r.stderr).toBe(0);
     const out = lines(r.stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(out).toHaveLength(2);
+    expect(out).toHaveLength(3);
+    expect(out[2]).toMatchObject({ collection: { shareUrl: expect.stringMatching(/\/c\//), drops: [out[0]!.id, out[1]!.id] } });
     expect(out[0]).toMatchObject({ file: a.path, ok: true, name: 'a.json-test', size: 10, status: 'processing', resumed: false, bytesSent: 10, exitCode: 0 });
     expect(out[1]).toMatchObject({ file: b.path, ok: true, size: 9 * MIB });
     expect(out[1]!.shareUrl).toBe(`${s.base}/d/${out[1]!.id as string}`);
@@ -167,9 +185,9 @@ describe('resume after the CLI is killed', () => {
   }, 120_000);
 
   it('Ctrl-C stops with exit 130 and leaves the upload resumable', async () => {
-    const { path } = await file('interrupted.bin', 32 * MIB);
+    const { path } = await file('interrupted.bin', 32 * MIB); // 7 parts: 6 × 5 MiB + 2 MiB
     const run = startCli(['upload', '--concurrency', '1', path], { cwd: dir, env });
-    await eventually(async () => /parts [1-9]\d*\/4/.test(run.stderrSoFar()) || undefined, 50_000, 20);
+    await eventually(async () => /parts [1-9]\d*\/7/.test(run.stderrSoFar()) || undefined, 50_000, 20);
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);

@@ -107,20 +107,23 @@ describe('share page', () => {
   it('says so when a drop was cancelled, has expired or failed', async () => {
     const cancelled = await createTicket(t.base, { name: 'gone.bin', size: 1 });
     await api(t.base, 'DELETE', `/v1/drops/${cancelled.id}`, undefined, { 'x-owner-token': cancelled.ownerToken });
-    const gone = (await page(`/d/${cancelled.id}`)).html;
+    const deleted = await page(`/d/${cancelled.id}`);
+    expect(deleted.status).toBe(410);
+    const gone = deleted.html;
     expect(gone).toContain('cancelled before it finished');
     expect(gone).not.toContain('<dt>Size</dt>');
 
     const expired = await createTicket(t.base, { name: 'late.bin', size: 1 });
     await t.manifests.rewrite(expired.id, (m) => ({ ...m, expiresAt: new Date(Date.now() - 1000).toISOString() }));
     const e = await page(`/d/${expired.id}`);
-    expect(e.status).toBe(200);
+    expect(e.status).toBe(410);
     expect(e.html).toContain('never finished and has expired');
     expect(e.html).not.toContain('/download"');
 
     const failed = await createTicket(t.base, { name: 'broken.bin', size: 1 });
     await t.manifests.applyEvent(failed.id, { type: 'verify_failed', at: new Date(), reason: 'size mismatch' });
     const f = await page(`/d/${failed.id}`);
+    expect(f.status).toBe(200);
     expect(f.html).toContain('This upload failed');
     expect(f.html).not.toContain('/download"');
   });

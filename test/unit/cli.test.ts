@@ -1,12 +1,12 @@
 /** Pure parts of the CLI: download names, drop targets, durations, exit codes, progress text. */
 import { describe, expect, it } from 'vitest';
 import { DropshipApiError, DropshipTransferError } from '../../src/client/index.js';
-import { parse, parseDuration, parsePositiveInt, serverOf } from '../../src/cli/args.js';
+import { parse, parseDuration, parseLifetime, parsePositiveInt, serverOf } from '../../src/cli/args.js';
 import { CliError, EXIT, UsageError, exitCodeOf } from '../../src/cli/exit.js';
 import { filenameFromDisposition, sanitizeFilename } from '../../src/cli/filename.js';
 import { bar, barLine, createReporter, formatBytes, formatDuration, plainLine, totalOf } from '../../src/cli/render.js';
 import { fileKey, stateFilePath } from '../../src/cli/state.js';
-import { parseTarget } from '../../src/cli/target.js';
+import { onlyTarget, parseTarget } from '../../src/cli/target.js';
 import type { UploadProgress } from '../../src/client/index.js';
 
 const ID = 'V1StGXR8_Z5jdHi6B-myT';
@@ -49,16 +49,23 @@ describe('download file names', () => {
 
 describe('drop ids and URLs', () => {
   it.each([
-    [ID, { id: ID }],
-    [`https://drop.example.com/d/${ID}`, { id: ID, server: 'https://drop.example.com' }],
-    [`https://drop.example.com/d/${ID}/download`, { id: ID, server: 'https://drop.example.com' }],
-    [`http://127.0.0.1:8080/v1/drops/${ID}`, { id: ID, server: 'http://127.0.0.1:8080' }],
-    [`https://example.com/share/d/${ID}?x=1`, { id: ID, server: 'https://example.com/share' }],
+    [ID, { id: ID, kind: 'drop' }],
+    [`https://drop.example.com/d/${ID}`, { id: ID, kind: 'drop', server: 'https://drop.example.com' }],
+    [`https://drop.example.com/d/${ID}/download`, { id: ID, kind: 'drop', server: 'https://drop.example.com' }],
+    [`http://127.0.0.1:8080/v1/drops/${ID}`, { id: ID, kind: 'drop', server: 'http://127.0.0.1:8080' }],
+    [`https://example.com/share/d/${ID}?x=1`, { id: ID, kind: 'drop', server: 'https://example.com/share' }],
+    [`https://drop.example.com/c/${ID}`, { id: ID, kind: 'collection', server: 'https://drop.example.com' }],
+    [`http://127.0.0.1:8080/v1/collections/${ID}`, { id: ID, kind: 'collection', server: 'http://127.0.0.1:8080' }],
   ])('%s', (arg, expected) => {
     expect(parseTarget(arg)).toEqual(expected);
   });
 
-  it.each(['nope', 'ftp://x/d/' + ID, 'https://example.com/', `https://example.com/d/a`])('refuses %s as a usage error', (arg) => {
+  it('wait and download take drops only; status and delete take collections too', () => {
+    expect(() => onlyTarget([`https://drop.example.com/c/${ID}`], 'wait')).toThrow(/wait works on a drop/);
+    expect(onlyTarget([`https://drop.example.com/c/${ID}`], 'status', ['drop', 'collection']).kind).toBe('collection');
+  });
+
+  it.each(['nope', 'ftp://x/d/' + ID, 'https://example.com/', `https://example.com/d/a`, `https://example.com/c/a`])('refuses %s as a usage error', (arg) => {
     expect(() => parseTarget(arg)).toThrow(UsageError);
   });
 
@@ -105,7 +112,26 @@ describe('option values', () => {
     ['2h', 7200],
     ['7d', 604800],
     ['250ms', 0.25],
+    ['3d', 259_200],
+    ['1w', 604_800],
+    ['1.5h', 5400],
+    ['2h30m', 9000],
+    ['3 days', 259_200],
+    ['1 Week 2 days', 777_600],
+    ['1 hour', 3600],
+    [' 45 min ', 2700],
   ])('duration %s = %ss', (v, s) => expect(parseDuration(v, '--timeout')).toBe(s));
+
+  it.each([
+    ['3d', 259_200],
+    ['never', 0],
+    ['0', 0],
+    ['90m', 5400],
+  ])('--expires %s = %ss', (v, s) => expect(parseLifetime(v, '--expires')).toBe(s));
+
+  it.each(['soon', '3 constructor', '3 fortnights', '2h and a bit', '', 'd', '-3d', '3d4'])('"%s" is no duration', (v) => {
+    expect(() => parseDuration(v, '--expires')).toThrow(/--expires must be a duration like/);
+  });
 
   it('bad durations and counts are usage errors', () => {
     expect(() => parseDuration('soon', '--timeout')).toThrow(UsageError);

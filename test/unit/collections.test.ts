@@ -13,11 +13,11 @@ import {
   markDeleted,
   newCollection,
   parseCollectionExpiryKey,
-  uniqueNames,
   type Candidate,
   type Collection,
 } from '../../src/core/collections.js';
 import type { DropStatus } from '../../src/core/manifest.js';
+import { uniqueNames } from '../../src/core/zip-names.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (s: number) => new Date(T0.getTime() + s * 1000);

@@ -13,12 +13,13 @@ import {
   type UploadPlan,
   partRange,
   partSizeOf,
+  partsInFlight,
   planUpload,
   plannedSize,
 } from '../../src/core/parts.js';
 
 // Expected values are worked out by hand (tusd calcpartsize_test style), not by the code.
-describe('planUpload table (defaults: single PUT up to 16 MiB, parts from 8 MiB)', () => {
+describe('planUpload table (defaults: single PUT up to 16 MiB, about 8 parts of 5..8 MiB for mid-size files, 8 MiB parts above)', () => {
   const rows: [label: string, size: number, plan: UploadPlan][] = [
     ['empty file', 0, { mode: 'single', partSize: 0, partCount: 1, lastPartSize: 0 }],
     ['1 byte', 1, { mode: 'single', partSize: 1, partCount: 1, lastPartSize: 1 }],
@@ -26,7 +27,14 @@ describe('planUpload table (defaults: single PUT up to 16 MiB, parts from 8 MiB)
     ['5 MiB', 5 * MIB, { mode: 'single', partSize: 5 * MIB, partCount: 1, lastPartSize: 5 * MIB }],
     ['5 MiB + 1', 5 * MIB + 1, { mode: 'single', partSize: 5 * MIB + 1, partCount: 1, lastPartSize: 5 * MIB + 1 }],
     ['16 MiB (largest single PUT)', 16 * MIB, { mode: 'single', partSize: 16 * MIB, partCount: 1, lastPartSize: 16 * MIB }],
-    ['16 MiB + 1 (smallest multipart)', 16 * MIB + 1, { mode: 'multipart', partSize: 8 * MIB, partCount: 3, lastPartSize: 1 }],
+    ['16 MiB + 1 (smallest multipart): S3-minimum parts', 16 * MIB + 1, { mode: 'multipart', partSize: 5 * MIB, partCount: 4, lastPartSize: MIB + 1 }],
+    ['20 MiB: four 5 MiB parts, not 8 + 8 + 4', 20 * MIB, { mode: 'multipart', partSize: 5 * MIB, partCount: 4, lastPartSize: 5 * MIB }],
+    ['30 MiB', 30 * MIB, { mode: 'multipart', partSize: 5 * MIB, partCount: 6, lastPartSize: 5 * MIB }],
+    ['40 MiB: 8 parts of the S3 minimum', 40 * MIB, { mode: 'multipart', partSize: 5 * MIB, partCount: 8, lastPartSize: 5 * MIB }],
+    ['40 MiB + 1: parts grow by whole MiB', 40 * MIB + 1, { mode: 'multipart', partSize: 6 * MIB, partCount: 7, lastPartSize: 4 * MIB + 1 }],
+    ['48 MiB', 48 * MIB, { mode: 'multipart', partSize: 6 * MIB, partCount: 8, lastPartSize: 6 * MIB }],
+    ['56 MiB + 1', 56 * MIB + 1, { mode: 'multipart', partSize: 8 * MIB, partCount: 8, lastPartSize: 1 }],
+    ['64 MiB: 8 MiB parts from here on', 64 * MIB, { mode: 'multipart', partSize: 8 * MIB, partCount: 8, lastPartSize: 8 * MIB }],
     ['64 MiB + 3', 64 * MIB + 3, { mode: 'multipart', partSize: 8 * MIB, partCount: 9, lastPartSize: 3 }],
     ['1 GiB', GIB, { mode: 'multipart', partSize: 8 * MIB, partCount: 128, lastPartSize: 8 * MIB }],
     ['10,000 parts of 8 MiB exactly', 80_000 * MIB, { mode: 'multipart', partSize: 8 * MIB, partCount: 10_000, lastPartSize: 8 * MIB }],
@@ -64,7 +72,8 @@ describe('planUpload table (defaults: single PUT up to 16 MiB, parts from 8 MiB)
 describe('planUpload options', () => {
   it.each<[string, number, PlanOptions, UploadPlan]>([
     ['S3-minimum parts', GIB, { minPartSize: 5 * MIB }, { mode: 'multipart', partSize: 5 * MIB, partCount: 205, lastPartSize: 4 * MIB }],
-    ['multipart for every non-empty file', 1, { singlePutMax: 0 }, { mode: 'multipart', partSize: 8 * MIB, partCount: 1, lastPartSize: 1 }],
+    ['multipart for every non-empty file', 1, { singlePutMax: 0 }, { mode: 'multipart', partSize: 5 * MIB, partCount: 1, lastPartSize: 1 }],
+    ['larger parts asked for: mid-size files still get about 8', 100 * MIB, { minPartSize: 64 * MIB }, { mode: 'multipart', partSize: 13 * MIB, partCount: 8, lastPartSize: 9 * MIB }],
     ['empty file stays single', 0, { singlePutMax: 0 }, { mode: 'single', partSize: 0, partCount: 1, lastPartSize: 0 }],
     ['large single PUT', 100 * MIB, { singlePutMax: 100 * MIB }, { mode: 'single', partSize: 100 * MIB, partCount: 1, lastPartSize: 100 * MIB }],
     ['5 GiB single PUT', 5 * GIB, { singlePutMax: 5 * GIB }, { mode: 'single', partSize: 5 * GIB, partCount: 1, lastPartSize: 5 * GIB }],
@@ -82,6 +91,25 @@ describe('planUpload options', () => {
     ['NaN singlePutMax', { singlePutMax: Number.NaN }],
   ])('rejects %s', (_label, opts) => {
     expect(() => planUpload(GIB, opts)).toThrow(RangeError);
+  });
+});
+
+describe('partsInFlight: parts land in S3 all along the upload, so a reload keeps work', () => {
+  it.each([
+    // [parts left, asked concurrency, in flight]
+    [1, 4, 1],
+    [4, 4, 1], // a 20 MiB file: one 5 MiB part at a time, each in S3 a quarter of the way on
+    [6, 4, 2],
+    [8, 4, 2],
+    [9, 4, 3],
+    [16, 4, 4],
+    [10_000, 4, 4],
+    [100, 1, 1],
+    [100, 16, 16],
+    [3, 0, 1],
+    [0, 4, 1],
+  ])('%i parts left, concurrency %i → %i at once', (parts, concurrency, expected) => {
+    expect(partsInFlight(parts, concurrency)).toBe(expected);
   });
 });
 
@@ -140,7 +168,9 @@ describe('planUpload properties', () => {
           expect(size).toBeLessThanOrEqual(opts.singlePutMax ?? 16 * MIB);
         } else {
           expect(size).toBeGreaterThan(opts.singlePutMax ?? 16 * MIB);
-          expect(plan.partSize).toBeGreaterThanOrEqual(opts.minPartSize ?? 8 * MIB);
+          // minPartSize for large files; mid-size ones have about 8 parts of at least 5 MiB.
+          expect(plan.partSize).toBeGreaterThanOrEqual(Math.min(opts.minPartSize ?? 8 * MIB, Math.max(MIN_PART_SIZE, Math.ceil(size / 8))));
+          expect(plan.partSize).toBeGreaterThanOrEqual(MIN_PART_SIZE);
           expect(plan.lastPartSize).toBeGreaterThan(0);
           expect(plan.lastPartSize).toBeLessThanOrEqual(plan.partSize);
         }

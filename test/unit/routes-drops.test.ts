@@ -66,8 +66,9 @@ describe('POST /v1/drops', () => {
     const small = await ticket({ name: 'a.txt', size: 10 });
     expect(small).toMatchObject({ status: 'uploading', upload: { mode: 'single', partCount: 1, partSize: 10 }, parts: [{ partNumber: 1, size: 10 }] });
     const big = await ticket({ name: 'b.bin', size: 20 * MIB });
-    expect(big.upload).toMatchObject({ mode: 'multipart', partSize: 8 * MIB, partCount: 3 });
-    expect(big.parts.map((p) => p.size)).toEqual([8 * MIB, 8 * MIB, 4 * MIB]);
+    // Mid-size: four 5 MiB parts rather than 8 + 8 + 4, so a reload keeps more of the work.
+    expect(big.upload).toMatchObject({ mode: 'multipart', partSize: 5 * MIB, partCount: 4 });
+    expect(big.parts.map((p) => p.size)).toEqual([5 * MIB, 5 * MIB, 5 * MIB, 5 * MIB]);
     expect(t.store.uploads.size).toBe(1);
   });
 
@@ -157,13 +158,13 @@ describe('POST /v1/drops', () => {
 
 describe('part signing and resume', () => {
   it('signs requested parts for their planned sizes; refuses numbers outside the plan, repeats and oversized batches', async () => {
-    const tk = await ticket({ name: 'b.bin', size: 20 * MIB });
-    const ok = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [3, 1] }, owner: tk.ownerToken });
+    const tk = await ticket({ name: 'b.bin', size: 18 * MIB });
+    const ok = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers: [4, 1] }, owner: tk.ownerToken });
     expect(ok.json().parts.map((p: { partNumber: number; size: number }) => [p.partNumber, p.size])).toEqual([
-      [3, 4 * MIB],
-      [1, 8 * MIB],
+      [4, 3 * MIB],
+      [1, 5 * MIB],
     ]);
-    for (const partNumbers of [[0], [4], [1, 1]]) {
+    for (const partNumbers of [[0], [5], [1, 1]]) {
       const r = await t.call('POST', `/v1/drops/${tk.id}/parts`, { body: { partNumbers }, owner: tk.ownerToken });
       expect([r.statusCode, code(r)]).toEqual([400, expect.stringMatching(/PART_NUMBER_INVALID|VALIDATION_FAILED/)]);
     }
@@ -190,9 +191,9 @@ describe('part signing and resume', () => {
   it('lists the parts already stored, for resuming', async () => {
     const tk = await ticket({ name: 'b.bin', size: 20 * MIB });
     const data = randomBytes(20 * MIB);
-    await t.put(tk.parts[1]!.url, data.subarray(8 * MIB, 16 * MIB));
+    await t.put(tk.parts[1]!.url, data.subarray(5 * MIB, 10 * MIB));
     const r = await t.call('GET', `/v1/drops/${tk.id}/parts`, { owner: tk.ownerToken });
-    expect(r.json()).toMatchObject({ partSize: 8 * MIB, partCount: 3, parts: [{ partNumber: 2, size: 8 * MIB }] });
+    expect(r.json()).toMatchObject({ partSize: 5 * MIB, partCount: 4, parts: [{ partNumber: 2, size: 5 * MIB }] });
   });
 
   it('no part is signed for a drop this process cancelled, even while its manifest is cached for signing', async () => {
@@ -306,7 +307,7 @@ describe('a published single-PUT object never changes (default DROPSHIP_SINGLE_P
     expect(resigned.json().parts[0].headers).toEqual({ 'if-none-match': '*' });
     // Multipart parts have no conditional form: nothing extra to send.
     const big = await ticket({ name: 'b.bin', size: 20 * MIB });
-    expect(big.parts.map((p) => p.headers)).toEqual([{}, {}, {}]);
+    expect(big.parts.map((p) => p.headers)).toEqual([{}, {}, {}, {}]);
   });
 
   it('after the drop is ready the same URL (or a fresh one) cannot replace the bytes: 412, download unchanged', async () => {

@@ -5,7 +5,7 @@
  * and that the password never reaches a log.
  */
 import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig } from '../../src/config.js';
 import { dropKeys } from '../../src/core/layout.js';
@@ -13,6 +13,11 @@ import { hashPassword } from '../../src/core/passwords.js';
 import { signUnlockToken, UNLOCK_COOKIE } from '../../src/core/unlock.js';
 import { memoryAdapters } from '../../src/memory/index.js';
 import { memoryApp, T0, type MemoryApp } from '../support/memory-app.js';
+
+// Each password check is a real scrypt at the default cost (32 MiB, on the thread pool); a
+// test of the attempt limits makes several, which on shared cores can pass 5 s. Not a timing
+// assertion: only room for the work.
+vi.setConfig({ testTimeout: 60_000 });
 
 const PASSWORD = 'correct horse battery';
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
@@ -424,6 +429,20 @@ describe('attempt limits', () => {
     } finally {
       await c.close();
     }
+  });
+});
+
+describe('collections', () => {
+  it('refuse a password-protected drop (it would be shown there without its password); nothing of it leaks', async () => {
+    const tk = await ready({ password: PASSWORD });
+    const r = await t.call('POST', '/v1/collections', { body: { title: 'album', drops: [{ id: tk.id, ownerToken: tk.ownerToken }] } });
+    expect([r.statusCode, code(r), r.json().error.details]).toEqual([409, 'DROP_NOT_ADDABLE', { dropId: tk.id, reason: 'protected' }]);
+    const c = (await t.call('POST', '/v1/collections', { body: { title: 'album' } })).json();
+    const add = await t.call('POST', `/v1/collections/${c.id}/drops`, { owner: c.ownerToken, body: { id: tk.id, ownerToken: tk.ownerToken } });
+    expect([add.statusCode, code(add)]).toEqual([409, 'DROP_NOT_ADDABLE']);
+    const view = await t.call('GET', `/v1/collections/${c.id}`);
+    expect(view.json().drops).toEqual([]);
+    expect(view.body).not.toContain('secret-plans');
   });
 });
 

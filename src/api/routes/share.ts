@@ -72,6 +72,7 @@ export default async function shareRoutes(app: FastifyInstance, opts: { drops: D
         params: Type.Object({ id: Type.String({ maxLength: 512, description: 'Drop id' }) }),
         response: {
           200: HtmlPage('The share page (HTML), whatever the drop\'s status; the password form for a protected drop not yet unlocked.'),
+          410: HtmlPage('The share page (HTML) of a drop that was deleted (or cancelled) or has expired: it says so, and the link leads to no file.'),
           404: HtmlPage('A "no such drop" page (HTML), for unknown and malformed ids alike.'),
           ...errorResponses('VALIDATION_FAILED', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE', 'STORAGE_BUSY'),
         },
@@ -81,8 +82,13 @@ export default async function shareRoutes(app: FastifyInstance, opts: { drops: D
       htmlHeaders(reply);
       try {
         const m = await drops.status(req.params.id);
-        if (unlocks.sees(req, m) === 'protected') return locked(reply, m, 200);
-        return reply.header('content-security-policy', csp.share).send(renderSharePage(dropView(m, base), page(), { now: app.clock() }));
+        // A deleted or expired drop is gone for good: 410, still as a page that says so.
+        const gone = m.status === 'cancelled' || m.status === 'expired';
+        if (unlocks.sees(req, m) === 'protected') return locked(reply, m, gone ? 410 : 200);
+        return reply
+          .status(gone ? 410 : 200)
+          .header('content-security-policy', csp.share)
+          .send(renderSharePage(dropView(m, base), page(), { now: app.clock() }));
       } catch (e) {
         if (e instanceof DropshipError && e.code === 'DROP_NOT_FOUND') {
           return reply.status(404).header('content-security-policy', csp.plain).send(renderNotFoundPage({ ...page(), scripts: [] }));

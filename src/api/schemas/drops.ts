@@ -7,6 +7,7 @@ import { Type, type Static } from 'typebox';
 import { DROP_STATUSES, THUMBNAIL_STATES } from '../../core/manifest.js';
 import { MAX_OBJECT_SIZE, MAX_PARTS } from '../../core/parts.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../core/passwords.js';
+import { MAX_DOWNLOADS } from '../../core/limits.js';
 
 /** An error answer: a reference to the shared `Error` component (schemas/responses.ts). */
 export const ErrorResponse = Type.Ref('Error', { description: 'An error: branch on `error.code`.' });
@@ -44,7 +45,9 @@ export const CreateDropBody = Type.Object(
           'Seconds the drop lives from now (default DROPSHIP_DEFAULT_EXPIRES_IN, 60..DROPSHIP_MAX_EXPIRES_IN; 0 = never, only where the server allows it). Longer than the server allows is a 400.',
       }),
     ),
-    maxDownloads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    maxDownloads: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_DOWNLOADS, description: 'Downloads allowed before the link answers 410 (GET /v1/limits: `maxDownloads.max`).' }),
+    ),
     metadata: Type.Optional(Metadata),
     password: Type.Optional(Password),
   },
@@ -124,6 +127,8 @@ export const DropView = Type.Object({
   shareUrl: Type.String(),
   downloadUrl: Type.String(),
   failureReason: Type.Optional(Type.String()),
+  maxDownloads: Type.Optional(Type.Integer({ minimum: 1, description: 'The download limit the drop was created with; absent: none.' })),
+  downloadsLeft: Type.Optional(Type.Integer({ minimum: 0, description: 'Downloads left before the link answers 410 DOWNLOAD_LIMIT_REACHED, when there is a limit.' })),
   metadata: Type.Optional(
     Type.Record(Type.String(), Type.String(), {
       description: 'The drop\'s private metadata: only for the key that created it (Authorization) or its owner token (X-Owner-Token).',

@@ -37,7 +37,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   PART_UNEXPECTED: 'parts outside the plan or listed twice',
   PART_SIZE_MISMATCH: "a part's size differs from the plan",
   PART_ETAG_MISMATCH: 'an ETag differs from what S3 holds',
-  DROP_NOT_ADDABLE: 'the drop was cancelled, failed or expired: it cannot join a collection (`details.dropId`, `details.status`)',
+  DROP_NOT_ADDABLE: 'the drop was cancelled, failed or expired, or is password-protected: it cannot join a collection (`details.dropId`, `details.status` or `details.reason`)',
   COLLECTION_FULL: 'the collection holds its maximum of drops (`details.max`)',
   DROP_EXPIRED: 'the drop or its upload ticket has expired',
   DOWNLOAD_LIMIT_REACHED: '`maxDownloads` used up',

@@ -107,6 +107,11 @@ export function createCollectionService(deps: CollectionDeps) {
       if (!ownerTokenMatches(ref.ownerToken, m.ownerTokenHash)) {
         throw fail('OWNER_TOKEN_INVALID', `the owner token does not match drop ${ref.id}`, { dropId: ref.id });
       }
+      // A collection shows its drops to anyone with its link: a password-protected drop would
+      // be shown there without its password. Refused, so nothing of it leaks.
+      if (m.passwordHash !== undefined) {
+        throw fail('DROP_NOT_ADDABLE', `drop ${ref.id} is password-protected: it cannot join a collection`, { dropId: ref.id, reason: 'protected' });
+      }
       return { id: m.id, status: effectiveStatus(m, now), expiresAt: dropExpiry(m) };
     });
   }

@@ -57,7 +57,7 @@ function thumb(d: DropView): SafeHtml {
 function row(d: DropView): SafeHtml {
   const live = downloadable(d.status);
   const gone = !live && d.status !== 'uploading';
-  return html`<li class="file" data-drop-id="${d.id}" data-status="${d.status}" data-name="${d.name}" data-size="${d.size}"${live ? html` data-downloadable="true"` : ''}>
+  return html`<li class="file" data-drop-id="${d.id}" data-status="${d.status}" data-thumbnail="${d.thumbnail}" data-name="${d.name}" data-size="${d.size}"${live ? html` data-downloadable="true"` : ''}>
 <div class="file-preview">${thumb(d)}</div>
 <div class="file-text"><a class="file-name" href="/d/${d.id}">${d.name}</a>
 <span class="file-facts">${gone ? '' : html`<span class="file-size">${formatBytes(d.size)}</span> · `}<span class="file-status status-${d.status}">${FILE_STATUS[d.status]}</span></span></div>

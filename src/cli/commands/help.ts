@@ -5,11 +5,12 @@ import type { Io } from '../io.js';
 export const USAGE = `dropship — instant file sharing: upload files straight to S3, get share links.
 
 Usage:
-  dropship upload <files...>      upload; prints one share link per file (in argument order)
-  dropship status <id|url>        show a drop's status
+  dropship upload <files...>      upload; prints one share link per file (in argument order),
+                                  then, for several files, one link for them all
+  dropship status <id|url>        show a drop's status (or a collection's files)
   dropship wait <id|url>          wait until the drop is ready
   dropship download <id|url>      download a drop's file
-  dropship delete <id|url>        delete a drop (needs its owner token)
+  dropship delete <id|url>        delete a drop, or a collection and its drops (needs the owner token)
   dropship list                   the API key's drops, newest first
   dropship <command> --help       options of one command
 
@@ -32,12 +33,18 @@ line per file in argument order. An interrupted upload (Ctrl-C, a crash, a lost 
 is remembered by path, size and modification time and resumes when the same file is
 uploaded again.
 
+With more than one file, the uploaded files also become one collection: its link (a page
+listing every file, with Download all) is printed on a last line of its own, after the
+files' lines. \`dropship status <collection url>\` lists its files; \`dropship delete
+<collection url>\` deletes it and its files.
+
 Options:
   -c, --concurrency <n>   parts in flight per file (default 4)
   -p, --parallel <n>      files at a time (default 2)
       --retries <n>       retries per part after transient errors (default 5)
-      --expires-in <dur>  how long the drop lives, e.g. 2h or 7d (server default otherwise; 0 = never, where the server allows it)
-      --max-downloads <n> the drop stops downloading after n downloads
+      --expires <dur>     how long the drop lives, e.g. 2h, 3d, 1w or "3 days" (server default otherwise;
+                          never = never expires, where the server allows it); also --expires-in
+      --max-downloads <n> the link stops working after n downloads
       --meta <k=v>        private metadata, repeatable (shown only to this API key and the owner token)
       --password <p>      protect the drops with a password (4..256 characters); scripts should
                           prefer --password-stdin (first line of stdin) or env DROPSHIP_PASSWORD,
@@ -46,16 +53,22 @@ Options:
       --no-resume         start over even if an earlier upload of the file is unfinished
       --wait              after uploading, wait until each drop is ready
       --timeout <dur>     with --wait: give up after this long (exit 7)
+      --no-collection     several files: no collection, only one link per file
+      --title <text>      the collection's title (default: "<first name> and N more")
       --json              one JSON object per line per file:
                           {file, ok, id, ownerToken, name, size, status, shareUrl,
                            downloadUrl, resumed, bytesSent, exitCode} or
-                          {file, ok: false, error: {code, message}, exitCode}
+                          {file, ok: false, error: {code, message}, exitCode};
+                          then, for several files, {collection: {id, shareUrl,
+                          ownerToken, title, drops}}
 `,
   status: `dropship status <id|url> [--json]
 
 Prints the drop's status (uploading, processing, ready, failed, cancelled, expired), size,
 type, thumbnails and links; a password-protected drop shows only its status, expiry and that
-it is protected. Exits 0 whenever the drop exists, 3 when it does not.
+it is protected. Exits 0 whenever the drop exists, 3 when it does not. Given a
+collection's URL (…/c/<id>), prints its title and one line per file: status, size, link,
+name (exit 4 once it was deleted or has expired).
 `,
   wait: `dropship wait <id|url> [--timeout <dur>] [--interval <dur>] [--json]
 
@@ -80,7 +93,8 @@ metadata included, one JSON object per line.
   delete: `dropship delete <id|url> [--owner-token <token>]
 
 Deletes the drop (or cancels its upload). The owner token comes from --owner-token, env
-DROPSHIP_OWNER_TOKEN, or this machine's record of its own uploads.
+DROPSHIP_OWNER_TOKEN, or this machine's record of its own uploads. Given a collection's URL
+(…/c/<id>), deletes the collection and every file in it.
 `,
 };
 

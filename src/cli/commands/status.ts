@@ -1,5 +1,5 @@
-/** `dropship status`: one drop's status, size, type, thumbnails and links. */
-import { isLockedView, type DropView, type ProtectedDropView } from '../../client/index.js';
+/** `dropship status`: one drop's status, size, type, thumbnails and links; or a collection's files. */
+import { isLockedView, type CollectionView, type DropView, type ProtectedDropView } from '../../client/index.js';
 import { parse, serverOf } from '../args.js';
 import { EXIT } from '../exit.js';
 import { clientFor, teller, json, print, type Io } from '../io.js';
@@ -42,11 +42,33 @@ function describe(v: DropView): string {
     .join('\n');
 }
 
+function describeCollection(c: CollectionView): string {
+  const head = [
+    `id         ${c.id}`,
+    `title      ${c.title ?? '(none)'}`,
+    `created    ${c.createdAt}`,
+    ...(c.expiresAt ? [`expires    ${c.expiresAt}`] : []),
+    `share      ${c.shareUrl}`,
+    `files      ${c.drops.length}`,
+  ];
+  // One line per file: status, size, share link, name (the name last: it may hold spaces).
+  const width = Math.max(0, ...c.drops.map((d) => d.status.length));
+  const rows = c.drops.map((d) => `  ${d.status.padEnd(width)}  ${formatBytes(d.size).padStart(10)}  ${d.shareUrl}  ${d.name}`);
+  return [...head, ...rows].join('\n');
+}
+
 export async function status(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {});
   if (values.help) return help(io, 'status');
-  const target = onlyTarget(positionals, 'status');
-  const v = await clientFor(serverOf(values.server, target.server, io.env), values['api-key'] ?? io.env.DROPSHIP_API_KEY, teller(io, values.quiet)).status(target.id, io.signal);
+  const target = onlyTarget(positionals, 'status', ['drop', 'collection']);
+  const client = clientFor(serverOf(values.server, target.server, io.env), values['api-key'] ?? io.env.DROPSHIP_API_KEY, teller(io, values.quiet));
+  if (target.kind === 'collection') {
+    const c = await client.getCollection(target.id, io.signal);
+    if (values.json) json(io, c);
+    else print(io, describeCollection(c));
+    return EXIT.OK;
+  }
+  const v = await client.status(target.id, io.signal);
   if (values.json) json(io, v);
   else print(io, isLockedView(v) ? describeLocked(v) : describe(v));
   return EXIT.OK;

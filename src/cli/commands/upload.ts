@@ -1,10 +1,14 @@
-/** `dropship upload`: files straight to S3 in parallel parts, resumable, one result line per file in argument order. */
+/**
+ * `dropship upload`: files straight to S3 in parallel parts, resumable, one result line per
+ * file in argument order. With several files, a collection of the uploaded ones follows: its
+ * link on a last line of its own (`--no-collection` skips it).
+ */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DropshipApiError, DropshipClient, DropshipResumeError, isLockedView, type DropView, type UploadProgress } from '../../client/index.js';
 import { PASSWORD_OPTIONS, passwordOf } from '../password.js';
 import { fileSource } from '../../client/node.js';
-import { parse, parseDuration, parsePositiveInt, serverOf } from '../args.js';
+import { parse, parseDuration, parseLifetime, parsePositiveInt, serverOf } from '../args.js';
 import { CliError, EXIT, INTERRUPTED, UsageError, errorCodeOf, exitCodeOf, messageOf } from '../exit.js';
 import { clientFor, json, print, type Io } from '../io.js';
 import { createReporter, formatBytes } from '../render.js';
@@ -55,6 +59,7 @@ export async function upload(args: string[], io: Io): Promise<number> {
     concurrency: { type: 'string', short: 'c' },
     parallel: { type: 'string', short: 'p' },
     retries: { type: 'string' },
+    expires: { type: 'string' },
     'expires-in': { type: 'string' },
     'max-downloads': { type: 'string' },
     meta: { type: 'string', multiple: true },
@@ -62,6 +67,8 @@ export async function upload(args: string[], io: Io): Promise<number> {
     wait: { type: 'boolean' },
     timeout: { type: 'string' },
     ...PASSWORD_OPTIONS,
+    'no-collection': { type: 'boolean' },
+    title: { type: 'string' },
   });
   if (values.help) return help(io, 'upload');
   if (positionals.length === 0) throw new UsageError('upload needs at least one file');
@@ -70,7 +77,10 @@ export async function upload(args: string[], io: Io): Promise<number> {
   const concurrency = parsePositiveInt(values.concurrency, '--concurrency', 4, 64);
   const parallel = parsePositiveInt(values.parallel, '--parallel', 2, 16);
   const retries = values.retries === undefined ? 5 : parsePositiveInt(values.retries, '--retries', 5, 100);
-  const expiresIn = values['expires-in'] ? Math.round(parseDuration(values['expires-in'], '--expires-in')) : undefined;
+  if (values.expires !== undefined && values['expires-in'] !== undefined) throw new UsageError('give --expires or --expires-in, not both');
+  const expiresFlag = values.expires !== undefined ? '--expires' : '--expires-in';
+  const expiresText = values.expires ?? values['expires-in'];
+  const expiresIn = expiresText ? parseLifetime(expiresText, expiresFlag) : undefined;
   const maxDownloads = values['max-downloads'] ? parsePositiveInt(values['max-downloads'], '--max-downloads', 1, 1_000_000) : undefined;
   const metadata = parseMeta(values.meta);
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') * 1000 : undefined;
@@ -225,12 +235,38 @@ export async function upload(args: string[], io: Io): Promise<number> {
       flush();
     }
   };
+  let collected: number = EXIT.OK;
   try {
     await Promise.all(Array.from({ length: Math.min(parallel, positionals.length) }, worker));
+    if (positionals.length > 1 && !values['no-collection'] && !io.signal.aborted) {
+      collected = await collect(results as UploadResult[]);
+    }
   } finally {
     reporter.stop();
   }
-  return results.find((r) => r && r.exitCode !== EXIT.OK)?.exitCode ?? EXIT.OK;
+  return results.find((r) => r && r.exitCode !== EXIT.OK)?.exitCode ?? collected;
+
+  /** One link for every file that was uploaded: a collection, printed last. */
+  async function collect(done: UploadResult[]): Promise<number> {
+    const drops = done.filter((r) => r.ok && r.id && r.ownerToken).map((r) => ({ id: r.id!, ownerToken: r.ownerToken! }));
+    if (drops.length === 0) return EXIT.OK;
+    const first = done.find((r) => r.ok)?.name ?? '';
+    const title = values.title ?? (drops.length > 1 ? `${first} and ${drops.length - 1} more` : first);
+    try {
+      const c = await client.createCollection({ title, drops }, io.signal);
+      await remember(() => state.collectionCreated(c.id, { ownerToken: c.ownerToken, server, shareUrl: c.shareUrl, createdAt: new Date().toISOString() }));
+      reporter.log(`collection of ${drops.length} files: ${c.shareUrl}`);
+      reporter.around(() => {
+        if (values.json) json(io, { collection: { id: c.id, shareUrl: c.shareUrl, ownerToken: c.ownerToken, title, drops: drops.map((d) => d.id) } });
+        else print(io, c.shareUrl);
+      });
+      return EXIT.OK;
+    } catch (e) {
+      reporter.log(`the files are uploaded, but one link for them all could not be made: ${messageOf(e)}`);
+      if (values.json) reporter.around(() => json(io, { collection: null, error: { code: errorCodeOf(e), message: messageOf(e) } }));
+      return exitCodeOf(e);
+    }
+  }
 }
 
 /** With the owner token, so a password-protected drop shows itself in full. */

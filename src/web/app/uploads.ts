@@ -13,6 +13,8 @@
  */
 import { DropshipApiError, DropshipResumeError, blobSource, type DropshipClient, type Ticket } from '../../client/index.js';
 import { explain } from './messages.js';
+import type { MyDropsList } from './my-drops.js';
+import type { Choices } from './options.js';
 import { ResumeStore } from './resume.js';
 import { UploadRow, type RowState } from './view.js';
 
@@ -25,6 +27,10 @@ export interface UploadsOptions {
   maxActive?: number;
   /** Part PUTs in parallel per file. */
   concurrency?: number;
+  /** "Your drops": remembers each drop's owner token, so it can be deleted later. */
+  mine?: MyDropsList;
+  /** The choices for drops added now (expiry, download limit, password) and their words for the card. */
+  choices?: () => { choices: Choices; words: string };
 }
 
 /** Errors that mean "this remembered drop is gone or is not this file": start over. */
@@ -38,6 +44,19 @@ function cannotResume(e: unknown): boolean {
 
 const MAX_AUTO_RETRIES = 8;
 
+/** Told what happens to an upload (the batch card of several files, app/batch.ts, listens). */
+export interface UploadObserver {
+  /** The drop exists (a new ticket, or a remembered one being continued). */
+  drop?(u: Upload, drop: { id: string; ownerToken: string; shareUrl: string }): void;
+  state?(u: Upload, state: RowState): void;
+}
+
+/** Where `Uploads.add` puts the rows and who hears of them (default: the page's list, nobody). */
+export interface AddOptions {
+  list?: HTMLElement;
+  observer?: UploadObserver;
+}
+
 export class Upload {
   readonly file: File;
   private readonly owner: Uploads;
@@ -50,22 +69,46 @@ export class Upload {
   private waitOnline: (() => void) | undefined;
   private autoRetries = 0;
   private milestone = 0;
+  private readonly observer: UploadObserver | undefined;
+  /** The choices this file's drop is made with (taken when the file was added). */
+  private readonly choices: Choices;
 
-  constructor(file: File, owner: Uploads) {
+  constructor(file: File, owner: Uploads, observer?: UploadObserver) {
     this.file = file;
     this.owner = owner;
+    this.observer = observer;
     this.row = new UploadRow(file.name, file.size, {
       cancel: () => void this.cancel(),
       retry: () => this.retryNow(),
       dismiss: () => this.row.el.remove(),
-      copied: (ok) => owner.opts.announce(ok ? 'Link copied.' : 'Press Ctrl+C to copy the selected link.'),
+      ...(owner.opts.mine ? { delete: () => void this.deleteDone() } : {}),
     });
+    const picked = owner.opts.choices?.();
+    this.choices = picked?.choices ?? {};
     const remembered = owner.opts.store.find(file);
     if (remembered) {
       this.drop = { id: remembered.id, ownerToken: remembered.ownerToken };
       this.row.setDropId(remembered.id);
       this.row.showShare(remembered.shareUrl);
       this.row.showNote('Continuing the unfinished upload of this file.');
+      observer?.drop?.(this, { id: remembered.id, ownerToken: remembered.ownerToken, shareUrl: remembered.shareUrl });
+    } else if (picked?.words) {
+      this.row.showChoices(picked.words);
+    }
+  }
+
+  /** Delete for everyone, from the finished card (the same as Delete in "Your drops"). */
+  private async deleteDone() {
+    const drop = this.drop;
+    const mine = this.owner.opts.mine;
+    if (!drop || !mine || this.state !== 'done') return;
+    this.row.status('Deleting…');
+    if (await mine.delete('drop', drop.id)) {
+      this.row.hideShare();
+      this.row.status('Deleted. The link no longer works.');
+      this.setState('deleted');
+    } else {
+      this.row.status('Not deleted. Try again.');
     }
   }
 
@@ -85,7 +128,7 @@ export class Upload {
       const view = await client.upload(blobSource(this.file), {
         signal: ctrl.signal,
         concurrency: concurrency ?? 4,
-        ...(resume ? { resume } : {}),
+        ...(resume ? { resume } : this.choices),
         onTicket: (t: Ticket) => {
           this.drop = { id: t.id, ownerToken: t.ownerToken };
           this.row.setDropId(t.id);
@@ -99,7 +142,22 @@ export class Upload {
             shareUrl: t.shareUrl,
             expiresAt: t.upload.expiresAt,
           });
-          if (!resume) announce(`Share link ready for ${name}.`);
+          this.observer?.drop?.(this, { id: t.id, ownerToken: t.ownerToken, shareUrl: t.shareUrl });
+          if (!resume) {
+            this.owner.opts.mine?.remember({
+              kind: 'drop',
+              id: t.id,
+              ownerToken: t.ownerToken,
+              name,
+              size: this.file.size,
+              shareUrl: t.shareUrl,
+              status: 'uploading',
+              ...(t.expiresAt !== undefined ? { expiresAt: t.expiresAt } : {}),
+              ...(this.choices.maxDownloads !== undefined ? { maxDownloads: this.choices.maxDownloads } : {}),
+              ...(this.choices.password !== undefined ? { password: true } : {}),
+            });
+            if (!this.observer) announce(`Share link ready for ${name}.`);
+          }
         },
         onProgress: (p) => {
           this.row.progress(p);
@@ -111,6 +169,7 @@ export class Upload {
         },
       });
       store.remove(view.id);
+      this.owner.opts.mine?.setStatus('drop', view.id, view.status, view.expiresAt !== undefined ? { expiresAt: view.expiresAt } : {});
       this.row.showNote(undefined);
       this.row.done(view);
       this.setState('done');
@@ -189,7 +248,11 @@ export class Upload {
   }
 
   private finishCancel() {
-    if (this.drop) this.owner.opts.store.remove(this.drop.id);
+    if (this.drop) {
+      this.owner.opts.store.remove(this.drop.id);
+      // Nothing was kept on the server: nothing to delete later either.
+      this.owner.opts.mine?.forget('drop', this.drop.id);
+    }
     this.drop = undefined;
     this.row.hideShare();
     this.row.showNote(undefined);
@@ -208,6 +271,7 @@ export class Upload {
   setState(s: RowState) {
     this.state = s;
     this.row.setState(s);
+    this.observer?.state?.(this, s);
   }
 }
 
@@ -221,24 +285,29 @@ export class Uploads {
     this.opts = opts;
   }
 
-  add(files: Iterable<File>): Upload[] {
+  /** Whether this file is in the list and not finished: the same file twice would race itself for one resumable drop. */
+  busy(file: File): boolean {
+    return this.items.some(
+      (u) =>
+        u.file.name === file.name &&
+        u.file.size === file.size &&
+        u.file.lastModified === file.lastModified &&
+        (u.state === 'queued' || u.state === 'uploading' || u.state === 'waiting'),
+    );
+  }
+
+  add(files: Iterable<File>, opts: AddOptions = {}): Upload[] {
     const added: Upload[] = [];
     for (const file of files) {
-      // The same file twice in the list would race itself for one resumable drop.
-      const busy = this.items.find(
-        (u) =>
-          u.file.name === file.name &&
-          u.file.size === file.size &&
-          u.file.lastModified === file.lastModified &&
-          (u.state === 'queued' || u.state === 'uploading' || u.state === 'waiting'),
-      );
-      if (busy) {
+      if (this.busy(file)) {
         this.opts.announce(`${file.name} is already being uploaded.`);
         continue;
       }
-      const u = new Upload(file, this);
+      const u = new Upload(file, this, opts.observer);
       this.items.push(u);
-      this.opts.list.prepend(u.row.el);
+      // A batch lists its files in the order given; the page's list shows the newest first.
+      if (opts.list) opts.list.append(u.row.el);
+      else this.opts.list.prepend(u.row.el);
       added.push(u);
       this.enqueue(u, false);
     }

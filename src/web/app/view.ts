@@ -6,9 +6,10 @@
 import type { DropView, UploadProgress } from '../../client/index.js';
 import { h } from './dom.js';
 import { formatBytes, formatDuration, formatSpeed, percent } from './format.js';
+import { copyButton } from './copy.js';
 import { drawQr } from './qr.js';
 
-export type RowState = 'queued' | 'uploading' | 'waiting' | 'done' | 'failed' | 'cancelled';
+export type RowState = 'queued' | 'uploading' | 'waiting' | 'done' | 'failed' | 'cancelled' | 'deleted';
 
 let seq = 0;
 
@@ -16,7 +17,9 @@ export interface RowActions {
   cancel(): void;
   retry(): void;
   dismiss(): void;
-  copied(ok: boolean): void;
+  copied?(ok: boolean): void;
+  /** Deletes the finished drop for everyone (absent: no Delete button). */
+  delete?(): void;
 }
 
 export class UploadRow {
@@ -27,6 +30,7 @@ export class UploadRow {
   private readonly meta: HTMLParagraphElement;
   private readonly error: HTMLParagraphElement;
   private readonly note: HTMLParagraphElement;
+  private readonly choices: HTMLParagraphElement;
   private readonly share: HTMLDivElement;
   private readonly link: HTMLInputElement;
   private readonly open: HTMLAnchorElement;
@@ -34,6 +38,8 @@ export class UploadRow {
   private readonly cancelBtn: HTMLButtonElement;
   private readonly retryBtn: HTMLButtonElement;
   private readonly dismissBtn: HTMLButtonElement;
+  private readonly deleteBtn: HTMLButtonElement;
+  private readonly hasDelete: boolean;
   private shownUrl: string | undefined;
 
   constructor(name: string, size: number, actions: RowActions) {
@@ -44,11 +50,11 @@ export class UploadRow {
     this.meta = h('p', { class: 'upload-meta', id: `${id}-meta` }, 'Waiting to start…');
     this.error = h('p', { class: 'upload-error', role: 'alert', hidden: true });
     this.note = h('p', { class: 'upload-note', hidden: true });
+    this.choices = h('p', { class: 'upload-choices', hidden: true });
     this.link = h('input', { id: `${id}-link`, class: 'share-url', type: 'url', readonly: true, 'aria-describedby': `${id}-link-help` });
     this.open = h('a', { class: 'share-open', target: '_blank', rel: 'noopener noreferrer' }, 'Open share page');
     this.qr = h('canvas', { class: 'qr', role: 'img', 'aria-label': `QR code of the share link for ${name}`, width: 144, height: 144 });
     const copy = h('button', { type: 'button', class: 'button copy' }, 'Copy link');
-    copy.addEventListener('click', () => void this.copy().then(actions.copied));
     this.share = h(
       'div',
       { class: 'share', hidden: true },
@@ -61,9 +67,13 @@ export class UploadRow {
         h('p', { class: 'share-help', id: `${id}-link-help` }, 'Works right away: people see the upload finish live. ', this.open),
       ),
     );
+    copyButton(copy, { text: () => this.link.value, field: () => this.link, ...(actions.copied ? { onCopied: actions.copied } : {}) });
     this.cancelBtn = h('button', { type: 'button', class: 'button cancel', 'aria-label': `Cancel upload of ${name}` }, 'Cancel');
     this.retryBtn = h('button', { type: 'button', class: 'button retry', hidden: true, 'aria-label': `Retry upload of ${name}` }, 'Retry');
-    this.dismissBtn = h('button', { type: 'button', class: 'button dismiss', hidden: true, 'aria-label': `Remove ${name} from the list` }, 'Remove');
+    this.dismissBtn = h('button', { type: 'button', class: 'button dismiss', hidden: true, 'aria-label': `Hide ${name} here (the drop stays online)` }, 'Hide');
+    this.deleteBtn = h('button', { type: 'button', class: 'button danger delete', hidden: true, 'aria-label': `Delete ${name} for everyone` }, 'Delete');
+    this.hasDelete = actions.delete !== undefined;
+    if (actions.delete) this.deleteBtn.addEventListener('click', actions.delete);
     this.cancelBtn.addEventListener('click', actions.cancel);
     this.retryBtn.addEventListener('click', actions.retry);
     this.dismissBtn.addEventListener('click', actions.dismiss);
@@ -79,10 +89,11 @@ export class UploadRow {
       ),
       this.bar,
       this.meta,
+      this.choices,
       this.note,
       this.error,
       this.share,
-      h('div', { class: 'upload-actions' }, this.retryBtn, this.cancelBtn, this.dismissBtn),
+      h('div', { class: 'upload-actions' }, this.retryBtn, this.cancelBtn, this.deleteBtn, this.dismissBtn),
     );
   }
 
@@ -94,6 +105,7 @@ export class UploadRow {
     this.cancelBtn.setAttribute('aria-label', `${state === 'failed' ? 'Discard' : 'Cancel'} upload of ${this.name}`);
     this.retryBtn.hidden = !(state === 'failed' || state === 'waiting');
     this.dismissBtn.hidden = active || state === 'failed';
+    this.deleteBtn.hidden = !(this.hasDelete && state === 'done');
     if (state !== 'failed' && state !== 'waiting') this.showError(undefined);
   }
 
@@ -135,6 +147,12 @@ export class UploadRow {
     this.showShare(v.shareUrl);
   }
 
+  /** The choices the drop was made with ("Expires after 3 days · …"). */
+  showChoices(text: string | undefined) {
+    this.choices.hidden = !text;
+    this.choices.textContent = text ?? '';
+  }
+
   showNote(text: string | undefined) {
     this.note.hidden = !text;
     this.note.textContent = text ?? '';
@@ -143,18 +161,5 @@ export class UploadRow {
   showError(text: string | undefined) {
     this.error.hidden = !text;
     this.error.textContent = text ?? '';
-  }
-
-  private async copy(): Promise<boolean> {
-    const url = this.link.value;
-    try {
-      await navigator.clipboard.writeText(url);
-      return true;
-    } catch {
-      // Clipboard API refused (permissions, insecure context): select the text for Ctrl+C.
-      this.link.focus();
-      this.link.select();
-      return false;
-    }
   }
 }
