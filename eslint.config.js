@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', 'localstack/.venv/', 'src/web/dist/', 'bench/results/', 'test/e2e/artifacts/', '.stryker-tmp/', 'reports/'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', 'localstack/.venv/', 'deploy/.venv/', 'deploy/.build/', 'deploy/cdk.out/', 'src/web/dist/', 'bench/results/', 'test/e2e/artifacts/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

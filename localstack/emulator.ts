@@ -27,7 +27,8 @@ export interface EmulatorHandle {
 
 type Log = (msg: string) => void;
 
-function findPython(): string {
+/** A Python 3.10+ on PATH (or DROPSHIP_PYTHON) to make a virtualenv with. */
+export function findPython(): string {
   for (const cmd of [process.env.DROPSHIP_PYTHON, 'python3.11', 'python3.12', 'python3.10', 'python3'].filter(Boolean) as string[]) {
     const r = spawnSync(cmd, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
     if (r.status === 0) {
@@ -94,7 +95,8 @@ export async function startEmulator(opts: { port?: number; log?: Log } = {}): Pr
     stdio: ['ignore', out, out],
     env: {
       ...process.env,
-      SERVICES: 's3,sqs',
+      // cloudformation (+ cloudwatch for the alarms): the CDK stack's storage part is deployed into it (test/integration/deploy-emulator.test.ts).
+      SERVICES: 's3,sqs,cloudformation,cloudwatch',
       EAGER_SERVICE_LOADING: '1',
       GATEWAY_LISTEN: `127.0.0.1:${port}`,
       LOCALSTACK_HOST: `localhost:${port}`,

@@ -186,6 +186,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     emptyLifetime: config.DROPSHIP_TICKET_TTL,
     render: (m) => dropView(m, config.publicUrl),
   });
-  await app.register(collectionRoutes, { collections, assets: web });
+  await app.register(collectionRoutes, { collections, assets: web, unlocks });
   return app;
 }

@@ -16,11 +16,10 @@
  * nothing and reports an empty change list. Other notification configurations on the
  * bucket are kept; ours is replaced by its Id.
  *
- * IAM permissions it needs (see docs/operations.md): s3:CreateBucket, s3:PutBucketCORS,
- * s3:GetBucketCORS, s3:PutLifecycleConfiguration, s3:GetLifecycleConfiguration,
- * s3:PutBucketNotification, s3:GetBucketNotification, s3:PutBucketPublicAccessBlock,
- * s3:GetBucketPublicAccessBlock, sqs:CreateQueue, sqs:GetQueueUrl, sqs:GetQueueAttributes,
- * sqs:SetQueueAttributes.
+ * The IAM permissions it needs are the `provisioning` role's in deploy/permissions.ts (the one
+ * source of dropship's IAM; docs/operations.md shows them). The CDK app in deploy/ creates the
+ * same resources from the same settings (corsRules, lifecycleRules, QUEUE_DEFAULTS,
+ * deliveriesRetention) without this code.
  */
 import {
   CreateBucketCommand,
@@ -78,6 +77,25 @@ export interface ProvisionResult {
 export const NOTIFICATION_ID = 'dropship-original-created';
 export const ABORT_RULE_ID = 'dropship-abort-incomplete-multipart';
 export const RETENTION_RULE_PREFIX = 'dropship-retention-';
+
+/** The queue settings provisioning applies (and deploy/stack.ts too). */
+export const QUEUE_DEFAULTS = {
+  /** The events queue: the worker extends it while a job runs. */
+  visibilityTimeout: 60,
+  receiveWaitTime: 20,
+  maxReceiveCount: 5,
+  /** Both DLQs: SQS's most. */
+  dlqRetention: 14 * 24 * 3600,
+  deliveriesVisibilityTimeout: 30,
+} as const;
+
+const DAY = 24 * 3600;
+
+/** How long the deliveries queue keeps a message: the whole retry schedule plus a day, at least 4 days (at most SQS's 14). */
+export function deliveriesRetention(retrySchedule: readonly number[]): number {
+  const total = retrySchedule.reduce((a, b) => a + b, 0);
+  return Math.min(14 * DAY, Math.max(4 * DAY, total + DAY));
+}
 
 const errName = (e: unknown) => (e as { name?: string; Code?: string }).name ?? (e as { Code?: string }).Code ?? '';
 const httpStatus = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -299,7 +317,7 @@ export async function provision(clients: { s3: S3Client; sqs: SQSClient }, o: Pr
   await ensureCors(s3, o, changed);
   await ensureLifecycle(s3, o, changed);
 
-  const dlq = await ensureQueue(sqs, o.dlqName, { MessageRetentionPeriod: String(14 * 24 * 3600) }, changed);
+  const dlq = await ensureQueue(sqs, o.dlqName, { MessageRetentionPeriod: String(QUEUE_DEFAULTS.dlqRetention) }, changed);
   const bucketArn = `arn:aws:s3:::${o.bucket}`;
   // The queue's own ARN is needed in its policy, so it is created first and then given it.
   const provisional = await ensureQueue(sqs, o.queueName, {}, changed);
@@ -307,9 +325,9 @@ export async function provision(clients: { s3: S3Client; sqs: SQSClient }, o: Pr
     sqs,
     o.queueName,
     {
-      VisibilityTimeout: String(o.visibilityTimeout ?? 60),
-      ReceiveMessageWaitTimeSeconds: '20',
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: o.maxReceiveCount ?? 5 }),
+      VisibilityTimeout: String(o.visibilityTimeout ?? QUEUE_DEFAULTS.visibilityTimeout),
+      ReceiveMessageWaitTimeSeconds: String(QUEUE_DEFAULTS.receiveWaitTime),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: o.maxReceiveCount ?? QUEUE_DEFAULTS.maxReceiveCount }),
       Policy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [
@@ -338,23 +356,20 @@ export async function provision(clients: { s3: S3Client; sqs: SQSClient }, o: Pr
   };
 }
 
-const DAY = 24 * 3600;
-
 /** The deliveries queue (kept for the whole schedule plus a day, at least 4 days) and its DLQ (14 days, SQS's most). */
 async function ensureDeliveries(
   sqs: SQSClient,
   d: NonNullable<ProvisionOptions['deliveries']>,
   changed: string[],
 ): Promise<{ url: string; dlqUrl: string }> {
-  const dlq = await ensureQueue(sqs, d.dlqName, { MessageRetentionPeriod: String(14 * DAY) }, changed);
-  const total = d.retrySchedule.reduce((a, b) => a + b, 0);
-  const retention = Math.min(14 * DAY, Math.max(4 * DAY, total + DAY));
+  const dlq = await ensureQueue(sqs, d.dlqName, { MessageRetentionPeriod: String(QUEUE_DEFAULTS.dlqRetention) }, changed);
+  const retention = deliveriesRetention(d.retrySchedule);
   const q = await ensureQueue(
     sqs,
     d.queueName,
     {
       MessageRetentionPeriod: String(retention),
-      VisibilityTimeout: '30',
+      VisibilityTimeout: String(QUEUE_DEFAULTS.deliveriesVisibilityTimeout),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: deliveriesMaxReceiveCount(d.retrySchedule) }),
     },
     changed,

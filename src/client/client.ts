@@ -7,6 +7,7 @@ import {
   TERMINAL_STATUSES,
   type CollectionDeleted,
   type CollectionView,
+  type ProtectedCollectionView,
   type CompletedPart,
   type CreateCollectionInput,
   type CreatedCollection,
@@ -214,8 +215,17 @@ export class DropshipClient {
     return this.request('POST', `/v1/collections/${enc(id)}/drops`, { body: { id: drop.id, ownerToken: drop.ownerToken }, ownerToken, signal, idempotent: true });
   }
 
-  getCollection(id: string, signal?: AbortSignal): Promise<CollectionView> {
-    return this.request('GET', `/v1/collections/${enc(id)}`, { signal, idempotent: true });
+  /**
+   * The collection; a password-protected one only `{ id, expiresAt?, protected: true }` unless
+   * its owner token or an `unlockToken` (from `unlockCollection`) comes along.
+   */
+  getCollection(id: string, signal?: AbortSignal, opts: { ownerToken?: string; unlockToken?: string } = {}): Promise<CollectionView | ProtectedCollectionView> {
+    return this.request('GET', `/v1/collections/${enc(id)}`, { signal, idempotent: true, ...opts });
+  }
+
+  /** Unlocks a password-protected collection (as `unlock` does a drop). */
+  unlockCollection(id: string, password: string, signal?: AbortSignal): Promise<Unlock> {
+    return this.request('POST', `/c/${enc(id)}/unlock`, { body: { password }, signal, idempotent: false });
   }
 
   /** Deletes the collection and every drop in it; idempotent. */

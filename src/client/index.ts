@@ -18,6 +18,7 @@ export {
   isLockedView,
   type CollectionDeleted,
   type CollectionView,
+  type ProtectedCollectionView,
   type CompletedPart,
   type CreateCollectionInput,
   type CreatedCollection,

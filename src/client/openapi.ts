@@ -46,6 +46,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/c/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlock a password-protected collection: the collection page's form, or JSON for programs
+         * @description As `POST /d/{id}/unlock`, for a collection: the form answers 303 to `/c/{id}` with the `dropship_unlock` cookie (`Path=/c/{id}`), a wrong password the form again with 401; JSON answers the `unlockToken` (send it as `X-Unlock-Token` to `GET /v1/collections/{id}`). Attempts are limited per client and per collection (429 with `Retry-After`).
+         */
+        post: operations["unlockCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/d/{id}": {
         parameters: {
             query?: never;
@@ -293,7 +313,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A collection: its title and every drop as the public sees it, in the order added */
+        /** A collection: its title and every drop as the public sees it, in the order added (a password-protected one: only its id and expiry until unlocked) */
         get: operations["getCollection"];
         put?: never;
         post?: never;
@@ -482,7 +502,7 @@ export interface components {
                  * @description Stable machine-readable code: branch on this, never on `message`.
                  * @enum {unknown}
                  */
-                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "PASSWORD_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "PASSWORD_REQUIRED" | "PASSWORD_WRONG" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "DROP_NOT_PROTECTED" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_NOT_ADDABLE" | "COLLECTION_FULL" | "DROP_EXPIRED" | "DOWNLOAD_LIMIT_REACHED" | "COLLECTION_DELETED" | "COLLECTION_EXPIRED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
+                code: "VALIDATION_FAILED" | "NAME_INVALID" | "SIZE_INVALID" | "PART_NUMBER_INVALID" | "PASSWORD_INVALID" | "BODY_TOO_LARGE" | "LENGTH_MISMATCH" | "STREAM_IDLE_TIMEOUT" | "STREAM_TOO_SLOW" | "STREAM_TOO_LONG" | "UNAUTHORIZED" | "PASSWORD_REQUIRED" | "PASSWORD_WRONG" | "OWNER_TOKEN_INVALID" | "CROSS_SITE_REFUSED" | "DROP_NOT_FOUND" | "COLLECTION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "THUMBNAIL_NOT_FOUND" | "DROP_NOT_READY" | "DROP_NOT_UPLOADING" | "DROP_NOT_PROTECTED" | "PART_MISSING" | "PART_UNEXPECTED" | "PART_SIZE_MISMATCH" | "PART_ETAG_MISMATCH" | "DROP_NOT_ADDABLE" | "COLLECTION_FULL" | "DROP_EXPIRED" | "DROP_DELETED" | "DOWNLOAD_LIMIT_REACHED" | "COLLECTION_DELETED" | "COLLECTION_EXPIRED" | "FILE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TYPE_NOT_ALLOWED" | "TOO_MANY_OPEN_TICKETS" | "RATE_LIMITED" | "TOO_MANY_EVENT_STREAMS" | "TOO_MANY_STREAMS" | "INTERNAL" | "STORAGE_UNAVAILABLE" | "STORAGE_BUSY" | "UPLOAD_SLOTS_FULL" | "STREAM_SLOTS_FULL" | "EVENT_STREAMS_FULL";
                 /** @description Structured facts about the error, e.g. `field` for VALIDATION_FAILED. */
                 details?: {
                     [key: string]: unknown;
@@ -687,6 +707,164 @@ export interface operations {
                 };
             };
             /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later); `STORAGE_BUSY` (one drop is being changed by many requests at once; retry later). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unlockCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Collection id
+                 * @example Q3bTn8vLk2Xw9pRz4HsYd
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The password (form field or JSON). */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Protects the drop: until a reader unlocks it (POST /d/{id}/unlock) only its id, status and expiry are shown, and the file, its name and thumbnails are refused. 4..256 characters; stored only as a salted scrypt hash. */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Unlocked: the token and when it ends; the cookie is set (Path=/c/{id}). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description When the unlock ends (DROPSHIP_UNLOCK_TTL after it).
+                         */
+                        expiresAt: string;
+                        id: string;
+                        /** @description Send as `X-Unlock-Token` (or let the browser keep the `dropship_unlock` cookie, set too) to read the drop, its file and thumbnails until `expiresAt`. */
+                        unlockToken: string;
+                    };
+                };
+            };
+            /** @description The form was right: back to the collection page, unlocked (cookie set). */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `PASSWORD_WRONG` (the password is not the drop's). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `CROSS_SITE_REFUSED` (sent by a page as an image, link or frame, or from an origin outside the allowed CORS origins). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: `COLLECTION_NOT_FOUND` (no such collection (malformed ids answer the same)). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `DROP_NOT_PROTECTED` (the drop has no password to unlock). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: `COLLECTION_DELETED` (the collection was deleted by its owner); `COLLECTION_EXPIRED` (every drop of the collection has expired, and so has the collection). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload too large: `BODY_TOO_LARGE` (a JSON request body over 2 MiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: `UNSUPPORTED_MEDIA_TYPE` (a JSON route got another content type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED` (too many requests per minute (per verified API key, else per client address), or too many password attempts on a drop). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error: `INTERNAL` (something broke on the server; nothing internal is said). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable: `STORAGE_UNAVAILABLE` (S3 is unreachable or failing; retry later). */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2254,6 +2432,8 @@ export interface operations {
                         /** @description The drop's owner token: proves the drop is the caller's to share. */
                         ownerToken: string;
                     }[];
+                    /** @description Protects the collection: until a reader unlocks it (POST /c/{id}/unlock) only its id and expiry are shown — no title, no drops. 4..256 characters; stored only as a salted scrypt hash. */
+                    password?: string;
                     /** @description Shown on the collection's page (trimmed to 200 characters). */
                     title?: string;
                 };
@@ -2282,7 +2462,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place). */
+            /** @description Bad request: `VALIDATION_FAILED` (the request does not match the schema; `details.field` names the place); `PASSWORD_INVALID` (a password shorter than 4 or longer than 256 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2381,7 +2561,12 @@ export interface operations {
     getCollection: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The collection's owner token: shows a password-protected collection. */
+                "x-owner-token"?: string;
+                /** @description The `unlockToken` of POST /c/{id}/unlock: shows a password-protected collection. */
+                "x-unlock-token"?: string;
+            };
             path: {
                 /**
                  * @description Collection id
@@ -2393,7 +2578,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The collection as anyone holding its id sees it. */
+            /** @description The collection as anyone holding its id sees it; a password-protected one `{ id, expiresAt, protected: true }` unless the caller holds its owner token, is the key that created it or sends an `X-Unlock-Token`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2479,8 +2664,19 @@ export interface operations {
                          */
                         expiresAt?: string;
                         id: string;
+                        /**
+                         * @description The collection has a password; this reader unlocked it or owns it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         shareUrl: string;
                         title: string | null;
+                    } | {
+                        /** Format: date-time */
+                        expiresAt?: string;
+                        id: string;
+                        /** @enum {boolean} */
+                        protected: true;
                     };
                 };
             };
@@ -2785,6 +2981,11 @@ export interface operations {
                          */
                         expiresAt?: string;
                         id: string;
+                        /**
+                         * @description The collection has a password; this reader unlocked it or owns it.
+                         * @enum {boolean}
+                         */
+                        protected?: true;
                         shareUrl: string;
                         title: string | null;
                     };

@@ -40,6 +40,7 @@ const SENTENCES: Record<ErrorCode, (d: Details, retryAfter?: number) => string> 
   PART_SIZE_MISMATCH: () => 'A part of the upload has the wrong size. Start the upload again.',
   PART_ETAG_MISMATCH: () => 'A part in storage is not the one that was uploaded. Start the upload again.',
   DROP_EXPIRED: () => 'This drop has expired.',
+  DROP_DELETED: () => 'This drop was deleted by its owner.',
   DOWNLOAD_LIMIT_REACHED: () => 'This drop has been downloaded as many times as its owner allowed.',
   FILE_TOO_LARGE: (d) => {
     const max = num(d, 'maxSize');

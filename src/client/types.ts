@@ -17,6 +17,7 @@ import type {
 import type {
   CollectionDeleted as CollectionDeletedSchema,
   CollectionView as CollectionViewSchema,
+  ProtectedCollectionView as ProtectedCollectionViewSchema,
   CreateCollectionBody,
   CreateCollectionResponse,
   DropRef as DropRefSchema,
@@ -59,6 +60,8 @@ export type DropRef = Static<typeof DropRefSchema>;
 /** `GET /v1/collections/:id`: its drops in the order added, each as the public sees it. */
 export type CollectionView = Static<typeof CollectionViewSchema>;
 export type CollectionDeleted = Static<typeof CollectionDeletedSchema>;
+/** A password-protected collection not unlocked: its id and expiry only. */
+export type ProtectedCollectionView = Static<typeof ProtectedCollectionViewSchema>;
 
 export interface ListDropsOptions {
   /** 1..100 (server default 50). */

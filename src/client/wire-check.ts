@@ -18,6 +18,7 @@ import type {
   DropView,
   Limits,
   LookupResult,
+  ProtectedCollectionView,
   ReaderView,
   SignedPart,
   Ticket,
@@ -64,7 +65,8 @@ export type WireChecks = [
   Check<Same<CreatedCollection, ResponseJson<'createCollection', 201>>>,
   Check<Same<DropRef, RequestJson<'addToCollection'>>>,
   Check<Same<CollectionView, ResponseJson<'addToCollection', 200>>>,
-  Check<Same<CollectionView, ResponseJson<'getCollection', 200>>>,
+  Check<Same<CollectionView | ProtectedCollectionView, ResponseJson<'getCollection', 200>>>,
+  Check<Same<Unlock, ResponseJson<'unlockCollection', 200>>>,
   Check<Same<CollectionDeleted, ResponseJson<'deleteCollection', 200>>>,
   Check<Same<Limits, ResponseJson<'getLimits', 200>>>,
   // The document's codes are exactly the catalogue's (src/core/errors.ts).

@@ -39,6 +39,8 @@ export interface Collection {
   drops: CollectionMember[];
   /** Set when its owner deleted it: a tombstone that answers 410. */
   deletedAt?: string;
+  /** Its password's scrypt hash (src/core/passwords.ts); absent: not protected. Private. */
+  passwordHash?: string;
 }
 
 /** What the service knows of a drop it is about to add: its status now and its expiry. */
@@ -91,6 +93,7 @@ export function newCollection(args: {
   emptyLifetime: number;
   title?: string | undefined;
   keyId?: string | undefined;
+  passwordHash?: string | undefined;
 }): Collection {
   if (!isDropId(args.id)) throw new RangeError('not a collection id');
   const end = collectionExpiry(args.now.getTime(), args.emptyLifetime, []);
@@ -103,6 +106,7 @@ export function newCollection(args: {
     createdAt: args.now.toISOString(),
     expiresAt: end === undefined ? null : new Date(end).toISOString(),
     ...(args.keyId !== undefined ? { keyId: args.keyId } : {}),
+    ...(args.passwordHash !== undefined ? { passwordHash: args.passwordHash } : {}),
     drops: [],
   };
 }
@@ -171,6 +175,11 @@ export interface CollectionView<D> {
  * of that drop (`views`, by id); drops whose manifest is gone (swept after they expired) are
  * left out.
  */
+/** All a reader who has not unlocked a password-protected collection sees: that it exists and its expiry. */
+export function protectedCollectionView(c: Collection): { id: string; expiresAt?: string; protected: true } {
+  return { id: c.id, ...(c.expiresAt !== null ? { expiresAt: c.expiresAt } : {}), protected: true };
+}
+
 export function collectionView<D>(c: Collection, base: string, views: ReadonlyMap<string, D>): CollectionView<D> {
   return {
     id: c.id,

@@ -69,7 +69,11 @@ async function poll(): Promise<void> {
         return;
       }
       if (!res.ok) continue;
-      drops = ((await res.json()) as { drops: FileState[] }).drops;
+      const body = (await res.json()) as { drops?: FileState[] };
+      // A password-protected collection's api view lists no drops (the unlock cookie belongs
+      // to /c/{id}, not /v1): this page was rendered unlocked, and stays as it is.
+      if (!Array.isArray(body.drops)) return;
+      drops = body.drops;
     } catch {
       continue; // offline for a moment: try again next round
     }

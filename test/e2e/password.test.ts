@@ -63,4 +63,37 @@ describe('the share page of a password-protected drop', () => {
     await expect(other.page.locator('h1').textContent()).resolves.toBe('Password required');
     await other.context.close();
   });
+
+  it('a protected collection: the form hides the title and files; the right password lists them and a file downloads', async () => {
+    const client = new DropshipClient({ baseUrl: stack.base });
+    const f = randomFile('collection-member-secret.bin', 50_000);
+    let ownerToken = '';
+    const d = await client.upload(await fileSource(f.path), { onTicket: (t) => void (ownerToken = t.ownerToken) });
+    const up = (await (
+      await fetch(`${stack.base}/v1/collections`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Quarterly pack', password: PASSWORD, drops: [{ id: d.id, ownerToken }] }),
+      })
+    ).json()) as { id: string; shareUrl: string; error?: unknown };
+    expect(up.error).toBeUndefined();
+
+    const { context, page } = await newPage(browser);
+    const seen = watch(page);
+    await page.goto(up.shareUrl);
+    const before = await page.content();
+    for (const leak of ['Quarterly pack', 'collection-member-secret', d.id]) expect([leak, before.includes(leak)]).toEqual([leak, false]);
+    await page.fill('#password', 'still not it');
+    await Promise.all([page.waitForURL(`${stack.base}/c/${up.id}/unlock`), page.click('#unlock-button')]);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('Wrong password. Please try again.');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(up.shareUrl), page.click('#unlock-button')]);
+    await expect(page.locator('#name').textContent()).resolves.toBe('Quarterly pack');
+    const row = page.locator('li.file', { hasText: 'collection-member-secret.bin' });
+    await expect.poll(() => row.getAttribute('data-downloadable'), { timeout: 30_000 }).toBe('true');
+    const [download] = await Promise.all([page.waitForEvent('download'), row.locator('a.file-download').click()]);
+    expect(readDownload((await download.path())!)).toBe(f.sha256);
+    expect(seen.problems.filter((p) => !p.includes('status of 401'))).toEqual([]);
+    await context.close();
+  });
 });

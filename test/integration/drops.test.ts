@@ -179,7 +179,7 @@ describe('abort and delete', () => {
     expect((await download(t.base, ticket.id)).status).toBe(200);
     expect((await api(t.base, 'DELETE', `/v1/drops/${ticket.id}`, undefined, owner(ticket))).status).toBe(200);
     expect(await leftovers(t, ticket.id)).toEqual({ uploads: [], objects: [dropKeys(ticket.id).manifest] });
-    expect((await download(t.base, ticket.id)).status).toBe(409);
+    expect((await download(t.base, ticket.id)).status).toBe(410);
   });
 });
 

@@ -115,5 +115,15 @@ describe('a password-protected drop', () => {
     const right = await runCli(['download', link, '-o', 'got.bin', '--password', PASSWORD], { cwd: dir, env });
     expect(right.code).toBe(0);
     expect(sha256(await readFile(join(dir, 'got.bin')))).toBe(sha256(data));
+
+    // Several files with a password: each its own protected link, and no collection (it would show them).
+    await writeFile(join(dir, 'two-a.bin'), randomBytes(100));
+    await writeFile(join(dir, 'two-b.bin'), randomBytes(100));
+    const two = await runCli(['upload', 'two-a.bin', 'two-b.bin', '--password', PASSWORD], { cwd: dir, env });
+    expect(two.code).toBe(0);
+    const links = two.stdout.trim().split('\n');
+    expect(links).toHaveLength(2);
+    for (const l of links) expect(l).toMatch(/\/d\/[A-Za-z0-9_-]{21}$/);
+    expect(two.stderr).toContain('no collection link: password-protected files cannot share one');
   });
 });

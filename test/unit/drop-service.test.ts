@@ -208,7 +208,7 @@ describe('downloads and thumbnails', () => {
     expect(new URL(url).searchParams.get('response-content-type')).toBe('application/octet-stream');
   });
 
-  it('an expired upload answers DROP_EXPIRED (410); a cancelled one DROP_NOT_READY with its status', async () => {
+  it('an expired upload answers DROP_EXPIRED (410); a cancelled (deleted) one DROP_DELETED (410)', async () => {
     t = await memoryApp();
     const late = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
     const gone = (await t.call('POST', '/v1/drops', { body: { name: 'x', size: 3 } })).json();
@@ -216,7 +216,8 @@ describe('downloads and thumbnails', () => {
     t.advance(t.config.DROPSHIP_TICKET_TTL + 1);
     const e = await t.call('GET', `/d/${late.id}/download`);
     expect([e.statusCode, err(e).code]).toEqual([410, 'DROP_EXPIRED']);
-    expect(err(await t.call('GET', `/d/${gone.id}/download`))).toMatchObject({ code: 'DROP_NOT_READY', details: { status: 'cancelled' } });
+    const r = await t.call('GET', `/d/${gone.id}/download`);
+    expect([r.statusCode, err(r).code]).toEqual([410, 'DROP_DELETED']);
   });
 
   it('a ready drop serves each listed thumbnail width as a WebP GET, and no other width', async () => {
@@ -434,7 +435,8 @@ describe('drop service: what each route may still do', () => {
     });
     expect((await t.call('GET', `/d/${tk.id}/thumb/256`)).statusCode).toBe(302);
     await t.call('DELETE', `/v1/drops/${tk.id}`, { owner: tk.ownerToken });
-    expect(err(await t.call('GET', `/d/${tk.id}/thumb/256`)).code).toBe('THUMBNAIL_NOT_FOUND');
+    const r = await t.call('GET', `/d/${tk.id}/thumb/256`);
+    expect([r.statusCode, err(r).code]).toEqual([410, 'DROP_DELETED']);
   });
 
   /** Runs `change` when the download is counted: between the download's read and its counting write. */
@@ -447,12 +449,12 @@ describe('drop service: what each route may still do', () => {
     };
   }
 
-  it('a limited drop cancelled as its download is counted: 409 DROP_NOT_READY with its status, not a used-up limit', async () => {
+  it('a limited drop cancelled as its download is counted: 410 DROP_DELETED, not a used-up limit', async () => {
     t = await memoryApp();
     const tk = await ready({ maxDownloads: 2 });
     duringCount(tk.id, async () => void (await t.manifests.applyEvent(tk.id, { type: 'cancel', at: t.now() })));
     const r = await t.call('GET', `/d/${tk.id}/download`);
-    expect([r.statusCode, err(r)]).toEqual([409, { code: 'DROP_NOT_READY', message: 'the drop is cancelled', details: { status: 'cancelled' } }]);
+    expect([r.statusCode, err(r)]).toEqual([410, { code: 'DROP_DELETED', message: 'this drop was deleted by its owner' }]);
   });
 
   it('a limited drop deleted as its download is counted: 404 DROP_NOT_FOUND', async () => {

@@ -184,7 +184,7 @@ describe('DELETE /v1/collections/:id', () => {
     // The drops went with it: their links say so.
     expect((await t.call('GET', `/v1/drops/${a.id}`)).json().status).toBe('cancelled');
     expect((await t.call('GET', `/v1/drops/${b.id}`)).json().status).toBe('cancelled');
-    expect((await t.call('GET', `/d/${a.id}/download`)).statusCode).toBe(409);
+    expect((await t.call('GET', `/d/${a.id}/download`)).statusCode).toBe(410);
     expect((await t.store.listKeys(`drops/${a.id}/`)).filter((k) => !k.endsWith('manifest.json'))).toEqual([]);
     // A browser gets the styled page with the status.
     const page = await t.call('GET', `/c/${col.id}`, { headers: { accept: 'text/html' } });

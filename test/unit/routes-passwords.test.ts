@@ -446,6 +446,81 @@ describe('collections', () => {
   });
 });
 
+describe('password-protected collections', () => {
+  async function protectedCollection() {
+    const a = await ready({ name: 'holiday-01.jpg' });
+    const b = await ready({ name: 'holiday-02.jpg' });
+    const r = await t.call('POST', '/v1/collections', {
+      body: { title: 'Family holiday', password: PASSWORD, drops: [a, b].map((d) => ({ id: d.id, ownerToken: d.ownerToken })) },
+    });
+    expect(r.statusCode).toBe(201);
+    return { ...(r.json() as { id: string; ownerToken: string }), drops: [a.id, b.id] };
+  }
+  const collectionForm = (id: string, password: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/c/${id}/unlock`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', origin: 'null' },
+      payload: new URLSearchParams({ password }).toString(),
+    });
+
+  it('a short password is PASSWORD_INVALID; the record keeps only a scrypt hash', async () => {
+    const bad = await t.call('POST', '/v1/collections', { body: { password: 'abc' } });
+    expect([bad.statusCode, code(bad)]).toEqual([400, 'PASSWORD_INVALID']);
+    const c = await protectedCollection();
+    const raw = [...t.store.objects.entries()].find(([k]) => k.startsWith(`collections/${c.id}/`))![1].body.toString();
+    expect(raw).toMatch(/"passwordHash":"scrypt\$32768\$8\$1\$/);
+    expect(raw).not.toContain(PASSWORD);
+  });
+
+  it('until unlocked: no title, no drops (not even their ids) from the api or the page', async () => {
+    const c = await protectedCollection();
+    const v = await t.call('GET', `/v1/collections/${c.id}`);
+    expect(v.json()).toEqual({ id: c.id, expiresAt: expect.any(String), protected: true });
+    const page = await t.app.inject({ method: 'GET', url: `/c/${c.id}`, headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(`action="/c/${c.id}/unlock"`);
+    expect(page.body).toContain('Password-protected collection');
+    for (const leak of ['Family holiday', 'holiday-0', ...c.drops]) expect([leak, page.body.includes(leak)]).toEqual([leak, false]);
+    expect(page.headers['content-security-policy']).toContain("form-action 'self'");
+  });
+
+  it('the owner token shows it; the form unlocks it with a cookie scoped to /c/{id}; JSON answers a token', async () => {
+    const c = await protectedCollection();
+    expect((await t.call('GET', `/v1/collections/${c.id}`, { owner: c.ownerToken })).json()).toMatchObject({ title: 'Family holiday', protected: true });
+    const wrong = await collectionForm(c.id, 'nope nope');
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toContain('Wrong password');
+    expect(wrong.body).not.toContain('Family holiday');
+    const ok = await collectionForm(c.id, PASSWORD);
+    expect([ok.statusCode, ok.headers.location]).toEqual([303, `/c/${c.id}`]);
+    const set = [ok.headers['set-cookie']].flat()[0]!;
+    expect(set).toContain(`Path=/c/${c.id}; HttpOnly; SameSite=Lax`);
+    const cookie = set.split(';')[0]!.slice(UNLOCK_COOKIE.length + 1);
+    const page = await t.app.inject({ method: 'GET', url: `/c/${c.id}`, headers: withCookie(cookie) });
+    expect(page.body).toContain('Family holiday');
+    expect(page.body).toContain('holiday-01.jpg');
+    // The collection's cookie opens the collection only, never a drop of the same id or another collection.
+    expect((await t.app.inject({ method: 'GET', url: `/d/${c.drops[0]}`, headers: withCookie(cookie) })).body).toContain('holiday-01.jpg');
+    const json = await t.call('POST', `/c/${c.id}/unlock`, { body: { password: PASSWORD } });
+    const token = json.json().unlockToken as string;
+    expect((await t.call('GET', `/v1/collections/${c.id}`, { headers: { 'x-unlock-token': token } })).json()).toMatchObject({ title: 'Family holiday' });
+    const other = await protectedCollection();
+    expect((await t.call('GET', `/v1/collections/${other.id}`, { headers: { 'x-unlock-token': token } })).json()).toEqual({
+      id: other.id,
+      expiresAt: expect.any(String),
+      protected: true,
+    });
+  });
+
+  it('attempts on a collection are limited like a drop\'s', async () => {
+    const c = await protectedCollection();
+    for (let i = 0; i < 5; i++) expect((await collectionForm(c.id, `wrong ${i}`)).statusCode).toBe(401);
+    const r = await t.call('POST', `/c/${c.id}/unlock`, { body: { password: PASSWORD } });
+    expect([r.statusCode, code(r), r.headers['retry-after']]).toEqual([429, 'RATE_LIMITED', '900']);
+  });
+});
+
 describe('the password never reaches a log', () => {
   it('not on creation (ticket, curl header, Uppy body and query), a failed attempt, a success or a validation error', async () => {
     const lines: string[] = [];

@@ -6,6 +6,7 @@
 import { Type, type Static } from 'typebox';
 import { MAX_COLLECTION_DROPS, MAX_COLLECTION_TITLE } from '../../core/collections.js';
 import { DropView } from './drops.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../core/passwords.js';
 
 export const CollectionParams = Type.Object({
   id: Type.String({ maxLength: 64, description: 'Collection id', examples: ['Q3bTn8vLk2Xw9pRz4HsYd'] }),
@@ -25,6 +26,7 @@ export const CreateCollectionBody = Type.Object(
     drops: Type.Optional(
       Type.Array(DropRef, { maxItems: MAX_COLLECTION_DROPS, description: `Drops to put in it at once, in this order (at most ${MAX_COLLECTION_DROPS}).` }),
     ),
+    password: Type.Optional(Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: 'Protects the collection: until a reader unlocks it (POST /c/{id}/unlock) only its id and expiry are shown — no title, no drops. 4..256 characters; stored only as a salted scrypt hash.' })),
   },
   { additionalProperties: false },
 );
@@ -45,8 +47,21 @@ export const CollectionView = Type.Object({
   ),
   shareUrl: Type.String(),
   drops: Type.Array(DropView, { description: 'Its drops in the order added, each as GET /v1/drops/{id} shows it to anyone; drops deleted by the retention sweep are left out.' }),
+  protected: Type.Optional(Type.Literal(true, { description: 'The collection has a password; this reader unlocked it or owns it.' })),
 });
 export type CollectionView = Static<typeof CollectionView>;
+
+export const ProtectedCollectionView = Type.Object(
+  {
+    id: Type.String(),
+    expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+    protected: Type.Literal(true),
+  },
+  { description: 'A password-protected collection this reader has not unlocked: no title, no drops.' },
+);
+
+/** What a reader sees of a collection: all of it, or — protected and not unlocked — its expiry only. */
+export const CollectionReaderView = Type.Union([CollectionView, ProtectedCollectionView]);
 
 export const CollectionDeleted = Type.Object({
   id: Type.String(),

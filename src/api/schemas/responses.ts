@@ -40,6 +40,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   DROP_NOT_ADDABLE: 'the drop was cancelled, failed or expired, or is password-protected: it cannot join a collection (`details.dropId`, `details.status` or `details.reason`)',
   COLLECTION_FULL: 'the collection holds its maximum of drops (`details.max`)',
   DROP_EXPIRED: 'the drop or its upload ticket has expired',
+  DROP_DELETED: 'the drop was deleted by its owner (or its upload cancelled)',
   DOWNLOAD_LIMIT_REACHED: '`maxDownloads` used up',
   COLLECTION_DELETED: 'the collection was deleted by its owner',
   COLLECTION_EXPIRED: 'every drop of the collection has expired, and so has the collection',

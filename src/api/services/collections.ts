@@ -16,6 +16,7 @@ import type { DropView } from '../../core/drop-view.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CollectionRecord, CollectionRepo } from '../../ports/collections.js';
 import type { DropService } from './drops.js';
+import { hashPassword } from '../../core/passwords.js';
 
 export interface DropRef {
   id: string;
@@ -142,12 +143,13 @@ export function createCollectionService(deps: CollectionDeps) {
   }
 
   return {
-    async create(input: { title?: string | undefined; drops?: DropRef[] | undefined; keyId?: string | undefined }) {
+    async create(input: { title?: string | undefined; drops?: DropRef[] | undefined; keyId?: string | undefined; password?: string | undefined }) {
       // The drops are checked before anything is written: a refused one creates nothing.
       const found = input.drops?.length ? await candidates(input.drops) : [];
+      const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
       const ownerToken = newOwnerToken();
       const now = clock();
-      let c = newCollection({ id: newDropId(), ownerTokenHash: hashOwnerToken(ownerToken), now, emptyLifetime, title: input.title, keyId: input.keyId });
+      let c = newCollection({ id: newDropId(), ownerTokenHash: hashOwnerToken(ownerToken), now, emptyLifetime, title: input.title, keyId: input.keyId, passwordHash });
       if (found.length) {
         const r = addDrops(c, found, now, emptyLifetime);
         if (!r.ok) throw refusal(r);
@@ -159,7 +161,8 @@ export function createCollectionService(deps: CollectionDeps) {
 
     async addDrop(id: string, ownerToken: string | undefined, ref: DropRef) {
       await loadOwned(id, ownerToken);
-      return view(await add(id, [ref]));
+      const c = await add(id, [ref]);
+      return { ...(await view(c)), ...(c.passwordHash !== undefined ? { protected: true as const } : {}) };
     },
 
     async get(id: string) {
@@ -167,6 +170,16 @@ export function createCollectionService(deps: CollectionDeps) {
       requireLive(collection);
       return view(collection);
     },
+
+    /** The record of a collection anyone may read (404, 410 otherwise), for the routes to decide what the reader sees. */
+    async live(id: string): Promise<Collection> {
+      const { collection } = await load(id);
+      requireLive(collection);
+      return collection;
+    },
+
+    /** The full view of a record `live` answered (a protected one: its drops, once the reader unlocked it). */
+    view: async (c: Collection) => ({ ...(await view(c)), ...(c.passwordHash !== undefined ? { protected: true as const } : {}) }),
 
     /** Idempotent: marks the tombstone, then deletes every drop (again on a retry, finishing a cleanup cut short). */
     async remove(id: string, ownerToken: string | undefined) {

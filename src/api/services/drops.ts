@@ -77,7 +77,9 @@ export function createDropService(deps: DropServiceDeps) {
   }
 
   /** A drop past its lifetime, or an upload past its deadline, is gone for readers. */
+  /** A drop that is gone for good — deleted (or its upload cancelled) or expired — answers 410. */
   function refuseExpired(m: Manifest): void {
+    if (m.status === 'cancelled') throw deleted();
     if (effectiveStatus(m, clock()) !== 'expired') return;
     throw fail('DROP_EXPIRED', lifetimeOver(m, clock()) ? 'this drop has expired' : 'the upload never finished and the ticket has expired');
   }
@@ -219,6 +221,7 @@ export function createDropService(deps: DropServiceDeps) {
   };
 }
 
+const deleted = () => fail('DROP_DELETED', 'this drop was deleted by its owner');
 const limitReached = () => fail('DOWNLOAD_LIMIT_REACHED', 'this drop has been downloaded as often as its owner allowed');
 
 /** Counts a download against maxDownloads (a `downloaded` event); refuses past the limit. */
@@ -226,5 +229,6 @@ async function countDownload(manifests: ManifestRepo, id: string, at: Date): Pro
   const r = await manifests.applyEvent(id, { type: 'downloaded', at });
   if (!r) throw fail('DROP_NOT_FOUND', 'no drop with this id');
   if (!r.ok && r.code === 'LIMIT_REACHED') throw limitReached();
+  if (!r.ok && r.from === 'cancelled') throw deleted();
   if (!r.ok) throw fail('DROP_NOT_READY', `the drop is ${r.from}`, { status: r.from });
 }

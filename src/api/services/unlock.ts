@@ -15,12 +15,37 @@ import { isProtected } from '../../core/drop-view.js';
 import { fail } from '../../core/errors.js';
 import { ownerTokenMatches } from '../../core/ids.js';
 import type { Manifest } from '../../core/manifest.js';
+import type { Collection } from '../../core/collections.js';
 import { verifyPassword } from '../../core/passwords.js';
 import { attemptVerdict, checkUnlockToken, readerSees, signUnlockToken, UNLOCK_COOKIE, type Reader } from '../../core/unlock.js';
 import type { Clock } from '../../ports/clock.js';
 import { makeApiKeyCheck, ownerToken } from '../plugins/auth.js';
 
 export type Unlocks = ReturnType<typeof createUnlocks>;
+
+/**
+ * A drop or a collection, as far as unlocking goes. `tokenId` names it in the unlock token
+ * and the attempt counts: the drop's id, or `c/<id>` for a collection, so a drop's token
+ * never opens a collection of the same id.
+ */
+interface Lockable {
+  tokenId: string;
+  passwordHash?: string;
+  ownerTokenHash: string;
+  keyId?: string;
+}
+const lockableDrop = (m: Manifest): Lockable => ({
+  tokenId: m.id,
+  ownerTokenHash: m.ownerTokenHash,
+  ...(m.passwordHash !== undefined && { passwordHash: m.passwordHash }),
+  ...(m.keyId !== undefined && { keyId: m.keyId }),
+});
+const lockableCollection = (c: Collection): Lockable => ({
+  tokenId: `c/${c.id}`,
+  ownerTokenHash: c.ownerTokenHash,
+  ...(c.passwordHash !== undefined && { passwordHash: c.passwordHash }),
+  ...(c.keyId !== undefined && { keyId: c.keyId }),
+});
 
 /** The unlock token a request carries: the `X-Unlock-Token` header, else the drop's cookie. */
 export function unlockTokenOf(req: FastifyRequest): string | undefined {
@@ -56,25 +81,34 @@ export function createUnlocks(deps: { config: Config; clock: Clock }) {
     for (const k of [...byClient.keys()]) prune(byClient, k, now);
   }
 
-  function unlocked(req: FastifyRequest, m: Manifest): boolean {
-    if (!m.passwordHash) return false;
-    return checkUnlockToken(unlockTokenOf(req), { secret, id: m.id, passwordHash: m.passwordHash, now: clock() });
+  function unlocked(req: FastifyRequest, t: Lockable): boolean {
+    if (!t.passwordHash) return false;
+    return checkUnlockToken(unlockTokenOf(req), { secret, id: t.tokenId, passwordHash: t.passwordHash, now: clock() });
   }
 
-  function reader(req: FastifyRequest, m: Manifest): Reader {
+  function reader(req: FastifyRequest, t: Lockable): Reader {
     const key = apiKey(req);
     const token = ownerToken(req);
     return {
-      owner: token !== undefined && ownerTokenMatches(token, m.ownerTokenHash),
-      creatorKey: Boolean(key && m.keyId !== undefined && m.keyId === key.id),
-      unlocked: unlocked(req, m),
+      owner: token !== undefined && ownerTokenMatches(token, t.ownerTokenHash),
+      creatorKey: Boolean(key && t.keyId !== undefined && t.keyId === key.id),
+      unlocked: unlocked(req, t),
     };
   }
+
+  /** What this request sees of a drop or a collection. */
+  const sees = (req: FastifyRequest, t: Lockable): 'full' | 'protected' =>
+    t.passwordHash !== undefined ? readerSees({ protected: true }, reader(req, t)) : 'full';
 
   return {
     /** What this request sees of the drop: `full`, or `protected` (status only). */
     sees(req: FastifyRequest, m: Manifest): 'full' | 'protected' {
-      return isProtected(m) ? readerSees({ protected: true }, reader(req, m)) : 'full';
+      return isProtected(m) ? sees(req, lockableDrop(m)) : 'full';
+    },
+
+    /** What this request sees of a collection (its owner token, the creating key or its unlock token show all). */
+    seesCollection(req: FastifyRequest, c: Collection): 'full' | 'protected' {
+      return sees(req, lockableCollection(c));
     },
 
     /** Refuses (401 PASSWORD_REQUIRED) a request that may not read the protected drop's file or thumbnails. */
@@ -88,7 +122,10 @@ export function createUnlocks(deps: { config: Config; clock: Clock }) {
      * Checks a password against a protected drop, counting the attempt first: 429 past the
      * limits, 401 PASSWORD_WRONG for a wrong one; on success the unlock token and its expiry.
      */
-    async attempt(m: Manifest & { passwordHash: string }, password: string, client: string): Promise<{ token: string; expiresAt: Date }> {
+    async attempt(target: Manifest | Collection, password: string, client: string): Promise<{ token: string; expiresAt: Date }> {
+      const t = 'version' in target ? lockableDrop(target) : lockableCollection(target);
+      if (t.passwordHash === undefined) throw new TypeError('nothing to unlock');
+      const m = { id: t.tokenId, passwordHash: t.passwordHash };
       const now = clock().getTime();
       sweep(now);
       const clientKey = `${m.id}\n${client}`;

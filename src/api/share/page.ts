@@ -148,13 +148,20 @@ ${actions(v)}
  * file — no name, size, type, thumbnail, dates or link preview beyond a generic title. The
  * form is a plain POST (works without JavaScript; the password never goes into a URL).
  */
-export function renderLockedPage(v: ProtectedDropView, assets: EntryAssets, opts: { error?: string } = {}): string {
-  const body = html`<main class="share" id="share" data-drop-id="${v.id}" data-status="${v.status}" data-protected="true">
+export function renderLockedPage(
+  v: ProtectedDropView | { id: string; protected: true },
+  assets: EntryAssets,
+  opts: { error?: string; kind?: 'drop' | 'collection' } = {},
+): string {
+  const collection = opts.kind === 'collection';
+  const what = collection ? 'collection' : 'file';
+  const heading = collection ? 'Password-protected collection' : 'Password-protected file';
+  const body = html`<main class="share" id="share" ${collection ? html`data-collection-id="${v.id}"` : html`data-drop-id="${v.id}"`}${'status' in v ? html` data-status="${v.status}"` : ''} data-protected="true">
 <article class="card">
 <figure class="preview preview-icon" id="preview"><div class="file-icon file-icon-file" aria-hidden="true"><span>Locked</span></div></figure>
-<h1 class="name" id="name">Password-protected file</h1>
-<p class="status" id="status">Enter the password you were given to see and download this file.</p>
-<form class="unlock" id="unlock" method="post" action="/d/${v.id}/unlock">
+<h1 class="name" id="name">${heading}</h1>
+<p class="status" id="status">Enter the password you were given to see and download ${collection ? 'the files in this collection' : 'this file'}.</p>
+<form class="unlock" id="unlock" method="post" action="/${collection ? 'c' : 'd'}/${v.id}/unlock">
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required minlength="4" maxlength="256"${opts.error ? html` aria-invalid="true" aria-describedby="unlock-error"` : ''} autofocus>
 ${opts.error ? html`<p class="unlock-error" id="unlock-error" role="alert">${opts.error}</p>
@@ -164,10 +171,10 @@ ${opts.error ? html`<p class="unlock-error" id="unlock-error" role="alert">${opt
 </main>`;
   const meta = html`<meta property="og:type" content="website">
 <meta property="og:site_name" content="dropship">
-<meta property="og:title" content="A password-protected file">
+<meta property="og:title" content="A password-protected ${what}">
 <meta name="twitter:card" content="summary">
 `;
-  return layout({ title: 'Password-protected file · dropship', assets, body, bodyClass: 'page-share page-locked', meta });
+  return layout({ title: `${heading} · dropship`, assets, body, bodyClass: 'page-share page-locked', meta });
 }
 
 export function renderNotFoundPage(assets: EntryAssets): string {

@@ -65,6 +65,8 @@ export async function status(args: string[], io: Io): Promise<number> {
   if (target.kind === 'collection') {
     const c = await client.getCollection(target.id, io.signal);
     if (values.json) json(io, c);
+    // A password-protected collection shows only that it exists and when it expires.
+    else if (!('drops' in c)) print(io, [['id', c.id], ['expires', c.expiresAt ?? 'never'], ['protected', 'yes: password-protected (its files are listed once unlocked)']].map(([k, v]) => `${k!.padEnd(10)} ${v}`).join('\n'));
     else print(io, describeCollection(c));
     return EXIT.OK;
   }

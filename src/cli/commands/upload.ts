@@ -238,8 +238,11 @@ export async function upload(args: string[], io: Io): Promise<number> {
   let collected: number = EXIT.OK;
   try {
     await Promise.all(Array.from({ length: Math.min(parallel, positionals.length) }, worker));
+    // A password-protected drop cannot join a collection (its page would show it without the
+    // password): with --password the files keep their own protected links only.
     if (positionals.length > 1 && !values['no-collection'] && !io.signal.aborted) {
-      collected = await collect(results as UploadResult[]);
+      if (password !== undefined) reporter.log('no collection link: password-protected files cannot share one; each file has its own protected link');
+      else collected = await collect(results as UploadResult[]);
     }
   } finally {
     reporter.stop();
