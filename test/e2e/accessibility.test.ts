@@ -37,6 +37,7 @@ const drops: Record<'ready' | 'uploading' | 'cancelled' | 'deleted' | 'expired' 
 };
 const PASSWORD = 'correct horse battery';
 let collection = '';
+let protectedCollection = '';
 
 async function upload(base: string, bytes: Buffer, name: string, type: string, extra: Record<string, unknown> = {}) {
   const t = await createTicket(base, { name, size: bytes.length, type, ...extra });
@@ -75,6 +76,9 @@ beforeAll(async () => {
   });
   expect(made.status).toBe(201);
   collection = made.body.id;
+  const locked = await api<{ id: string }>(stack.base, 'POST', '/v1/collections', { title: 'Board papers', password: PASSWORD });
+  expect(locked.status).toBe(201);
+  protectedCollection = locked.body.id;
   // Deleted by its owner once it was ready.
   await api(stack.base, 'DELETE', `/v1/drops/${deleted.id}`, undefined, { 'x-owner-token': deleted.ownerToken });
   // Past its lifetime: expired on every read from now on.
@@ -156,6 +160,7 @@ const PAGES: PageCase[] = [
       await expect.poll(() => page.locator('img').first().evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     },
   },
+  { name: 'collection-password-form', open: async (page) => goto(`/c/${protectedCollection}`)(page) },
   { name: 'collection-404', open: goto('/c/AAAAAAAAAAAAAAAAAAAAA') },
   { name: 'error-404', open: goto('/d/AAAAAAAAAAAAAAAAAAAAA') },
   { name: 'error-410', open: async (page) => goto(`/d/${drops.expired}/download`)(page) },
