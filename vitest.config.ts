@@ -10,6 +10,10 @@ export default defineConfig({
     // Two files at once where a project allows it (the unit project): vitest's default on a
     // 2-core machine is one, which runs the unit project in ~55 s instead of ~30 s.
     maxWorkers: 2,
+    // expect.poll waits for something a browser or a process does: vitest's default of 1 s is
+    // a race on a loaded 2-core machine. A poll that succeeds returns at once, so this costs
+    // nothing when all is well.
+    expect: { poll: { timeout: 15_000 } },
     projects: [
       {
         test: {

@@ -62,8 +62,11 @@ describe('collections in the browser', () => {
     const shareUrl = await link.inputValue();
     expect(shareUrl).toMatch(new RegExp(`^${stack.base}/c/[A-Za-z0-9_-]{21}$`));
     expect(await page.locator('canvas.qr:visible').count()).toBe(1);
-    expect(await page.locator('button.copy:visible').count()).toBe(1);
+    expect(await card.locator('button.copy:visible').count()).toBe(1);
     expect(await card.locator('.batch-files li.upload.compact').count()).toBe(3);
+    // "Your drops" remembers the batch once, as its collection, not file by file.
+    await expect.poll(() => page.locator('#my-drops li.my-drop').count()).toBe(1);
+    expect(await page.locator('#my-drops li.my-drop').getAttribute('data-kind')).toBe('collection');
 
     // Every drop joins the collection as soon as its ticket exists, before its bytes.
     const id = shareUrl.split('/').at(-1)!;
@@ -153,7 +156,8 @@ describe('collections in the browser', () => {
     await page.locator('#download-all').click();
     await expect.poll(() => got.length, { timeout: 30_000 }).toBe(2);
     expect(got.sort()).toEqual(files.slice(1).map((f) => f.sha256).sort());
-    await expect.poll(() => page.locator('#zip-status').textContent()).toMatch(/one by one/);
+    // The last download is followed by a pause of its own (1.2 s) before the closing line.
+    await expect.poll(() => page.locator('#zip-status').textContent(), { timeout: 15_000 }).toMatch(/one by one/);
     expect(seen.problems).toEqual([]);
     await context.close();
   }, 60_000);

@@ -143,7 +143,8 @@ export class Upload {
             expiresAt: t.upload.expiresAt,
           });
           this.observer?.drop?.(this, { id: t.id, ownerToken: t.ownerToken, shareUrl: t.shareUrl });
-          if (!resume) {
+          // A file of a batch is remembered through its collection (deleting it deletes them all).
+          if (!resume && !this.observer) {
             this.owner.opts.mine?.remember({
               kind: 'drop',
               id: t.id,
@@ -156,7 +157,7 @@ export class Upload {
               ...(this.choices.maxDownloads !== undefined ? { maxDownloads: this.choices.maxDownloads } : {}),
               ...(this.choices.password !== undefined ? { password: true } : {}),
             });
-            if (!this.observer) announce(`Share link ready for ${name}.`);
+            announce(`Share link ready for ${name}.`);
           }
         },
         onProgress: (p) => {
