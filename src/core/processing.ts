@@ -1,7 +1,8 @@
 // The worker's decisions that need no I/O: what a manifest's status means for a new event,
 // whether the stored object is the one the manifest announced, which sniffed types get
-// thumbnails, whether the sniffed type is one the creating key may upload, how a message's
-// outcomes combine, how long a failed message waits.
+// thumbnails, whether an SVG may be rasterised and at what density, whether the sniffed type
+// is one the creating key may upload, how a message's outcomes combine, how long a failed
+// message waits.
 // src/worker/handler.ts does the I/O around them; test/unit/worker-decisions.test.ts covers them.
 
 import type { DropStatus, Manifest } from './manifest.js';
@@ -88,7 +89,7 @@ export function verifyObject(m: Manifest, head: StoredObject | undefined): { ok:
   return { ok: true };
 }
 
-/** Types sharp decodes reliably from its prebuilt libvips; HEIC and SVG are left out on purpose. */
+/** Types sharp decodes reliably from its prebuilt libvips; HEIC is left out on purpose. */
 export const THUMBNAILABLE_TYPES: ReadonlySet<string> = new Set([
   'image/jpeg',
   'image/png',
@@ -98,9 +99,28 @@ export const THUMBNAILABLE_TYPES: ReadonlySet<string> = new Set([
   'image/tiff',
 ]);
 
-export type ThumbnailPlan = { kind: 'decode' } | { kind: 'none' } | { kind: 'refuse'; reason: string };
+export const SVG_TYPE = 'image/svg+xml';
+export const SVG_NAMESPACE = 'http://www.w3.org/2000/svg';
+/**
+ * An SVG is a program for librsvg, not a bitmap: its cost is its content, not its bytes. The
+ * bytes are parsed twice (the check, then librsvg), so they are capped well below
+ * DROPSHIP_MAX_IMAGE_BYTES; the element count and nesting depth bound the parse and the render
+ * (librsvg's own XML parser stops at a depth of 256).
+ */
+export const SVG_MAX_BYTES = 4 * 1024 ** 2;
+export const SVG_MAX_ELEMENTS = 50_000;
+export const SVG_MAX_DEPTH = 128;
+/** The render runs in a child process that is killed after this long (librsvg cannot be interrupted). */
+export const SVG_RENDER_TIMEOUT_MS = 20_000;
+
+export type ThumbnailPlan = { kind: 'decode' } | { kind: 'svg' } | { kind: 'none' } | { kind: 'refuse'; reason: string };
 
 export function thumbnailPlan(sniffedType: string, size: number, maxImageBytes: number): ThumbnailPlan {
+  if (sniffedType === SVG_TYPE) {
+    const limit = Math.min(maxImageBytes, SVG_MAX_BYTES);
+    if (size > limit) return { kind: 'refuse', reason: `SVG is ${size} bytes, over the ${limit}-byte limit` };
+    return { kind: 'svg' };
+  }
   if (!THUMBNAILABLE_TYPES.has(sniffedType)) return { kind: 'none' };
   if (size > maxImageBytes) {
     return { kind: 'refuse', reason: `image is ${size} bytes, over the ${maxImageBytes}-byte decode limit` };
@@ -109,12 +129,103 @@ export function thumbnailPlan(sniffedType: string, size: number, maxImageBytes: 
 }
 
 /**
+ * What a strict XML parser found in an SVG (src/worker/svg.ts reads it; nothing here parses).
+ * `references` are the values of every href / xlink:href / src attribute and every `url(…)`
+ * in attribute values and style sheets; `imports` counts CSS `@import` rules.
+ */
+export interface SvgFacts {
+  /** Why the XML is not well-formed; undefined when it is. */
+  error?: string;
+  root?: { name: string; ns: string };
+  doctype: boolean;
+  /** Processing instructions other than the XML declaration (`<?xml-stylesheet …?>`). */
+  instructions: string[];
+  /** Namespaces of elements outside SVG's own that librsvg acts on (XInclude). */
+  xinclude: boolean;
+  references: string[];
+  imports: number;
+  /** A backslash in CSS: an escape can spell `url` or `@import` past any check. */
+  cssEscapes: boolean;
+  elements: number;
+  depth: number;
+}
+
+/** A reference inside the document itself: `#id`, or `url(#id)`'s argument. */
+export function isLocalReference(ref: string): boolean {
+  return /^\s*#[^\s]*\s*$/.test(ref) || ref.trim() === '';
+}
+
+const shown = (ref: string) => (ref.length > 80 ? `${ref.slice(0, 77)}...` : ref);
+
+/**
+ * Whether an SVG may be rasterised. Only a self-contained document is: anything that could
+ * make the renderer read a file, open a connection or expand entities is refused, whatever
+ * librsvg would do with it (its behaviour is a version's, this check is ours). A refusal is
+ * `thumbnail: failed` with this reason; the file itself is still served (as an attachment).
+ */
+export function svgVerdict(f: SvgFacts): { ok: true } | { ok: false; reason: string } {
+  const no = (why: string) => ({ ok: false as const, reason: `SVG refused: ${why}` });
+  // First: a DOCTYPE's entities also make the XML malformed to a parser that expands none.
+  if (f.doctype) return no('it has a DOCTYPE (entities and external DTDs are not accepted)');
+  if (f.error !== undefined) return no(`not well-formed XML (${f.error.slice(0, 120)})`);
+  if (!f.root || f.root.name !== 'svg' || f.root.ns !== SVG_NAMESPACE) return no('the root element is not <svg> in the SVG namespace');
+  if (f.instructions.length) return no(`it has a processing instruction (<?${shown(f.instructions[0]!)}?>)`);
+  if (f.xinclude) return no('it uses XInclude');
+  const external = f.references.find((r) => !isLocalReference(r));
+  if (external !== undefined) return no(`it references something outside itself (${shown(external)})`);
+  if (f.imports > 0) return no('its style sheet has an @import');
+  if (f.cssEscapes) return no('its CSS has escapes');
+  if (f.elements > SVG_MAX_ELEMENTS) return no(`it has ${f.elements} elements, over the ${SVG_MAX_ELEMENTS}-element limit`);
+  if (f.depth > SVG_MAX_DEPTH) return no(`its elements nest ${f.depth} deep, over the limit of ${SVG_MAX_DEPTH}`);
+  return { ok: true };
+}
+
+/** librsvg renders at 72 dpi by default; sharp takes the density in dpi (1 to 100000). */
+const BASE_DENSITY = 72;
+const MIN_DENSITY = 1;
+const MAX_DENSITY = 100_000;
+
+/**
+ * The density to render an SVG of the declared size at: it fills the largest thumbnail box
+ * (width × 4·width) — a vector image is drawn at the size wanted rather than drawn large and
+ * shrunk, or drawn small and enlarged. Refused when even the lowest density gives a raster
+ * over `maxPixels` (width="100000000"), or no size at all.
+ */
+export function svgRenderDensity(
+  declared: { width: number; height: number },
+  maxWidth: number,
+  maxPixels: number,
+  maxAspect = 4,
+): { ok: true; density: number; width: number; height: number } | { ok: false; reason: string } {
+  const { width, height } = declared;
+  if (!(width > 0 && height > 0 && Number.isFinite(width) && Number.isFinite(height))) {
+    return { ok: false, reason: 'SVG refused: it declares no size' };
+  }
+  const scale = Math.min(maxWidth / width, (maxWidth * maxAspect) / height);
+  const density = Math.min(MAX_DENSITY, Math.max(MIN_DENSITY, BASE_DENSITY * scale));
+  const out = { width: Math.max(1, Math.round((width * density) / BASE_DENSITY)), height: Math.max(1, Math.round((height * density) / BASE_DENSITY)) };
+  if (out.width * out.height > maxPixels) {
+    return { ok: false, reason: `SVG is ${width}x${height}, over the ${maxPixels}-pixel limit even drawn at ${MIN_DENSITY} dpi` };
+  }
+  return { ok: true, density, ...out };
+}
+
+/**
  * The type to record: file-type's answer when it has one (it only knows binary formats);
  * otherwise text/plain for UTF-8 without control bytes, else application/octet-stream.
  * `head` is the first bytes of the object; `complete` says whether it is the whole object
  * (if not, a multi-byte character may be cut at its end, which is no reason to call it binary).
  */
-export function sniffedTypeOf(detected: string | undefined, head: Uint8Array, complete: boolean): string {
+export function sniffedTypeOf(
+  detected: string | undefined,
+  head: Uint8Array,
+  complete: boolean,
+  xmlRoot?: { name: string; ns: string },
+): string {
+  // file-type knows no SVG (text) and calls XML with a declaration application/xml: the root
+  // element, read by a parser from the head, tells an SVG document apart.
+  const xml = detected === undefined || detected === 'application/xml';
+  if (xml && xmlRoot?.name === 'svg' && xmlRoot.ns === SVG_NAMESPACE && (detected || looksLikeText(head, complete))) return SVG_TYPE;
   if (detected) return detected;
   return looksLikeText(head, complete) ? 'text/plain' : 'application/octet-stream';
 }

@@ -19,7 +19,7 @@
  *   3. sniff the type from the first bytes — the client's Content-Type is never trusted; a
  *      type the creating key may not upload (the manifest's allowedTypes) deletes the object
  *      and fails the drop, as a wrong size does;
- *   4. images: decode once, write every thumbnail, then record the result with one
+ *   4. images: decode once (an SVG: checked, then drawn in a child process), write every thumbnail, then record the result with one
  *      conditional manifest write (thumbnails first, so a reader who sees `ready` finds them);
  *      a bad image only makes `thumbnail: failed` — the file itself is fine.
  *   5. a drop that ends ready or failed — now, or already before this message (a duplicate
@@ -56,7 +56,8 @@ import {
 } from '../core/processing.js';
 import { settledEvent } from '../core/webhooks.js';
 import { silentAnnouncer, type Announcer } from '../ports/announcer.js';
-import { makeThumbnails } from './thumbnails.js';
+import { childProcessRasteriser, makeSvgThumbnails, makeThumbnails, type SvgRasteriser, type ThumbnailResult } from './thumbnails.js';
+import { xmlRootOf } from './svg.js';
 
 export type { Outcome } from '../core/processing.js';
 
@@ -70,6 +71,8 @@ export interface HandlerDeps {
   clock: Clock;
   /** Enqueues webhook deliveries (default: none). */
   announce?: Announcer;
+  /** Draws an SVG (default: in a child process with a time limit; tests may draw in-process). */
+  rasteriseSvg?: SvgRasteriser;
 }
 
 export type MessageHandler = (body: string) => Promise<Outcome>;
@@ -84,6 +87,7 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
   const { store, manifests, config, log } = deps;
   const now = deps.clock;
   const announcer = deps.announce ?? silentAnnouncer;
+  const rasterise = deps.rasteriseSvg ?? childProcessRasteriser();
 
   /** drop.ready / drop.failed for a drop that is settled; anything else announces nothing here. */
   async function announceSettled(m: Manifest | undefined) {
@@ -229,7 +233,8 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
 
     const first = size === 0 ? Buffer.alloc(0) : await store.getRange(keys.original, 0, Math.min(size, SNIFF_BYTES) - 1);
     const detected = await fileTypeFromBuffer(first);
-    const sniffedType = sniffedTypeOf(detected?.mime, first, first.length === size);
+    const xml = detected === undefined || detected.mime === 'application/xml';
+    const sniffedType = sniffedTypeOf(detected?.mime, first, first.length === size, xml ? xmlRootOf(first) : undefined);
     // The creating key's allowed types hold for the bytes too: otherwise delete them, fail the drop.
     const typeCheck = checkSniffedType(m, sniffedType);
     if (!typeCheck.ok) {
@@ -248,7 +253,9 @@ export function createMessageHandler(deps: HandlerDeps): MessageHandler {
       event = { ...base, at: now(), thumbnail: 'failed', thumbnails: [], thumbnailError: thumbs.reason };
     } else {
       const bytes = first.length === size ? first : await store.getRange(keys.original, 0, size - 1);
-      const made = await makeThumbnails(bytes, { widths: config.thumbWidths, maxPixels: config.DROPSHIP_MAX_PIXELS });
+      const opts = { widths: config.thumbWidths, maxPixels: config.DROPSHIP_MAX_PIXELS };
+      const made: ThumbnailResult =
+        thumbs.kind === 'svg' ? await makeSvgThumbnails(bytes, { ...opts, rasterise }) : await makeThumbnails(bytes, opts);
       if (!made.ok) {
         log.info({ dropId: id, reason: made.reason }, 'no thumbnail');
         event = { ...base, at: now(), thumbnail: 'failed', thumbnails: [], thumbnailError: made.reason };

@@ -12,8 +12,19 @@
  * pixels; every width is encoded from that raw buffer, and each resulting width once (an
  * image narrower than a width is not enlarged, so it gets one thumbnail of its own size). Animated GIF/WebP and multi-page TIFF
  * give their first frame. Thumbnails are sRGB, without metadata (no EXIF/GPS leaks).
+ *
+ * SVG (`makeSvgThumbnails`) is a document librsvg executes, so before it is drawn: it is
+ * parsed strictly and refused if it could reach outside itself or is too big a program
+ * (`svgVerdict`), drawn at the density that gives the largest thumbnail box (not at its
+ * declared size, which may be 100000000 px wide) with the same pixel limit, and drawn in a
+ * child process killed after SVG_RENDER_TIMEOUT_MS — librsvg renders in one call that
+ * sharp's timeout cannot stop. The PNG it gives then takes the path above.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { SVG_RENDER_TIMEOUT_MS, svgRenderDensity, svgVerdict } from '../core/processing.js';
+import { inspectSvg } from './svg.js';
 
 // The libvips operation cache speeds up repeated operations on the same input; a worker
 // never sees the same image twice, so the cache would only hold memory.
@@ -107,4 +118,80 @@ export async function makeThumbnails(input: Buffer, opts: ThumbnailOptions): Pro
     return { ok: false, reason: reasonOf('cannot encode thumbnail', e) };
   }
   return { ok: true, width, height, format: meta.format, thumbs };
+}
+
+/** Draws an SVG at a density into PNG bytes; refuses (throws) past `maxPixels`. */
+export type SvgRasteriser = (svg: Buffer, density: number, maxPixels: number) => Promise<Buffer>;
+
+/** The largest PNG a child may send back: the box (1024 × 4096 by default) as RGBA, with room. */
+const MAX_RASTER_BYTES = 128 * 1024 ** 2;
+
+/**
+ * The rasteriser the worker uses: `svg-raster` in a child process of this same node, killed
+ * (SIGKILL) when it runs past `timeoutMs`. A fresh process per SVG costs tens of
+ * milliseconds; SVG uploads are few, and a runaway render takes nothing else down with it.
+ */
+export function childProcessRasteriser(timeoutMs = SVG_RENDER_TIMEOUT_MS): SvgRasteriser {
+  const script = fileURLToPath(new URL(`./svg-raster${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+  // Run from the sources (tests, npm run dev), the child strips the types itself.
+  const flags = script.endsWith('.ts') ? ['--experimental-strip-types', '--no-warnings'] : [];
+  return (svg, density, maxPixels) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const child = spawn(process.execPath, [...flags, script, String(density), String(maxPixels)], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      let outBytes = 0;
+      let err = '';
+      let failure: Error | undefined;
+      const stop = (e: Error) => {
+        failure ??= e;
+        child.kill('SIGKILL');
+      };
+      const timer = setTimeout(() => stop(new Error(`SVG rendering took longer than ${timeoutMs / 1000} s`)), timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) => {
+        outBytes += chunk.length;
+        if (outBytes > MAX_RASTER_BYTES) stop(new Error('SVG rendering gave too large a raster'));
+        else out.push(chunk);
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (err.length < 2000) err += chunk.toString('utf8');
+      });
+      child.stdin.on('error', () => {}); // a child that died early: its exit says why
+      child.on('error', (e) => stop(e));
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (failure) reject(failure);
+        else if (code === 0) resolve(Buffer.concat(out));
+        else reject(new Error(err.trim().split('\n')[0] || `SVG renderer exited with ${code}`));
+      });
+      child.stdin.end(svg);
+    });
+}
+
+/**
+ * Thumbnails of an SVG: checked, drawn to fill the largest width's box, then thumbnailed as
+ * any PNG. `width` and `height` are the SVG's own (its declared size at 72 dpi).
+ */
+export async function makeSvgThumbnails(svg: Buffer, opts: ThumbnailOptions & { rasterise: SvgRasteriser }): Promise<ThumbnailResult> {
+  if (opts.widths.length === 0) throw new RangeError('no thumbnail widths');
+  const verdict = svgVerdict(inspectSvg(svg));
+  if (!verdict.ok) return verdict;
+  // The declared size only: librsvg parses (bounded by the check above), draws nothing.
+  let meta: Metadata;
+  try {
+    meta = await sharp(svg, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    return { ok: false, reason: reasonOf('unreadable SVG', e) };
+  }
+  const plan = svgRenderDensity({ width: meta.width, height: meta.height }, Math.max(...opts.widths), opts.maxPixels, MAX_ASPECT);
+  if (!plan.ok) return plan;
+  let png: Buffer;
+  try {
+    png = await opts.rasterise(svg, plan.density, opts.maxPixels);
+  } catch (e) {
+    return { ok: false, reason: reasonOf('cannot render SVG', e) };
+  }
+  const made = await makeThumbnails(png, opts);
+  return made.ok ? { ...made, width: meta.width, height: meta.height, format: 'svg' } : made;
 }

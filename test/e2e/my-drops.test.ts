@@ -161,7 +161,7 @@ describe('copy buttons', () => {
     await expect.poll(() => copy.textContent(), { timeout: 10_000 }).toBe('Copy link');
 
     await expect.poll(() => mine(page, f.name).getAttribute('data-status'), { timeout: 30_000 }).toBe('ready');
-    const listCopy = mine(page, f.name).getByRole('button', { name: `Copy the link of ${f.name}` });
+    const listCopy = mine(page, f.name).getByRole('button', { name: `Copy link of ${f.name}` });
     await page.evaluate(() => navigator.clipboard.writeText(''));
     await listCopy.click();
     await expect.poll(() => listCopy.textContent()).toBe('Copied');

@@ -1,5 +1,6 @@
 /**
  * Hostile uploads: an HTML file and an SVG full of script, with names that are markup too.
+ * The SVG gets a WebP thumbnail drawn by the worker; neither ever runs.
  * Nothing they contain may run on any page we serve — the upload app, the share page, the
  * download — and their names must show as text.
  */
@@ -63,8 +64,16 @@ describe('uploaded HTML and SVG never run', () => {
       const name = page.locator('h1');
       expect([html.name, svg.name]).toContain(await name.textContent());
       expect(await name.locator('*').count()).toBe(0);
-      // No preview of an SVG or HTML file: only a type icon.
-      expect(await page.locator('#thumbnail').count()).toBe(0);
+      // No preview of an HTML file, only a type icon; an SVG's preview is the WebP the worker
+      // drew from it (its script is nothing to a rasteriser), never the SVG itself.
+      if ((await name.textContent())?.endsWith('.svg')) {
+        const thumb = page.locator('#thumbnail');
+        await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+        expect(await thumb.getAttribute('src')).toMatch(/\/d\/[^/]+\/thumb\/\d+$/);
+        await page.screenshot({ path: screenshotPath('share-hostile-svg.png'), fullPage: true });
+      } else {
+        expect(await page.locator('#thumbnail').count()).toBe(0);
+      }
       if ((await name.textContent())?.endsWith('.html')) await page.screenshot({ path: screenshotPath('share-hostile-html.png'), fullPage: true });
       const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
       expect([html.sha256, svg.sha256]).toContain(readDownload((await download.path())!));

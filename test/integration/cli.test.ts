@@ -300,16 +300,22 @@ describe('the compiled CLI', () => {
     expect(r.stdout).toBe(`${pkg.version}\n`);
   });
 
-  it('without dist/ it stops with exit 1 and says to run npm run build', async () => {
+  it('without dist/ it stops with exit 1 and says to run npm run build (and npm ci first, without node_modules)', async () => {
     const checkout = join(dir, 'unbuilt');
     await mkdir(join(checkout, 'bin'), { recursive: true });
     await copyFile(DROPSHIP_BIN, join(checkout, 'bin', 'dropship.js'));
-    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [join(checkout, 'bin', 'dropship.js'), '--help'], (_e, _out, stderr) =>
-        resolve({ code: child.exitCode, stderr }),
-      );
-    });
+    const help = () =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = execFile(process.execPath, [join(checkout, 'bin', 'dropship.js'), '--help'], (_e, _out, stderr) =>
+          resolve({ code: child.exitCode, stderr }),
+        );
+      });
+    const fresh = await help();
+    expect(fresh.code).toBe(1);
+    expect(fresh.stderr).toMatch(/dist\/src\/cli\/main\.js is missing: run "npm ci" and then "npm run build" in /);
+    await mkdir(join(checkout, 'node_modules'));
+    const r = await help();
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/dist\/src\/cli\/main\.js is missing: run "npm run build"/);
+    expect(r.stderr).toMatch(/dist\/src\/cli\/main\.js is missing: run "npm run build" in /);
   });
 });

@@ -12,6 +12,8 @@ import { apply, newManifest, type DropStatus } from '../../src/core/manifest.js'
 import { createMessageHandler, type MessageHandler } from '../../src/worker/handler.js';
 import { memoryStore, s3Error, type MemoryStore } from '../support/memory-store.js';
 import { orientedJpeg, solid } from '../support/images.js';
+import { renderSvg } from '../../src/worker/svg-raster.js';
+import { externalSvgs, hugeSvg, plainSvg, scriptedSvg } from '../support/svgs.js';
 
 const ID = 'V1StGXR8_Z5jdHi6B-myT';
 const keys = dropKeys(ID);
@@ -117,6 +119,69 @@ describe('handler: one drop', () => {
     expect(await handle(event())).toMatchObject({ outcome: 'done', reason: expect.stringMatching(/size mismatch/) });
     expect(await manifest()).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/announced 6 bytes, stored 5/) });
     expect(store.objects.has(keys.original)).toBe(false);
+  });
+});
+
+describe('handler: SVG', () => {
+  // Drawn in-process here; the worker draws in a child process (test/integration/svg.test.ts).
+  const svgHandler = () =>
+    createMessageHandler({
+      store,
+      manifests,
+      config: { thumbWidths: [256, 1024], DROPSHIP_MAX_PIXELS: 100_000_000, DROPSHIP_MAX_IMAGE_BYTES: 64 * 1024 ** 2 },
+      log: pino({ level: 'silent' }),
+      clock: () => new Date(T0.getTime() + 5000),
+      rasteriseSvg: renderSvg,
+    });
+
+  it('sniffs an SVG, with or without an XML declaration, and makes WebP thumbnails of every width', async () => {
+    for (const bytes of [plainSvg(), Buffer.from(plainSvg().toString().replace(/^<\?xml[^>]*>\n/, ''))]) {
+      store = memoryStore();
+      manifests = createManifestRepo(store);
+      await seed(bytes, { type: 'image/svg+xml' });
+      expect(await svgHandler()(event())).toMatchObject({ outcome: 'done', reason: 'ready (image/svg+xml, thumbnail ready)' });
+      const m = await manifest();
+      expect(m).toMatchObject({ status: 'ready', sniffedType: 'image/svg+xml', thumbnail: 'ready', width: 200, height: 100 });
+      expect(m.thumbnails).toEqual([
+        { key: keys.thumb(256), width: 256, height: 128 },
+        { key: keys.thumb(1024), width: 1024, height: 512 },
+      ]);
+      expect(store.objects.get(keys.thumb(1024))?.contentType).toBe('image/webp');
+    }
+  });
+
+  it('an SVG that reaches outside itself is ready without a thumbnail, and says why', async () => {
+    const svgs = externalSvgs({ file: 'file:///etc/passwd', path: '/etc/passwd', svgFile: 'file:///tmp/x.svg', http: 'http://127.0.0.1:9' });
+    await seed(svgs['image href to a file:// URL'], { type: 'image/svg+xml' });
+    expect(await svgHandler()(event())).toMatchObject({ outcome: 'done', reason: 'ready (image/svg+xml, thumbnail failed)' });
+    expect(await manifest()).toMatchObject({
+      status: 'ready',
+      sniffedType: 'image/svg+xml',
+      thumbnail: 'failed',
+      thumbnails: [],
+      thumbnailError: 'SVG refused: it references something outside itself (file:///etc/passwd)',
+    });
+    expect(store.objects.has(keys.thumb(256))).toBe(false);
+    expect(store.objects.has(keys.original)).toBe(true);
+  });
+
+  it('a declared size of 100000000 px gets no thumbnail; a scripted SVG is only drawn', async () => {
+    await seed(hugeSvg(), { type: 'image/svg+xml' });
+    await svgHandler()(event());
+    expect(await manifest()).toMatchObject({ thumbnail: 'failed', thumbnailError: expect.stringMatching(/over the 100000000-pixel limit/) });
+    store = memoryStore();
+    manifests = createManifestRepo(store);
+    await seed(scriptedSvg(), { type: 'image/svg+xml' });
+    await svgHandler()(event());
+    expect(await manifest()).toMatchObject({ sniffedType: 'image/svg+xml', thumbnail: 'ready', width: 100, height: 100 });
+  });
+
+  it('an SVG over SVG_MAX_BYTES is not parsed at all', async () => {
+    const big = Buffer.from(plainSvg().toString().replace('</svg>', `<!--${'x'.repeat(4 * 1024 ** 2)}--></svg>`));
+    await seed(big, { type: 'image/svg+xml' });
+    await svgHandler()(event(keys.original, big.length));
+    expect(await manifest()).toMatchObject({ thumbnail: 'failed', thumbnailError: `SVG is ${big.length} bytes, over the ${4 * 1024 ** 2}-byte limit` });
+    expect(store.calls.filter((c) => c.op === 'getRange')).toHaveLength(1); // the sniff only
   });
 });
 

@@ -419,7 +419,7 @@ export class MyDropsList {
       actions,
     );
     if (!gone) {
-      const copy = h('button', { type: 'button', class: 'button small copy', 'aria-label': `Copy the link of ${e.name}` }, 'Copy link');
+      const copy = h('button', { type: 'button', class: 'button small copy', 'aria-label': `Copy link of ${e.name}` }, 'Copy link');
       const field = h('input', { class: 'share-url my-drop-url', type: 'url', readonly: true, value: e.shareUrl, hidden: true, 'aria-label': `Link of ${e.name}` });
       const open = h('a', { class: 'button small', href: e.shareUrl, target: '_blank', rel: 'noopener noreferrer', 'aria-label': `Open the share page of ${e.name}` }, 'Open');
       const del = h('button', { type: 'button', class: 'button small danger', 'aria-label': `Delete ${e.name} for everyone` }, 'Delete');
