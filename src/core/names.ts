@@ -55,6 +55,20 @@ export function contentDisposition(
   return `${disposition}; filename="${asciiFallback(wellFormed)}"; filename*=UTF-8''${encodeRfc5987(wellFormed)}`;
 }
 
+/** Types a browser would run script in if it ever rendered them from the storage origin. */
+const ACTIVE_TYPES = new Set(['image/svg+xml', 'text/html', 'application/xhtml+xml', 'text/xml', 'application/xml', 'text/javascript', 'application/javascript']);
+
+/**
+ * The Content-Type a download is served with: the sniffed type, except for active types
+ * (SVG, HTML, XHTML, XML, JavaScript), which go out as application/octet-stream — the download
+ * is an attachment anyway, and no browser renders script from the bucket's origin even if the
+ * disposition were ignored.
+ */
+export function downloadContentType(sniffed: string | undefined): string {
+  if (!sniffed || ACTIVE_TYPES.has(sniffed.toLowerCase())) return OCTET_STREAM;
+  return sniffed;
+}
+
 /**
  * The declared media type when it is a syntactically valid `type/subtype` (RFC 6838 names),
  * lower-cased and without parameters; otherwise application/octet-stream. Only a label:

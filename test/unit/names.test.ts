@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { contentDisposition, safeMimeType, sanitizeName, type NameRejection } from '../../src/core/names.js';
+import { contentDisposition, downloadContentType, safeMimeType, sanitizeName, type NameRejection } from '../../src/core/names.js';
 
 const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
@@ -210,5 +210,20 @@ describe('safeMimeType', () => {
       }),
       { numRuns: 1_000 },
     );
+  });
+});
+
+describe('downloadContentType: active types never go out as themselves', () => {
+  it.each([
+    ['image/png', 'image/png'],
+    ['application/pdf', 'application/pdf'],
+    [undefined, 'application/octet-stream'],
+    ['image/svg+xml', 'application/octet-stream'],
+    ['IMAGE/SVG+XML', 'application/octet-stream'],
+    ['text/html', 'application/octet-stream'],
+    ['application/xhtml+xml', 'application/octet-stream'],
+    ['application/xml', 'application/octet-stream'],
+  ])('%s → %s', (sniffed, served) => {
+    expect(downloadContentType(sniffed)).toBe(served);
   });
 });

@@ -14,7 +14,7 @@ import { dropKeys } from '../../core/layout.js';
 import { apply, dropExpiry, effectiveStatus, lifetimeOver, uploadDeadline, type Manifest } from '../../core/manifest.js';
 import { silentAnnouncer, type Announcer } from '../../ports/announcer.js';
 import { urlLifetime } from '../../core/retention.js';
-import { contentDisposition } from '../../core/names.js';
+import { contentDisposition, downloadContentType } from '../../core/names.js';
 import type { ManifestRecord, ManifestRepo } from '../../ports/manifests.js';
 import type { StoredPart } from '../../ports/object-store.js';
 import { unindexForKey } from '../../ports/key-index.js';
@@ -192,7 +192,7 @@ export function createDropService(deps: DropServiceDeps) {
         dropKeys(id).original,
         {
           responseContentDisposition: contentDisposition(m.name, 'attachment'),
-          responseContentType: m.sniffedType ?? 'application/octet-stream',
+          responseContentType: downloadContentType(m.sniffedType),
           cache: 'none',
         },
         lifetime,
