@@ -51,6 +51,9 @@ describe('uploaded HTML and SVG never run', () => {
     const links = await page.locator('li.upload input.share-url').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
     expect(links).toHaveLength(2);
     const collection = await page.locator('li.batch .batch-share input.share-url').inputValue();
+    // A file joins the collection right after its ticket, in its own request: wait for both.
+    const members = async () => ((await (await fetch(`${stack.base}/v1/collections/${collection.split('/').at(-1)}`)).json()) as { drops: unknown[] }).drops.length;
+    await expect.poll(members).toBe(2);
     await page.goto(collection);
     expect((await page.locator('#files .file-name').allTextContents()).sort()).toEqual([html.name, svg.name].sort());
     expect(await page.locator('#files .file-name *, #name *').count()).toBe(0);
