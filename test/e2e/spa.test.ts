@@ -211,7 +211,8 @@ describe('the upload app', () => {
     const chooser = await chooserOpened;
     await chooser.setFiles(f.path);
     await expect.poll(() => stateOf(page, f.name), { timeout: 30_000 }).toBe('done');
-    await expect(page.locator('#announcer').textContent()).resolves.toMatch(/uploaded|Share link/);
+    // Announced on the next animation frame after the region is emptied (so a repeat is read again).
+    await expect.poll(() => page.locator('#announcer').textContent(), { timeout: 8_000 }).toMatch(/uploaded|Share link/);
     // Onwards to the share link's copy button.
     for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Copy link'; i++) {
       await page.keyboard.press('Tab');
