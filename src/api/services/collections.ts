@@ -17,6 +17,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { CollectionRecord, CollectionRepo } from '../../ports/collections.js';
 import type { DropService } from './drops.js';
 import { hashPassword } from '../../core/passwords.js';
+import { mapBounded } from './listing.js';
 
 export interface DropRef {
   id: string;
@@ -38,19 +39,6 @@ export interface CollectionDeps {
 
 export type CollectionService = ReturnType<typeof createCollectionService>;
 
-/** Runs `fn` over `items` with at most `n` at once, answers in order. */
-async function mapBounded<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
-  return out;
-}
 
 function refusal(r: AddRefusal): DropshipError {
   switch (r.code) {
