@@ -19,6 +19,11 @@ export async function indexExpiry(store: ObjectStore, m: Manifest, expiresAt: Da
   await store.put(expiryIndexKey(m.id, expiresAt), '', { contentType: 'application/octet-stream', tags: retentionTags(m) });
 }
 
+/** Deletes the marker a creation wrote, when that creation is rolled back; idempotent. */
+export async function unindexExpiry(store: ObjectStore, id: string, expiresAt: Date): Promise<void> {
+  await store.deleteKeys([expiryIndexKey(id, expiresAt)]);
+}
+
 /** Markers in buckets up to now's minute, oldest first, at most `limit` — later buckets are never listed. */
 export async function dueMarkers(store: ObjectStore, now: Date, limit: number): Promise<{ markers: DueMarker[]; junk: string[] }> {
   const keys = await store.listKeys(EXPIRY_INDEX_PREFIX, { before: sweepListEnd(now), limit });

@@ -142,6 +142,42 @@ describe('POST /v1/drops', () => {
     expect(t.store.objects.size).toBe(0);
   });
 
+  it('a ticket sends its multipart upload, expiry marker and index entry at once, then the manifest', async () => {
+    const keyed = await memoryApp({ DROPSHIP_PUBLIC_UPLOADS: 'false', DROPSHIP_API_KEYS: 'k1' });
+    // Storage holds the multipart upload until the other two writes have arrived: one after
+    // the other, this ticket would never be answered.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const seen: string[] = [];
+    keyed.store.beforeCall = async (op, key) => {
+      seen.push(`${op} ${key.split('/').slice(0, 2).join('/')}`);
+      if (op === 'createMultipart') await held;
+      if (seen.filter((s) => s.startsWith('put index/')).length === 2) release();
+    };
+    const r = await keyed.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB }, headers: { authorization: 'Bearer k1' } });
+    expect(r.statusCode).toBe(201);
+    expect(seen.slice(0, 3).sort()).toEqual(['createMultipart drops/' + r.json().id, 'put index/expiry', 'put index/keys']);
+    expect(seen[3]).toMatch(/^(put|putIfAbsent|create)\w* drops\//);
+    await keyed.close();
+  });
+
+  it.each([
+    ['the multipart upload', 'createMultipart', 1],
+    ['one of the index writes', 'put', 1],
+    ['both index writes', 'put', 2],
+  ])('%s failing while the others succeed answers 503 and leaves nothing behind', async (_what, op, times) => {
+    const keyed = await memoryApp({ DROPSHIP_PUBLIC_UPLOADS: 'false', DROPSHIP_API_KEYS: 'k1' });
+    keyed.store.failNext(op, s3Error(503, 'ServiceUnavailable'), times);
+    const r = await keyed.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB }, headers: { authorization: 'Bearer k1' } });
+    expect([r.statusCode, code(r)]).toEqual([503, 'STORAGE_UNAVAILABLE']);
+    expect([...keyed.store.objects.keys()]).toEqual([]);
+    expect(keyed.store.uploads.size).toBe(0);
+    // The ticket's slot was given back.
+    const ok = await keyed.call('POST', '/v1/drops', { body: { name: 'x', size: 20 * MIB }, headers: { authorization: 'Bearer k1' } });
+    expect(ok.statusCode).toBe(201);
+    await keyed.close();
+  });
+
   it('signing the first batch failing after the manifest was written leaves a cancelled drop and no upload', async () => {
     const sign = t.signer.signPut;
     t.signer.signPut = async () => {

@@ -10,7 +10,7 @@
  *
  * Rollback: whatever fails after admission releases the ticket and aborts the multipart
  * upload; a manifest already written is marked cancelled, so no "uploading" drop is left
- * whose upload is gone; a key-index entry already written is deleted.
+ * whose upload is gone; an expiry marker or key-index entry already written is deleted.
  */
 import { fail } from '../../core/errors.js';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../core/ids.js';
@@ -18,7 +18,7 @@ import { dropKeys } from '../../core/layout.js';
 import { newManifest, type DropSource, type Manifest } from '../../core/manifest.js';
 import { decideLifetime, dropDeadlines } from '../../core/retention.js';
 import { checkTicket, lifetimeLimits } from '../../core/policy.js';
-import { indexExpiry } from '../../ports/expiry-index.js';
+import { indexExpiry, unindexExpiry } from '../../ports/expiry-index.js';
 import { indexForKey, unindexForKey } from '../../ports/key-index.js';
 import { sanitizeName, safeMimeType } from '../../core/names.js';
 import { hashPassword, passwordLengthOk, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../core/passwords.js';
@@ -152,18 +152,18 @@ export function createDropCreator(deps: CreateDeps) {
     const key = dropKeys(id).original;
     let uploadId: string | undefined;
     let written = false;
+    let marked: Date | undefined;
     let indexed: Manifest | undefined;
     try {
-      if (plan.mode === 'multipart') uploadId = await store.createMultipart(key, 'application/octet-stream');
       const ownerToken = newOwnerToken();
-      const manifest = newManifest({
+      const draft = newManifest({
         id,
         name: name.name,
         size: input.size,
         type: safeMimeType(input.type),
         ...(input.sha256 ? { sha256: input.sha256.toLowerCase() } : {}),
         ownerTokenHash: hashOwnerToken(ownerToken),
-        upload: { mode: plan.mode, ...(uploadId ? { uploadId } : {}), partSize: plan.partSize, partCount: plan.partCount },
+        upload: { mode: plan.mode, partSize: plan.partSize, partCount: plan.partCount },
         source: input.source ?? 'ticket',
         ...(input.maxDownloads ? { maxDownloads: input.maxDownloads } : {}),
         now: created,
@@ -174,11 +174,20 @@ export function createDropCreator(deps: CreateDeps) {
         ...(input.metadata && { metadata: input.metadata }),
         ...(passwordHash !== undefined && { passwordHash }),
       });
-      // The expiry index first: a drop never exists without the marker that will delete it.
-      if (expiresAt) await indexExpiry(store, manifest, expiresAt);
-      // Then the key's index: a key's drop is never missing from its listing.
-      indexed = manifest;
-      await indexForKey(store, manifest);
+      // Three writes that do not depend on each other go out at once, all before the manifest:
+      // the multipart upload, the expiry marker (a drop never exists without the marker that
+      // will delete it) and the key's index entry (a key's drop is never missing from its
+      // listing). A ticket then waits for two storage round trips, not four.
+      const [upload, marker, entry] = await Promise.allSettled([
+        plan.mode === 'multipart' ? store.createMultipart(key, 'application/octet-stream') : Promise.resolve(undefined),
+        expiresAt ? indexExpiry(store, draft, expiresAt) : Promise.resolve(),
+        indexForKey(store, draft),
+      ]);
+      if (upload.status === 'fulfilled') uploadId = upload.value;
+      if (marker.status === 'fulfilled' && expiresAt) marked = expiresAt;
+      if (entry.status === 'fulfilled') indexed = draft;
+      for (const r of [upload, marker, entry]) if (r.status === 'rejected') throw r.reason;
+      const manifest: Manifest = uploadId ? { ...draft, upload: { ...draft.upload, uploadId } } : draft;
       await manifests.create(manifest);
       written = true;
       const batch = Math.min(plan.partCount, config.DROPSHIP_TICKET_PARTS, config.DROPSHIP_PARTS_PER_BATCH);
@@ -189,6 +198,8 @@ export function createDropCreator(deps: CreateDeps) {
       if (uploadId) await store.abortMultipart(key, uploadId).catch(() => {});
       if (written) await manifests.applyEvent(id, { type: 'cancel', at: clock() }).catch(() => {});
       if (indexed) await unindexForKey(store, indexed).catch(() => {});
+      // A cancelled manifest keeps its marker: the sweep deletes it with the drop.
+      if (marked && !written) await unindexExpiry(store, id, marked).catch(() => {});
       if (e instanceof PreconditionFailed) throw fail('INTERNAL', 'drop id collision');
       throw e;
     }

@@ -52,6 +52,10 @@ export interface SignatureProof {
   tamperedSignature: { status: number; code: string };
   tamperedPartNumber: { status: number; code: string };
   wrongSize: { status: number; code: string };
+  /** The drop's size, its part count and the size the last part was signed for. */
+  dropSize: number;
+  parts: number;
+  lastPartSize: number;
   ok: boolean;
 }
 
@@ -84,13 +88,16 @@ async function put(url: string, body: Buffer) {
 /** A dropship part URL is accepted by the emulator as signed, and refused when tampered with. */
 export async function proveSignatures(ctx: BenchContext, base: string): Promise<SignatureProof> {
   const client = new DropshipClient({ baseUrl: base, apiKey: BENCH_API_KEY });
-  // Just over the single-PUT limit: a multipart upload whose last part is 1 KiB.
-  const t = await client.createDrop({ name: 'signature-proof.bin', size: 16 * MIB + 1024 });
+  // Just over the single-PUT limit: a multipart upload (its last part is the plan's remainder).
+  const dropSize = 16 * MIB + 1024;
+  const t = await client.createDrop({ name: 'signature-proof.bin', size: dropSize });
   try {
     const last = t.upload.partCount;
     if (t.upload.mode !== 'multipart' || last < 2) throw new Error(`expected a multipart plan, got ${JSON.stringify(t.upload)}`);
     const [p2] = await client.signParts(t.id, t.ownerToken, [last]);
-    if (!p2 || p2.size !== 1024) throw new Error(`part ${last} was not signed for 1024 bytes`);
+    const partSize = t.upload.partSize ?? 0;
+    const expected = dropSize - (last - 1) * partSize;
+    if (!p2 || p2.size !== expected) throw new Error(`part ${last} was signed for ${p2?.size} bytes, not the plan's ${expected}`);
     const body = randomBytes(p2.size);
     const u = new URL(p2.url);
     const sig = u.searchParams.get('X-Amz-Signature')!;
@@ -106,6 +113,9 @@ export async function proveSignatures(ctx: BenchContext, base: string): Promise<
       tamperedSignature: { status: tamperedSignature.status, code: tamperedSignature.code },
       tamperedPartNumber: { status: tamperedPartNumber.status, code: tamperedPartNumber.code },
       wrongSize: { status: wrongSize.status, code: wrongSize.code },
+      dropSize,
+      parts: last,
+      lastPartSize: p2.size,
       ok:
         accepted.status === 200 &&
         Boolean(accepted.etag) &&

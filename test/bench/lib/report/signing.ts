@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderPng } from '../plot.js';
-import { fmt, num, spread, type Target } from '../stats.js';
+import { MIB, fmt, num, spread, type Target } from '../stats.js';
 import type { SigningResults, Scenario } from '../../suites/signing.js';
 import { pairedRatio, type Section } from './common.js';
 
@@ -33,7 +33,7 @@ export async function signingSection(s: SigningResults, outDir: string): Promise
   );
   const p = s.proof;
   md.push('Signed URLs against the emulator (asserted before the load; the bench fails otherwise):', '');
-  md.push('| PUT of the last part (1 KiB) of a 16 MiB + 1 KiB drop with | expected | got |', '|---|---|---|');
+  md.push(`| PUT of the last part (${num(s.proof.lastPartSize / 1024)} KiB, part ${s.proof.parts}) of a ${num(s.proof.dropSize / MIB)} MiB drop with | expected | got |`, '|---|---|---|');
   md.push(`| the URL as signed, exact size | 200 + ETag | ${p.accepted.status}${p.accepted.etag ? ' + ETag' : ''} |`);
   md.push(`| one character of X-Amz-Signature changed | 403 | ${p.tamperedSignature.status} ${p.tamperedSignature.code} |`);
   md.push(`| partNumber changed to another part's | 403 | ${p.tamperedPartNumber.status} ${p.tamperedPartNumber.code} |`);
