@@ -1,5 +1,5 @@
 /**
- * `npm run bench` — dropship's benchmarks (issue 8). Not part of `npm test`: it measures,
+ * `npm run bench` — dropship's benchmarks. Not part of `npm test`: it measures,
  * prints and plots; it never gates on a time.
  *
  *   npm run bench                          everything (< 25 min on 2 cores)
@@ -20,7 +20,7 @@ import { startEmulator } from '../../localstack/emulator.js';
 import { destroyAwsClients } from '../../src/aws/clients.js';
 import { provision, provisionOptions } from '../../src/aws/provision.js';
 import { BENCH_ROOT, benchAws, benchConfig, benchEnv, type BenchContext } from './lib/env.js';
-import { killAllChildren } from './lib/proc.js';
+import { killAllChildren, listeningPids } from './lib/proc.js';
 import { collectEnvironment } from './lib/machine.js';
 import { writeReport, type AllResults } from './lib/report/index.js';
 import { runUpload } from './suites/upload.js';
@@ -104,7 +104,8 @@ async function main() {
   const config = benchConfig(env);
   const { aws, store } = benchAws(config);
   const productRoot = args.productRoot ?? BENCH_ROOT;
-  const ctx: BenchContext = { endpoint: emulator.endpoint, env, config, aws, store, productRoot, quick: args.quick, reps: args.reps, rawDir, outDir, log };
+  const emulatorPids = listeningPids(Number(new URL(emulator.endpoint).port));
+  const ctx: BenchContext = { endpoint: emulator.endpoint, emulatorPids, env, config, aws, store, productRoot, quick: args.quick, reps: args.reps, rawDir, outDir, log };
   const results: AllResults = { errors: {} };
   try {
     const p = await provision(aws, provisionOptions(config));

@@ -43,6 +43,8 @@ export interface BenchContext {
   config: Config;
   aws: AwsClients;
   store: ObjectStore;
+  /** The emulator's process(es), for its CPU (the one listening on the endpoint's port). */
+  emulatorPids: number[];
   /** The bench queue, once provisioned. */
   queueUrl?: string;
   /** Where the api and worker under test are started from (--product-root; default: this checkout). */

@@ -3,7 +3,7 @@
  * reading what they cost from /proc (CPU seconds, peak RSS, bytes read), and stopping them
  * by pid. Every wait is bounded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { BENCH_ROOT } from './env.js';
@@ -101,6 +101,21 @@ export function findPids(needle: string): number[] {
     }
   }
   return out;
+}
+
+/**
+ * The pid listening on 127.0.0.1:`port` (the emulator's, so several emulators on one machine
+ * are never summed), from `ss`; falls back to every LocalStack runtime when `ss` can't say.
+ */
+export function listeningPids(port: number): number[] {
+  try {
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    const pids = [...new Set([...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])))];
+    if (pids.length) return pids;
+  } catch {
+    /* no ss */
+  }
+  return findPids('localstack.runtime.main');
 }
 
 /** CPU seconds of several processes together (those that vanished count as 0). */

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { DropshipClient } from '../../../src/client/client.js';
 import { BENCH_API_KEY, abortUploads, type BenchContext } from '../lib/env.js';
 import { startApi, type ApiProcess } from '../lib/api.js';
-import { freePort, sampleProc, startChild, waitHealthy, type Child } from '../lib/proc.js';
+import { cpuOf, freePort, sampleProc, startChild, waitHealthy, type Child } from '../lib/proc.js';
 import { load, type LoadResult, type LoadSpec } from '../lib/load.js';
 import { GIB, MIB } from '../lib/stats.js';
 import { UploadPartCommand } from '@aws-sdk/client-s3';
@@ -45,6 +45,8 @@ export interface SigningRun {
   result: LoadResult;
   /** CPU seconds the server process used during the run. */
   serverCpuSeconds: number;
+  /** The emulator's CPU over the same run: the storage work the requests caused. */
+  emulatorCpuSeconds?: number;
 }
 
 export interface SignatureProof {
@@ -285,18 +287,20 @@ export async function runSigning(ctx: BenchContext): Promise<SigningResults> {
         if (rep % 2 === 0) runsOf.reverse();
         for (const [target, spec, u] of runsOf) {
           const before = sampleProc(pids[target]);
+          const emuBefore = cpuOf(ctx.emulatorPids);
           const result = await load(spec, { connections: connectionsOf(scenario), duration: scenario === 'batch-1' ? Math.ceil(duration / 2) : duration });
           const after = sampleProc(pids[target]);
+          const emulatorCpuSeconds = cpuOf(ctx.emulatorPids) - emuBefore;
           if (scenario === 'create-first-batch') {
             // Two requests per ticket: count tickets (each with its 100 URLs).
             result.reqPerSec /= 2;
             result.ok = Math.floor(result.ok / 2);
           }
-          runs.push({ target, scenario, rep, urlsPerRequest: u, result, serverCpuSeconds: after.cpuSeconds - before.cpuSeconds });
+          runs.push({ target, scenario, rep, urlsPerRequest: u, result, serverCpuSeconds: after.cpuSeconds - before.cpuSeconds, emulatorCpuSeconds });
           ctx.log(
             `  ${scenario.padEnd(7)} ${target.padEnd(9)} rep ${rep}: ${result.reqPerSec.toFixed(0)} ${scenario.startsWith('create') ? 'tickets' : 'req'}/s` +
               (u && !scenario.startsWith('create') ? ` = ${(result.reqPerSec * u).toFixed(0)} URLs/s` : '') +
-              `, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}, server CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s`,
+              `, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}, server CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s, emulator CPU ${emulatorCpuSeconds.toFixed(1)} s`,
           );
           if (scenario.startsWith('create')) await tidy();
         }

@@ -2,7 +2,10 @@
  * Benchmark 3 — status queries: GET /v1/drops/:id on ready drops (small PNGs the worker has
  * thumbnailed, so the answer carries thumbnails), autocannon over a rotating set of ids.
  */
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import { dropKeys } from '../../../src/core/layout.js';
+import { percentile } from '../lib/stats.js';
 import { DropshipClient } from '../../../src/client/client.js';
 import { createManifestRepo } from '../../../src/ports/manifests.js';
 import { BENCH_API_KEY, deletePrefix, type BenchContext } from '../lib/env.js';
@@ -17,6 +20,16 @@ export interface StatusRun {
   serverCpuSeconds: number;
 }
 
+/** The ceiling: the same manifests read with GetObject straight from the bench process. */
+export interface RawGetRun {
+  rep: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  errors: number;
+}
+
 export interface StatusResults {
   connections: number;
   duration: number;
@@ -24,6 +37,33 @@ export interface StatusResults {
   /** Who made the drops ready: the worker, or the bench itself when the worker could not. */
   readyBy: string;
   runs: StatusRun[];
+  /** Same number of requests in flight, same duration, interleaved with `runs`. */
+  raw?: RawGetRun[];
+}
+
+/**
+ * `connections` loops of GetObject + reading the body, for `seconds`: what a status GET costs
+ * storage, without the api. The SDK client is the bench's own (same as the api's: AWS SDK v3).
+ */
+async function rawGets(ctx: BenchContext, keys: string[], connections: number, seconds: number, rep: number): Promise<RawGetRun> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let i = 0;
+  const until = performance.now() + seconds * 1000;
+  const lane = async () => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      try {
+        const r = await ctx.aws.s3.send(new GetObjectCommand({ Bucket: ctx.config.DROPSHIP_BUCKET, Key: keys[i++ % keys.length] }));
+        await r.Body!.transformToString();
+        latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, lane));
+  return { rep, reqPerSec: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ok: latencies.length, errors };
 }
 
 const blob = (data: Buffer, name: string, type: string) => ({
@@ -84,15 +124,27 @@ export async function runStatus(ctx: BenchContext): Promise<StatusResults> {
       url: `${api.base}/v1/drops/${ids[0]}`,
       setupRequest: (req: { path?: string }) => ({ ...req, path: `/v1/drops/${ids[i++ % ids.length]}` }),
     };
+    const keys = ids.map((id) => dropKeys(id).manifest);
     await load(spec, { connections, duration: ctx.quick ? 1 : 3 });
+    await rawGets(ctx, keys, connections, ctx.quick ? 1 : 3, 0);
+    const raw: RawGetRun[] = [];
     for (let rep = 1; rep <= ctx.reps; rep++) {
-      const before = sampleProc(api.pid);
-      const result = await load(spec, { connections, duration });
-      const after = sampleProc(api.pid);
-      runs.push({ rep, result, serverCpuSeconds: after.cpuSeconds - before.cpuSeconds });
-      ctx.log(`  status rep ${rep}: ${result.reqPerSec.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+      const order = rep % 2 ? ['api', 'raw'] : ['raw', 'api'];
+      for (const which of order) {
+        if (which === 'raw') {
+          const r = await rawGets(ctx, keys, connections, duration, rep);
+          raw.push(r);
+          ctx.log(`  status rep ${rep}: raw GetObject ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}`);
+          continue;
+        }
+        const before = sampleProc(api.pid);
+        const result = await load(spec, { connections, duration });
+        const after = sampleProc(api.pid);
+        runs.push({ rep, result, serverCpuSeconds: after.cpuSeconds - before.cpuSeconds });
+        ctx.log(`  status rep ${rep}: api ${result.reqPerSec.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+      }
     }
-    return { connections, duration, drops: ids.length, readyBy, runs };
+    return { connections, duration, drops: ids.length, readyBy, runs, raw };
   } finally {
     await workers?.stop();
     await api?.stop();

@@ -18,7 +18,7 @@ import type { DropView } from '../../../src/client/types.js';
 import { BENCH_API_KEY, deletePrefix, type BenchContext } from '../lib/env.js';
 import { startApi, type ApiProcess } from '../lib/api.js';
 import { drainQueue, startWorkers, type Workers } from '../lib/workers.js';
-import { cpuOf, findPids } from '../lib/proc.js';
+import { cpuOf } from '../lib/proc.js';
 import { percentile } from '../lib/stats.js';
 
 export interface LatencySample {
@@ -207,7 +207,7 @@ export async function runThumbnails(ctx: BenchContext): Promise<ThumbnailResults
     results.latencyP95 = percentile(lat, 95);
 
     // Throughput: worker processes vs plain sharp, interleaved, same images, same in-flight count.
-    const emulatorPids = findPids('localstack.runtime.main');
+    const emulatorPids = ctx.emulatorPids;
     for (let rep = 1; rep <= ctx.reps; rep++) {
       for (const processes of [1, 2]) {
         const inFlight = processes * workerConcurrency;

@@ -44,7 +44,7 @@ export async function memorySection(m: MemoryResults, outDir: string): Promise<S
     const r = pairedRatio(of(3 * GIB), of(GIB), (x) => String(x.rep), (x) => x.peakRssBytes);
     targets.push({
       id: 'memory-1g-3g',
-      what: 'streaming route peak RSS, 3 GiB vs 1 GiB (issue 6)',
+      what: 'streaming route peak RSS, 3 GiB vs 1 GiB',
       target: 'differ by < 20 %',
       measured: `1 GiB ${num(mib(med(GIB)))} MiB, 3 GiB ${num(mib(med(3 * GIB)))} MiB`,
       ratio: fmt(r, '×'),

@@ -61,13 +61,17 @@ export async function thumbnailSection(t: ThumbnailResults, outDir: string): Pro
     const eCpu = spread(w.map((r) => (r.emulatorCpuPerImage ?? NaN) * 1000));
     const dCpu = spread(plainOf('sharp-decode-once').map((r) => (r.cpuPerImage ?? NaN) * 1000));
     if (wCpu.n && dCpu.n) {
+      // The budget is the worker's own CPU per image against plain sharp's, paired per repetition;
+      // the emulator's share (it stands for S3 and SQS) is reported beside it, not counted.
+      const cpuRatio = pairedRatio(w, plainOf('sharp-decode-once'), (r) => String(r.rep), (r) => r.cpuPerImage ?? NaN);
+      const budget = processes === 1;
       targets.push({
-        id: `thumb-cpu-${processes}`,
-        what: `CPU per image, ${processes} worker process${processes > 1 ? 'es' : ''} vs plain sharp decode-once (why the throughput differs)`,
-        target: '(reported)',
-        measured: `worker ${fmt(wCpu, 'ms')}${eCpu.n ? ` + emulator ${fmt(eCpu, 'ms')}` : ''}; plain sharp ${fmt(dCpu, 'ms')}`,
-        ratio: `${num(wCpu.median / dCpu.median)}×${eCpu.n ? ` (${num((wCpu.median + eCpu.median) / dCpu.median)}× with the emulator)` : ''}`,
-        pass: undefined,
+        id: budget ? 'worker-cpu' : `thumb-cpu-${processes}`,
+        what: `worker CPU per 12 MP image, ${processes} worker process${processes > 1 ? 'es' : ''}, vs plain sharp decode-once${budget ? '' : ' (a variant, not counted)'}`,
+        target: budget ? '≤ 1.1× (the emulator reported apart)' : '(reported)',
+        measured: `worker ${fmt(wCpu, 'ms')}; plain sharp ${fmt(dCpu, 'ms')}${eCpu.n ? `; the emulator (S3 + SQS) ${fmt(eCpu, 'ms')} more per image (${num((wCpu.median + eCpu.median) / dCpu.median)}× with it)` : ''}`,
+        ratio: fmt(cpuRatio, '×'),
+        pass: budget && cpuRatio.n ? cpuRatio.median <= 1.1 : undefined,
       });
     }
     cpuRows.push(

@@ -18,15 +18,18 @@ export function webhookSection(w: WebhookResults): Section {
       `${fmt(spread(w.runs.map((r) => r.max)))} | ${sum((r) => r.badSignatures)} |`,
   );
   md.push('');
+  const p50 = spread(w.runs.map((r) => r.p50));
+  const p95 = spread(w.runs.map((r) => r.p95));
+  const lost = sum((r) => r.count - r.received);
   return {
     md,
     targets: [
       {
         id: 'webhooks',
-        what: 'webhook latency, ready → received',
-        target: '(reported; no budget)',
-        measured: `p50 ${fmt(spread(w.runs.map((r) => r.p50)), 'ms')}, p95 ${fmt(spread(w.runs.map((r) => r.p95)), 'ms')}`,
-        pass: undefined,
+        what: 'webhook delivery, ready → received',
+        target: 'p50 < 1 s, p95 < 3 s (every event received, every signature valid)',
+        measured: `p50 ${fmt(p50, 'ms')}, p95 ${fmt(p95, 'ms')}; ${sum((r) => r.received)} of ${sum((r) => r.count)} received, ${sum((r) => r.badSignatures)} bad signatures`,
+        pass: p50.n ? p50.median < 1000 && p95.median < 3000 && lost === 0 && sum((r) => r.badSignatures) === 0 : undefined,
       },
     ],
   };
