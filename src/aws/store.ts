@@ -186,6 +186,9 @@ export function createObjectStore(s3: S3Client, bucket: string): ObjectStore {
             Bucket,
             Key: key,
             Body: body,
+            // Stated, not left to the SDK: for an empty body (every index entry) it cannot tell
+            // the length and warns on each write.
+            ContentLength: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
             ContentType: opts.contentType,
             ...(opts.cacheControl ? { CacheControl: opts.cacheControl } : {}),
             ...(opts.tags && Object.keys(opts.tags).length ? { Tagging: new URLSearchParams(opts.tags).toString() } : {}),
