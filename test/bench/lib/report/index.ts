@@ -58,10 +58,10 @@ export async function writeReport(r: AllResults, outDir: string, opts: { quick: 
   const sections: Section[] = [];
   if (r.upload) sections.push(await uploadSection(r.upload, outDir));
   if (r.signing) sections.push(await signingSection(r.signing, outDir));
-  if (r.status) sections.push(statusSection(r.status));
+  if (r.status) sections.push(await statusSection(r.status, outDir));
   if (r.thumbnails) sections.push(await thumbnailSection(r.thumbnails, outDir));
   if (r.memory) sections.push(await memorySection(r.memory, outDir));
-  if (r.webhooks) sections.push(webhookSection(r.webhooks));
+  if (r.webhooks) sections.push(await webhookSection(r.webhooks, outDir));
   const targets = sections.flatMap((s) => s.targets);
 
   const md: string[] = [];

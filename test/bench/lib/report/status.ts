@@ -1,9 +1,12 @@
 /** §3 of report.md: status queries, against their ceiling (GetObject of the same manifests from the bench process). */
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderPng } from '../plot.js';
 import { fmt, spread } from '../stats.js';
 import type { StatusResults } from '../../suites/status.js';
 import { pairedRatio, type Section } from './common.js';
 
-export function statusSection(s: StatusResults): Section {
+export async function statusSection(s: StatusResults, outDir: string): Promise<Section> {
   const md: string[] = [];
   md.push('## 3. Status queries', '');
   md.push(
@@ -25,6 +28,25 @@ export function statusSection(s: StatusResults): Section {
   }
   md.push('');
   const rps = spread(s.runs.map((r) => r.result.reqPerSec));
+  const bars = [
+    { reader: 'GET /v1/drops/:id (api)', ...spread(s.runs.map((r) => r.result.reqPerSec)) },
+    ...(raw.length ? [{ reader: 'GetObject, bench process', ...spread(raw.map((r) => r.reqPerSec)) }] : []),
+  ];
+  await renderPng(
+    {
+      title: { text: 'Status reads: the api vs its ceiling', subtitle: `${s.connections} in flight × ${s.duration} s; req/s, median, whiskers min–max; same run, interleaved` },
+      data: { values: bars },
+      width: 300,
+      height: 200,
+      encoding: { x: { field: 'reader', type: 'nominal', title: null, axis: { labelAngle: 0, labelLimit: 200 } } },
+      layer: [
+        { mark: 'bar', encoding: { y: { field: 'median', type: 'quantitative', title: 'req/s' }, color: { field: 'reader', legend: null } } },
+        { mark: { type: 'rule', color: 'black' }, encoding: { y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
+      ],
+    } as TopLevelSpec,
+    join(outDir, 'status.png'),
+  );
+  md.push('![status](status.png)', '');
   const api = s.runs.map((r): { rep: number; reqPerSec: number } => ({ rep: r.rep, reqPerSec: r.result.reqPerSec }));
   const ratio = pairedRatio(api, raw, (r) => String(r.rep), (r) => r.reqPerSec);
   return {

@@ -1,9 +1,12 @@
 /** §6 of report.md: webhook latency, ready → received. */
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderPng } from '../plot.js';
 import { fmt, spread } from '../stats.js';
 import type { WebhookResults } from '../../suites/webhooks.js';
 import type { Section } from './common.js';
 
-export function webhookSection(w: WebhookResults): Section {
+export async function webhookSection(w: WebhookResults, outDir: string): Promise<Section> {
   const md: string[] = [];
   md.push('## 6. Webhooks: ready → received', '');
   md.push(
@@ -18,6 +21,30 @@ export function webhookSection(w: WebhookResults): Section {
       `${fmt(spread(w.runs.map((r) => r.max)))} | ${sum((r) => r.badSignatures)} |`,
   );
   md.push('');
+  const points = w.runs.flatMap((r) => r.latenciesMs.map((ms) => ({ rep: `repetition ${r.rep}`, ms })));
+  if (points.length) {
+    await renderPng(
+      {
+        title: { text: 'Webhooks: ready → received, every event', subtitle: 'ms, log scale; red: the budgets (p50 1 s, p95 3 s)' },
+        width: 420,
+        height: 200,
+        layer: [
+          {
+            data: { values: points },
+            mark: { type: 'tick', thickness: 2 },
+            encoding: { x: { field: 'ms', type: 'quantitative', title: 'ms', scale: { type: 'log' } }, y: { field: 'rep', type: 'nominal', title: null } },
+          },
+          {
+            data: { values: [{ ms: 1000 }, { ms: 3000 }] },
+            mark: { type: 'rule', color: 'red', strokeDash: [4, 3] },
+            encoding: { x: { field: 'ms', type: 'quantitative' } },
+          },
+        ],
+      } as TopLevelSpec,
+      join(outDir, 'webhooks.png'),
+    );
+    md.push('![webhooks](webhooks.png)', '');
+  }
   const p50 = spread(w.runs.map((r) => r.p50));
   const p95 = spread(w.runs.map((r) => r.p95));
   const lost = sum((r) => r.count - r.received);
