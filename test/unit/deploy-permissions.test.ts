@@ -35,7 +35,7 @@ function commandsOf(path: string): string[] {
   return [...new Set(sent)].sort();
 }
 
-const AWS_FILES = ['adapters.ts', 'clients.ts', 'provision-cli.ts', 'provision.ts', 'queue.ts', 'signer.ts', 'store.ts'].map((f) => `src/aws/${f}`);
+const AWS_FILES = ['adapters.ts', 'clients.ts', 'provision-cli.ts', 'provision.ts', 'queue.ts', 'signer.ts', 'sigv4.ts', 'store.ts'].map((f) => `src/aws/${f}`);
 
 /** Object-level actions apply to object ARNs, bucket-level ones to the bucket. */
 const BUCKET_LEVEL = /^s3:(ListBucket|ListBucketMultipartUploads|CreateBucket|PutBucket|GetBucket|PutLifecycle|GetLifecycle)/;
