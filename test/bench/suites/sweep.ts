@@ -25,6 +25,7 @@ import { keyIndexPrefix } from '../../../src/core/key-index.js';
 import { DROPS_PREFIX } from '../../../src/core/layout.js';
 import type { BenchContext } from '../lib/env.js';
 import { sampleProc, type ProcSample } from '../lib/proc.js';
+import { spread } from '../lib/stats.js';
 import { drainQueue, startWorkers, type Workers } from '../lib/workers.js';
 import { startS3Counter, verifyCounter, type CountedRequest, type S3Counter } from '../lib/s3-counter.js';
 import { expiredVersion, inParallel, quietEmptyBodyWarning, readyDrop, rewriteManifests, writeDrops, writeMarkers, type SeededDrop } from '../lib/seed.js';
@@ -45,6 +46,8 @@ export interface SweepRun {
   /** S3 calls in the window, and by operation. */
   s3Calls: number;
   ops: Record<string, number>;
+  /** Median latency of each operation through the proxy (the emulator's answer time), ms. */
+  latencyMs: Record<string, number>;
   /** Expired drops left behind after the sweep (must be 0). */
   leftBehind: number;
 }
@@ -115,7 +118,7 @@ export async function runSweep(ctx: BenchContext): Promise<SweepResults> {
   let workers: Workers | undefined;
   const loud = quietEmptyBodyWarning();
 
-  /** One round: E expired drops, swept by one sweep of the running worker. */
+  /** One round: E expired drops, deleted by one sweep of the running worker. */
   async function measure(rep: number, record: boolean): Promise<void> {
     const pid = workers!.children[0]!.pid;
     const now = Date.now();
@@ -123,10 +126,11 @@ export async function runSweep(ctx: BenchContext): Promise<SweepResults> {
     // notifications as for any ready drop: a HEAD, nothing to do), then their lifetime is
     // over: expired five minutes ago, markers in buckets long due — written only below.
     const fresh = Array.from({ length: E }, () => readyDrop(EXPIRED_KEY, new Date(now - 10 * 60_000), 86_400_000));
+    expiredAll.push(...fresh);
     await writeDrops(ctx.store, fresh, { concurrency: CONCURRENCY, withMarker: false });
     const expired = fresh.map((d) => expiredVersion(d, new Date(now - 5 * 60_000)));
     expiredAll.push(...expired);
-    await queueIdle(ctx, 60_000);
+    await queueIdle(ctx, 30_000);
     await rewriteManifests(ctx.store, expired, CONCURRENCY);
     await nextDone(counter!, isList(COLLECTION_EXPIRY_INDEX_PREFIX), 10_000, 'no idle sweep');
 
@@ -168,6 +172,8 @@ export async function runSweep(ctx: BenchContext): Promise<SweepResults> {
     const ops: Record<string, number> = {};
     for (const r of reqs) ops[r.op] = (ops[r.op] ?? 0) + 1;
     const first = reqs.find(isList(EXPIRY_INDEX_PREFIX))!;
+    const latencyMs: Record<string, number> = {};
+    for (const op of Object.keys(ops)) latencyMs[op] = spread(reqs.filter((r) => r.op === op && r.doneAt !== undefined).map((r) => r.doneAt! - r.at)).median;
     const windowSeconds = (c1.at - c0.at) / 1000;
     const cpuSeconds = c1.cpuSeconds - c0.cpuSeconds;
 
@@ -192,12 +198,13 @@ export async function runSweep(ctx: BenchContext): Promise<SweepResults> {
       idleS3PerSecond,
       s3Calls: reqs.length,
       ops,
+      latencyMs,
       leftBehind,
     };
     ctx.log(
       `  sweep ${record ? `rep ${rep}` : 'warm-up'}, ${live.length} live: ${E} expired in ${run.sweepSeconds.toFixed(2)} s; worker CPU ${(cpuSeconds * 1000).toFixed(0)} ms ` +
         `(net ${(run.netCpuSeconds * 1000).toFixed(0)} ms; idle ${(idleCpuRate * 1000).toFixed(1)} ms/s), ${(1000 * cpuSeconds / E).toFixed(2)} ms and ${(reqs.length / E).toFixed(2)} S3 calls per expired drop ` +
-        `${JSON.stringify(ops)}; left behind ${leftBehind}`,
+        `${JSON.stringify(ops)}, median latency ms ${JSON.stringify(Object.fromEntries(Object.entries(latencyMs).map(([k, v]) => [k, Math.round(v)])))}; left behind ${leftBehind}`,
     );
     if (leftBehind) throw new Error(`sweep: ${leftBehind} of ${E} expired drops were not deleted`);
     if (record) runs.push(run);

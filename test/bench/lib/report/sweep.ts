@@ -28,17 +28,26 @@ export async function sweepSection(s: SweepResults, outDir: string): Promise<Sec
       `Afterwards every expired drop had no object left and no due marker, and ${s.liveIntact.map((l) => `${num(l.intact)}/${num(l.live)}`).join(', ')} live drops kept all four objects.`,
     '',
   );
-  md.push('| live drops | expired | sweep s | worker CPU ms per expired drop | net of idle | idle ms/s | S3 calls per expired drop | calls by operation (all runs) |', '|---|---|---|---|---|---|---|---|');
+  md.push('| live drops | expired | sweep s | worker CPU ms per expired drop | net of idle | idle ms/s | S3 calls per expired drop | calls by operation (all runs) | median emulator answer ms: list / get / delete |', '|---|---|---|---|---|---|---|---|---|');
   for (const live of s.sizes) {
     const rs = of(live);
     const opsSum: Record<string, number> = {};
     for (const r of rs) for (const [op, c] of Object.entries(r.ops)) opsSum[op] = (opsSum[op] ?? 0) + c;
     md.push(
       `| ${num(live)} | ${s.expired} | ${fmt(spread(rs.map((r) => r.sweepSeconds)))} | ${fmt(spread(rs.map(cpuMs)))} | ${fmt(spread(rs.map(netMs)))} | ` +
-        `${fmt(spread(rs.map((r) => 1000 * r.idleCpuRate)))} | ${fmt(spread(rs.map(calls)))} | ${Object.entries(opsSum).map(([op, c]) => `${op} ${c}`).join(', ')} |`,
+        `${fmt(spread(rs.map((r) => 1000 * r.idleCpuRate)))} | ${fmt(spread(rs.map(calls)))} | ${Object.entries(opsSum).map(([op, c]) => `${op} ${c}`).join(', ')} | ` +
+        `${['ListObjectsV2', 'GetObject', 'DeleteObjects'].map((op) => num(spread(rs.map((r) => r.latencyMs?.[op] ?? NaN)).median)).join(' / ')} |`,
     );
   }
   md.push('');
+  md.push(
+    'The whole figure counts everything the worker burned from the resume to the end of the sweep — its idle background too, over a window that is as long as the ' +
+      'emulator takes to answer; the net figure subtracts the idle rate measured just before. The emulator\'s answer times (last column) are the emulator\'s, ' +
+      'not dropship\'s: LocalStack keeps a bucket in one process, and a bigger bucket can slow its listings; against S3 they do not depend on the bucket\'s size. ' +
+      `Seeding ${num(Math.max(...s.sizes))} live drops (4 objects each, every \`original\` raising an S3 notification in the emulator) is most of this suite's time: ` +
+      `${s.seeding.map((p) => `${num(p.added / p.seconds)} drops/s`).join(', ')} here.`,
+    '',
+  );
   const key = (r: SweepRun) => String(r.rep);
   const cpuRatio = pairedRatio(of(large), of(small), key, cpuMs);
   const callRatio = pairedRatio(of(large), of(small), key, calls);
