@@ -17,6 +17,8 @@ import type { StatusResults } from '../../suites/status.js';
 import type { ThumbnailResults } from '../../suites/thumbnails.js';
 import type { MemoryResults } from '../../suites/memory.js';
 import type { WebhookResults } from '../../suites/webhooks.js';
+import type { SseResults } from '../../suites/sse.js';
+import type { SweepResults } from '../../suites/sweep.js';
 import type { Section } from './common.js';
 import { uploadSection } from './upload.js';
 import { signingSection } from './signing.js';
@@ -24,6 +26,8 @@ import { statusSection } from './status.js';
 import { thumbnailSection } from './thumbnails.js';
 import { memorySection } from './memory.js';
 import { webhookSection } from './webhooks.js';
+import { sseSection } from './sse.js';
+import { sweepSection } from './sweep.js';
 
 export interface AllResults {
   environment?: Environment;
@@ -33,6 +37,8 @@ export interface AllResults {
   thumbnails?: ThumbnailResults;
   memory?: MemoryResults;
   webhooks?: WebhookResults;
+  sse?: SseResults;
+  sweep?: SweepResults;
   errors: Record<string, string>;
 }
 
@@ -62,6 +68,8 @@ export async function writeReport(r: AllResults, outDir: string, opts: { quick: 
   if (r.thumbnails) sections.push(await thumbnailSection(r.thumbnails, outDir));
   if (r.memory) sections.push(await memorySection(r.memory, outDir));
   if (r.webhooks) sections.push(await webhookSection(r.webhooks, outDir));
+  if (r.sse) sections.push(await sseSection(r.sse, outDir));
+  if (r.sweep) sections.push(await sweepSection(r.sweep, outDir));
   const targets = sections.flatMap((s) => s.targets);
 
   const md: string[] = [];
