@@ -17,6 +17,8 @@ import type { StatusResults } from '../../suites/status.js';
 import type { ThumbnailResults } from '../../suites/thumbnails.js';
 import type { MemoryResults } from '../../suites/memory.js';
 import type { WebhookResults } from '../../suites/webhooks.js';
+import type { ListingResults } from '../../suites/listing.js';
+import type { ReplicasResults } from '../../suites/replicas.js';
 import type { Section } from './common.js';
 import { uploadSection } from './upload.js';
 import { signingSection } from './signing.js';
@@ -24,6 +26,8 @@ import { statusSection } from './status.js';
 import { thumbnailSection } from './thumbnails.js';
 import { memorySection } from './memory.js';
 import { webhookSection } from './webhooks.js';
+import { listingSection } from './listing.js';
+import { replicasSection } from './replicas.js';
 
 export interface AllResults {
   environment?: Environment;
@@ -33,6 +37,8 @@ export interface AllResults {
   thumbnails?: ThumbnailResults;
   memory?: MemoryResults;
   webhooks?: WebhookResults;
+  listing?: ListingResults;
+  replicas?: ReplicasResults;
   errors: Record<string, string>;
 }
 
@@ -47,6 +53,8 @@ export async function writeReport(r: AllResults, outDir: string, opts: { quick: 
   if (r.thumbnails) sections.push(await thumbnailSection(r.thumbnails, outDir));
   if (r.memory) sections.push(await memorySection(r.memory, outDir));
   if (r.webhooks) sections.push(webhookSection(r.webhooks));
+  if (r.listing) sections.push(await listingSection(r.listing, outDir));
+  if (r.replicas) sections.push(await replicasSection(r.replicas, outDir));
   const targets = sections.flatMap((s) => s.targets);
 
   const md: string[] = [];
