@@ -166,7 +166,7 @@ export async function runListing(ctx: BenchContext): Promise<ListingResults> {
   const otherKeys = 9;
   const othersWanted = 9 * listerDrops;
   // The others' seeding is time-boxed (see docs/benchmarks.md): 180,000 PUTs do not fit.
-  const othersBoxMs = ctx.quick ? 15_000 : 100_000;
+  const othersBoxMs = ctx.quick ? 15_000 : 90_000;
   const seedConcurrency = 32;
   const pageSize = 50;
 

@@ -12,6 +12,7 @@
  * one empty collection (all must land: conditional writes).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../../src/core/ids.js';
 import { apply, newManifest, type Manifest } from '../../../src/core/manifest.js';
@@ -38,6 +39,10 @@ export interface ReplicaRun {
   apiCpuSeconds: number[];
   redisCpuSeconds?: number;
   emulatorCpuSeconds?: number;
+  /** The bench process (the autocannon instances). */
+  loadGeneratorCpuSeconds: number;
+  /** Cores busy on the whole machine meanwhile, everyone's processes included (/proc/stat). */
+  machineCoresBusy: number;
   seconds: number;
 }
 
@@ -134,6 +139,15 @@ async function startRedisServer(): Promise<Redis> {
   return { url: `redis://127.0.0.1:${port}`, pid: proc.pid, version, stop };
 }
 
+/** Busy and total jiffies of all cores together (/proc/stat). */
+function machineJiffies(): { busy: number; total: number; cores: number } {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const f = lines[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total, cores: lines.filter((l) => /^cpu\d+ /.test(l)).length };
+}
+
 /** CPU seconds of one pid now, NaN once it is gone. */
 const cpu = (pid: number) => {
   try {
@@ -187,9 +201,12 @@ export async function runReplicas(ctx: BenchContext): Promise<ReplicasResults> {
       const a0 = targets.map((a) => cpu(a.pid));
       const r0 = setup === 'one' ? NaN : cpu(redis!.pid);
       const e0 = emuPids.length ? cpuOf(emuPids) : NaN;
+      const g0 = cpu(process.pid);
+      const m0 = machineJiffies();
       const t0 = performance.now();
       const results = await Promise.all(targets.map((a) => load(spec(a), { connections: perConnections, duration: seconds })));
       const wall = (performance.now() - t0) / 1000;
+      const m1 = machineJiffies();
       const run: ReplicaRun = {
         setup,
         rep,
@@ -198,6 +215,8 @@ export async function runReplicas(ctx: BenchContext): Promise<ReplicasResults> {
         apiCpuSeconds: targets.map((a, i) => cpu(a.pid) - a0[i]!),
         ...(setup === 'one' ? {} : { redisCpuSeconds: cpu(redis!.pid) - r0 }),
         ...(emuPids.length ? { emulatorCpuSeconds: cpuOf(emuPids) - e0 } : {}),
+        loadGeneratorCpuSeconds: cpu(process.pid) - g0,
+        machineCoresBusy: (m0.cores * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total),
         seconds: wall,
       };
       await tidy();
@@ -207,7 +226,8 @@ export async function runReplicas(ctx: BenchContext): Promise<ReplicasResults> {
         `  replicas ${setup.padEnd(9)} rep ${rep}: ${run.reqPerSec.toFixed(0)} tickets/s (${results.map((r) => r.reqPerSec.toFixed(0)).join(' + ')}), ` +
           `p99 ${results.map((r) => r.p99).join('/')} ms, non-2xx ${results.reduce((s, r) => s + r.non2xx, 0)}, errors ${results.reduce((s, r) => s + r.errors, 0)}, ` +
           `api CPU ${run.apiCpuSeconds.map((c) => c.toFixed(1)).join('+')} s${run.redisCpuSeconds !== undefined ? `, redis ${run.redisCpuSeconds.toFixed(2)} s` : ''}` +
-          `${run.emulatorCpuSeconds !== undefined ? `, emulator ${run.emulatorCpuSeconds.toFixed(1)} s` : ''}`,
+          `${run.emulatorCpuSeconds !== undefined ? `, emulator ${run.emulatorCpuSeconds.toFixed(1)} s` : ''}, load generator ${run.loadGeneratorCpuSeconds.toFixed(1)} s, ` +
+          `machine ${run.machineCoresBusy.toFixed(2)}/${machineJiffies().cores} cores busy`,
       );
     };
     await runSetup('one', 0, warmup, false);
