@@ -32,8 +32,8 @@ const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
  * The bench bucket on an S3 client of its own whose SDK logger is silent: seeding writes
  * thousands of empty index entries, and the SDK warns about a body of unknown length on each.
  */
-export function seedingStore(ctx: BenchContext): { store: ObjectStore; destroy(): void } {
+export function seedingStore(ctx: BenchContext, bucket = ctx.config.DROPSHIP_BUCKET): { store: ObjectStore; destroy(): void } {
   const aws = createAwsClients(ctx.config);
   (aws.s3.config as { logger: unknown }).logger = quiet;
-  return { store: createObjectStore(aws.s3, ctx.config.DROPSHIP_BUCKET), destroy: () => destroyAwsClients(aws) };
+  return { store: createObjectStore(aws.s3, bucket), destroy: () => destroyAwsClients(aws) };
 }

@@ -6,7 +6,7 @@ import { fmt, num, spread, type Target } from '../stats.js';
 import type { ListingPage, ListingResults, ListingStage } from '../../suites/listing.js';
 import { pairedRatio, type Section } from './common.js';
 
-const STAGE_LABEL: Record<ListingStage, string> = { alone: 'lister key alone', others: 'with other keys' };
+const STAGE_LABEL: Record<ListingStage, string> = { alone: 'lister key alone', others: 'among other keys' };
 const PAGE_LABEL: Record<ListingPage, string> = { page1: 'page 1', page2: 'page 2 (cursor)' };
 
 export async function listingSection(l: ListingResults, outDir: string): Promise<Section> {
@@ -34,14 +34,14 @@ export async function listingSection(l: ListingResults, outDir: string): Promise
   md.push('');
   const factor = lister && others ? others.drops / Math.max(1, lister.drops) : NaN;
   md.push(
-    `Bucket during the stages: ${l.objects.alone.toLocaleString('en-US')} objects alone, ${l.objects.others.toLocaleString('en-US')} with the others ` +
-      `(the other keys hold ${num(factor)}× the lister's drops${others && others.drops < others.wanted ? `; 9× was asked for, but ${(2 * others.wanted).toLocaleString('en-US')} PUTs at the measured rate do not fit the suite's time` : ''}). ` +
-      'Seeding is one-way, so the stages run one after the other (alone first); within a stage the pages alternate, order flipped each repetition, ' +
-      'and each repetition ends by timing the emulator\'s two calls from the bench, one at a time: ListObjectsV2 of the key\'s prefix (51 keys) and GetObject of one manifest. ' +
-      'The GET does not depend on the bucket\'s size, so it shows whether the machine itself got slower between the stages.',
+    `Two buckets side by side: \`${l.buckets?.alone ?? 'alone'}\` with ${l.objects.alone.toLocaleString('en-US')} objects (the lister's drops only) and \`${l.buckets?.others ?? 'crowded'}\` ` +
+      `with ${l.objects.others.toLocaleString('en-US')} (the same drops — same ids, same manifests — and the other keys' ${num(factor)}× as many` +
+      `${others && others.drops < others.wanted ? `; 9× was asked for, but ${(2 * others.wanted).toLocaleString('en-US')} PUTs at the measured rate do not fit the suite's time` : ''}), ` +
+      'one api process on each. The two are loaded in turn, interleaved, order alternating per repetition (and the pages within each), so the ratio is of runs made side by side; ' +
+      'each turn ends by timing the emulator\'s two calls from the bench, one at a time, in that bucket: ListObjectsV2 of the key\'s prefix (51 keys) and GetObject of one manifest.',
     '',
   );
-  md.push('| stage | page | req/s | p50 ms | p99 ms | api CPU ms/req | emulator CPU ms/req |', '|---|---|---|---|---|---|---|');
+  md.push('| bucket | page | req/s | p50 ms | p99 ms | api CPU ms/req | emulator CPU ms/req |', '|---|---|---|---|---|---|---|');
   for (const stage of ['alone', 'others'] as ListingStage[]) {
     for (const page of ['page1', 'page2'] as ListingPage[]) {
       const rs = of(stage, page);
@@ -58,7 +58,7 @@ export async function listingSection(l: ListingResults, outDir: string): Promise
   const p50Ratio = (page: ListingPage) => pairedRatio(of('others', page), of('alone', page), key, (r) => r.result.p50);
   const listRatio = pairedRatio(probes('others'), probes('alone'), key, (p) => p.listP50);
   const getRatio = pairedRatio(probes('others'), probes('alone'), key, (p) => p.getP50);
-  md.push('With others ÷ alone, per repetition:', '');
+  md.push('Among other keys ÷ alone, per repetition:', '');
   md.push('| | ratio |', '|---|---|');
   md.push(`| listing p50, page 1 | ${fmt(p50Ratio('page1'), '×')} |`);
   md.push(`| listing p50, page 2 | ${fmt(p50Ratio('page2'), '×')} |`);
@@ -85,8 +85,8 @@ export async function listingSection(l: ListingResults, outDir: string): Promise
   targets.push({
     id: 'listing',
     what: `listing, key with ${l.listerDrops.toLocaleString('en-US')} drops (p50, page 1, ${l.connections} connection)`,
-    target: `≤ 1.2× the same key alone in the bucket (others: ${num(factor)}× its drops${others && others.drops < others.wanted ? ', 9× asked' : ''})`,
-    measured: `alone ${fmt(spread(of('alone', 'page1').map((r) => r.result.p50)), 'ms')}; with others ${fmt(spread(of('others', 'page1').map((r) => r.result.p50)), 'ms')}`,
+    target: `≤ 1.2× the same key alone in a bucket (others: ${num(factor)}× its drops${others && others.drops < others.wanted ? ', 9× asked' : ''})`,
+    measured: `alone ${fmt(spread(of('alone', 'page1').map((r) => r.result.p50)), 'ms')}; among others ${fmt(spread(of('others', 'page1').map((r) => r.result.p50)), 'ms')}`,
     ratio: fmt(r1, '×'),
     pass: r1.n ? r1.median <= 1.2 : false,
   });
@@ -95,7 +95,7 @@ export async function listingSection(l: ListingResults, outDir: string): Promise
     id: 'listing-page2',
     what: 'listing, second page by cursor (p50)',
     target: '(reported)',
-    measured: `alone ${fmt(spread(of('alone', 'page2').map((r) => r.result.p50)), 'ms')}; with others ${fmt(spread(of('others', 'page2').map((r) => r.result.p50)), 'ms')}; ${fmt(spread(of('others', 'page2').map((r) => r.result.reqPerSec)), 'req/s')} with others`,
+    measured: `alone ${fmt(spread(of('alone', 'page2').map((r) => r.result.p50)), 'ms')}; among others ${fmt(spread(of('others', 'page2').map((r) => r.result.p50)), 'ms')}; ${fmt(spread(of('others', 'page2').map((r) => r.result.reqPerSec)), 'req/s')} among others`,
     ratio: fmt(r2, '×'),
     pass: undefined,
   });
@@ -103,7 +103,7 @@ export async function listingSection(l: ListingResults, outDir: string): Promise
     id: 'listing-emulator-list',
     what: "emulator's ListObjectsV2 of the key's prefix on its own (p50)",
     target: '(reported: what the emulator adds)',
-    measured: `alone ${fmt(spread(probes('alone').map((p) => p.listP50)), 'ms')}; with others ${fmt(spread(probes('others').map((p) => p.listP50)), 'ms')}`,
+    measured: `alone ${fmt(spread(probes('alone').map((p) => p.listP50)), 'ms')}; among others ${fmt(spread(probes('others').map((p) => p.listP50)), 'ms')}`,
     ratio: fmt(listRatio, '×'),
     pass: undefined,
   });
@@ -136,8 +136,8 @@ export async function listingSection(l: ListingResults, outDir: string): Promise
   await renderPng(
     {
       title: {
-        text: `Listing a key with ${l.listerDrops.toLocaleString('en-US')} drops: alone vs among other keys' drops`,
-        subtitle: `bucket ${l.objects.alone.toLocaleString('en-US')} → ${l.objects.others.toLocaleString('en-US')} objects; ${l.connections} connection × ${l.duration} s; median, whiskers min–max`,
+        text: `Listing a key with ${l.listerDrops.toLocaleString('en-US')} drops: alone in a bucket vs among other keys' drops`,
+        subtitle: `buckets of ${l.objects.alone.toLocaleString('en-US')} and ${l.objects.others.toLocaleString('en-US')} objects, side by side; ${l.connections} connection × ${l.duration} s; median, whiskers min–max`,
       },
       data: { values: rows },
       hconcat: ['GET /v1/drops p50 (ms)', 'emulator calls alone, p50 (ms)'].map(panel),
