@@ -4,8 +4,9 @@
  * redis-server (DROPSHIP_REDIS_URL: rate limits, open tickets and upload slots counted across
  * both) against one api process without Redis. Load: two autocannon instances at once, one
  * per replica, 5 connections each, summed, vs one with 10 connections on the single replica;
- * the two setups interleaved, order alternating per repetition. CPU of every process (both
- * apis, redis-server, the emulator) from /proc.
+ * the setups interleaved, order alternating per repetition. Also two api processes without
+ * Redis (reported), which tells what Redis costs from what a second replica brings. CPU of
+ * every process (the apis, redis-server, the emulator, the load generator) from /proc.
  *
  * Also (reported only) collections on the single replica: GET /v1/collections/:id of a
  * collection of 100 drops under load, and 50 concurrent POST /v1/collections/:id/drops into
@@ -26,7 +27,8 @@ import { load, type LoadResult, type LoadSpec } from '../lib/load.js';
 import { GIB, percentile } from '../lib/stats.js';
 import { emulatorPids, seedingStore } from '../lib/emulator.js';
 
-export type ReplicaSetup = 'two-redis' | 'one';
+/** two-redis: the setup under budget; one: its baseline; two: two replicas without Redis (reported, to tell Redis's cost from the second replica's). */
+export type ReplicaSetup = 'two-redis' | 'one' | 'two';
 
 export interface ReplicaRun {
   setup: ReplicaSetup;
@@ -182,6 +184,8 @@ export async function runReplicas(ctx: BenchContext): Promise<ReplicasResults> {
     apis.push(single);
     const pair = [await startApi(ctx, { DROPSHIP_REDIS_URL: redis.url }), await startApi(ctx, { DROPSHIP_REDIS_URL: redis.url })];
     apis.push(...pair);
+    const plainPair = [await startApi(ctx), await startApi(ctx)];
+    apis.push(...plainPair);
 
     const spec = (api: ApiProcess): LoadSpec => ({
       url: `${api.base}/v1/drops`,
@@ -196,10 +200,10 @@ export async function runReplicas(ctx: BenchContext): Promise<ReplicasResults> {
     }
 
     const runSetup = async (setup: ReplicaSetup, rep: number, seconds: number, record: boolean) => {
-      const targets = setup === 'one' ? [single] : pair;
+      const targets = setup === 'one' ? [single] : setup === 'two' ? plainPair : pair;
       const perConnections = setup === 'one' ? connections : connections / 2;
       const a0 = targets.map((a) => cpu(a.pid));
-      const r0 = setup === 'one' ? NaN : cpu(redis!.pid);
+      const r0 = setup === 'two-redis' ? cpu(redis!.pid) : NaN;
       const e0 = emuPids.length ? cpuOf(emuPids) : NaN;
       const g0 = cpu(process.pid);
       const m0 = machineJiffies();
@@ -213,7 +217,7 @@ export async function runReplicas(ctx: BenchContext): Promise<ReplicasResults> {
         results,
         reqPerSec: results.reduce((s, r) => s + r.reqPerSec, 0),
         apiCpuSeconds: targets.map((a, i) => cpu(a.pid) - a0[i]!),
-        ...(setup === 'one' ? {} : { redisCpuSeconds: cpu(redis!.pid) - r0 }),
+        ...(setup === 'two-redis' ? { redisCpuSeconds: cpu(redis!.pid) - r0 } : {}),
         ...(emuPids.length ? { emulatorCpuSeconds: cpuOf(emuPids) - e0 } : {}),
         loadGeneratorCpuSeconds: cpu(process.pid) - g0,
         machineCoresBusy: (m0.cores * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total),
@@ -230,10 +234,10 @@ export async function runReplicas(ctx: BenchContext): Promise<ReplicasResults> {
           `machine ${run.machineCoresBusy.toFixed(2)}/${machineJiffies().cores} cores busy`,
       );
     };
-    await runSetup('one', 0, warmup, false);
-    await runSetup('two-redis', 0, warmup, false);
+    const setups: ReplicaSetup[] = ['two-redis', 'one', 'two'];
+    for (const setup of setups) await runSetup(setup, 0, warmup, false);
     for (let rep = 1; rep <= ctx.reps; rep++) {
-      const order: ReplicaSetup[] = rep % 2 ? ['two-redis', 'one'] : ['one', 'two-redis'];
+      const order = rep % 2 ? setups : [...setups].reverse();
       for (const setup of order) await runSetup(setup, rep, duration, true);
     }
 

@@ -6,7 +6,7 @@ import { fmt, num, spread, type Target } from '../stats.js';
 import type { ReplicaRun, ReplicaSetup, ReplicasResults } from '../../suites/replicas.js';
 import { pairedRatio, type Section } from './common.js';
 
-const LABEL: Record<ReplicaSetup, string> = { 'two-redis': 'two replicas + Redis', one: 'one replica, no Redis' };
+const LABEL: Record<ReplicaSetup, string> = { 'two-redis': 'two replicas + Redis', one: 'one replica, no Redis', two: 'two replicas, no Redis' };
 
 export async function replicasSection(r: ReplicasResults, outDir: string): Promise<Section> {
   const md: string[] = [];
@@ -16,7 +16,7 @@ export async function replicasSection(r: ReplicasResults, outDir: string): Promi
   md.push(
     `Ticket creation (\`POST /v1/drops\` for a 1 GiB file, as §2's ticket route: CreateMultipartUpload, the expiry marker, the key-index entry, the manifest, the first URLs signed). ` +
       `Two api processes with \`DROPSHIP_REDIS_URL\` on one redis-server (${r.redis.split(' ').slice(0, 3).join(' ')}; its own process on a free loopback port, nothing on disk), ` +
-      `loaded by two autocannon instances at once, ${r.connections / 2} connections each, summed; against one api process without Redis and one autocannon with ${r.connections} connections. ` +
+      `loaded by two autocannon instances at once, ${r.connections / 2} connections each, summed; against one api process without Redis and one autocannon with ${r.connections} connections; and (reported) two api processes without Redis, loaded as the pair. ` +
       `${r.duration} s per run after a ${r.warmup} s warm-up of each setup, the setups interleaved, order alternating per repetition; the tickets' uploads are aborted and their objects deleted after every run. ` +
       'All of it — both apis, redis-server, the emulator and the load generator — shares the machine\'s cores.',
     '',
@@ -26,16 +26,16 @@ export async function replicasSection(r: ReplicasResults, outDir: string): Promi
     '| setup | tickets/s | per replica | p50 ms | p99 ms | api CPU ms/ticket (each) | redis CPU ms/ticket | emulator CPU ms/ticket | CPU s per run: apis / redis / emulator | load generator CPU s | cores busy: these processes / whole machine | non-2xx / errors |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
-  for (const setup of ['two-redis', 'one'] as ReplicaSetup[]) {
+  for (const setup of ['two-redis', 'one', 'two'] as ReplicaSetup[]) {
     const rs = of(setup);
     if (!rs.length) continue;
     const n = rs[0]!.results.length;
     const each = (f: (x: ReplicaRun, i: number) => number) => Array.from({ length: n }, (_, i) => fmt(spread(rs.map((x) => f(x, i))))).join(' / ');
     md.push(
       `| ${LABEL[setup]} | ${fmt(spread(rs.map((x) => x.reqPerSec)))} | ${each((x, i) => x.results[i]!.reqPerSec)} | ${each((x, i) => x.results[i]!.p50)} | ${each((x, i) => x.results[i]!.p99)} | ` +
-        `${each((x, i) => (1000 * x.apiCpuSeconds[i]!) / Math.max(1, x.results[i]!.ok))} | ${setup === 'one' ? '—' : fmt(spread(rs.map((x) => cpuPerTicket(x, x.redisCpuSeconds))))} | ` +
+        `${each((x, i) => (1000 * x.apiCpuSeconds[i]!) / Math.max(1, x.results[i]!.ok))} | ${setup !== 'two-redis' ? '—' : fmt(spread(rs.map((x) => cpuPerTicket(x, x.redisCpuSeconds))))} | ` +
         `${fmt(spread(rs.map((x) => cpuPerTicket(x, x.emulatorCpuSeconds))))} | ` +
-        `${each((x, i) => x.apiCpuSeconds[i]!)} / ${setup === 'one' ? '—' : fmt(spread(rs.map((x) => x.redisCpuSeconds ?? NaN)))} / ${fmt(spread(rs.map((x) => x.emulatorCpuSeconds ?? NaN)))} | ` +
+        `${each((x, i) => x.apiCpuSeconds[i]!)} / ${setup !== 'two-redis' ? '—' : fmt(spread(rs.map((x) => x.redisCpuSeconds ?? NaN)))} / ${fmt(spread(rs.map((x) => x.emulatorCpuSeconds ?? NaN)))} | ` +
         `${fmt(spread(rs.map((x) => x.loadGeneratorCpuSeconds ?? NaN)))} | ` +
         `${fmt(spread(rs.map((x) => (x.apiCpuSeconds.reduce((a, b) => a + b, 0) + (x.redisCpuSeconds ?? 0) + (x.emulatorCpuSeconds ?? 0)) / x.seconds)))} / ${fmt(spread(rs.map((x) => x.machineCoresBusy ?? NaN)))} | ` +
         `${rs.reduce((s, x) => s + x.results.reduce((a, y) => a + y.non2xx, 0), 0)} / ${rs.reduce((s, x) => s + x.results.reduce((a, y) => a + y.errors, 0), 0)} |`,
@@ -59,6 +59,22 @@ export async function replicasSection(r: ReplicasResults, outDir: string): Promi
     ratio: fmt(ratio, '×'),
     pass: ratio.n ? ratio.median >= 1.6 : false,
   });
+  const plain = pairedRatio(of('two'), of('one'), (x) => String(x.rep), (x) => x.reqPerSec);
+  if (plain.n) {
+    md.push(
+      `Two replicas **without** Redis ÷ one: ${fmt(plain, '×')}; two with Redis ÷ two without: ${fmt(pairedRatio(of('two-redis'), of('two'), (x) => String(x.rep), (x) => x.reqPerSec), '×')} ` +
+        '(what a second replica brings on this machine, and what sharing the limits in Redis costs).',
+      '',
+    );
+    targets.push({
+      id: 'replicas-no-redis',
+      what: 'two api replicas without Redis, ticket creation req/s',
+      target: '(reported: the second replica without Redis)',
+      measured: `${fmt(spread(of('two').map((x) => x.reqPerSec)), 'req/s')}, p99 ${fmt(spread(of('two').map((x) => Math.max(...x.results.map((y) => y.p99)))), 'ms')}`,
+      ratio: fmt(plain, '×'),
+      pass: undefined,
+    });
+  }
 
   const c = r.collections;
   if (c) {
@@ -95,7 +111,7 @@ export async function replicasSection(r: ReplicasResults, outDir: string): Promi
   }
   md.push(`Cleanup: ${r.cleanup.abortedUploads.toLocaleString('en-US')} multipart uploads aborted, ${r.cleanup.deletedObjects.toLocaleString('en-US')} objects deleted; redis-server stopped.`, '');
 
-  const rows = (['two-redis', 'one'] as ReplicaSetup[]).flatMap((setup) =>
+  const rows = (['two-redis', 'one', 'two'] as ReplicaSetup[]).flatMap((setup) =>
     of(setup).flatMap((x) => [
       ...x.results.map((y, i) => ({ panel: 'tickets / s', setup: LABEL[setup], rep: x.rep, part: setup === 'one' ? 'api' : `api ${i + 1}`, v: y.reqPerSec })),
       ...x.apiCpuSeconds.map((s, i) => ({ panel: 'CPU seconds per run', setup: LABEL[setup], rep: x.rep, part: setup === 'one' ? 'api' : `api ${i + 1}`, v: s })),
@@ -129,7 +145,7 @@ export async function replicasSection(r: ReplicasResults, outDir: string): Promi
   });
   await renderPng(
     {
-      title: { text: 'Ticket creation: two api replicas + Redis vs one replica', subtitle: `median over the repetitions, stacked by process; ${r.duration} s runs; ratio ${fmt(ratio, '×')}` },
+      title: { text: 'Ticket creation: two api replicas + Redis vs one replica (and two without Redis)', subtitle: `median over the repetitions, stacked by process; ${r.duration} s runs; ratio ${fmt(ratio, '×')}` },
       data: { values },
       hconcat: ['tickets / s', 'CPU seconds per run'].map(panel),
       resolve: { scale: { color: 'shared' } },
