@@ -4,7 +4,7 @@
  *
  *   npm run bench                          everything (< 25 min on 2 cores)
  *   npm run bench -- --quick               small sizes, 1 repetition, short loads (smoke run)
- *   npm run bench -- --only upload,signing one or more of: upload, signing, status, thumbnails, memory, webhooks, sse, sweep
+ *   npm run bench -- --only upload,signing one or more of: upload, signing, status, thumbnails, memory, webhooks, sse, sweep, listing, replicas
  *   npm run bench -- --reps 5              repetitions (default 3; 1 with --quick)
  *   npm run bench -- --report-only         re-render report.md (+ notes.md) from raw/results.json
  *   npm run bench -- --product-root DIR    run the api and workers from another copy of the code
@@ -31,6 +31,8 @@ import { runMemory } from './suites/memory.js';
 import { runWebhooks } from './suites/webhooks.js';
 import { runSse } from './suites/sse.js';
 import { runSweep } from './suites/sweep.js';
+import { runListing } from './suites/listing.js';
+import { runReplicas } from './suites/replicas.js';
 
 interface RunOptions {
   quick: boolean;
@@ -38,7 +40,7 @@ interface RunOptions {
   only: string[];
 }
 
-const SUITES = ['signing', 'status', 'upload', 'memory', 'thumbnails', 'webhooks', 'sse', 'sweep'] as const;
+const SUITES = ['signing', 'status', 'upload', 'memory', 'thumbnails', 'webhooks', 'sse', 'sweep', 'listing', 'replicas'] as const;
 type SuiteName = (typeof SUITES)[number];
 /** The whole run is cut here, whatever happens (the budget is 25 minutes). */
 const HARD_LIMIT_MS = 40 * 60_000;
@@ -71,7 +73,7 @@ function parseArgs(argv: string[]) {
     } else if (a === '--report-only') {
       reportOnly = true;
     } else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- --quick] [--only upload,signing,status,thumbnails,memory,webhooks,sse,sweep] [--reps N] [--out DIR] [--report-only] [--product-root DIR]');
+      console.log('npm run bench [-- --quick] [--only upload,signing,status,thumbnails,memory,webhooks,sse,sweep,listing,replicas] [--reps N] [--out DIR] [--report-only] [--product-root DIR]');
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
@@ -126,6 +128,8 @@ async function main() {
         else if (suite === 'webhooks') results.webhooks = await runWebhooks(ctx);
         else if (suite === 'sse') results.sse = await runSse(ctx);
         else if (suite === 'sweep') results.sweep = await runSweep(ctx);
+        else if (suite === 'listing') results.listing = await runListing(ctx);
+        else if (suite === 'replicas') results.replicas = await runReplicas(ctx);
       } catch (e) {
         const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
         results.errors[suite] = msg;

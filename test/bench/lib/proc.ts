@@ -158,6 +158,12 @@ export function killAllChildren(): void {
   running.clear();
 }
 
+/** Counts a process this run spawned itself (e.g. a redis-server) among those killAllChildren() ends. */
+export function trackChild(proc: ChildProcess): void {
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
+}
+
 export interface Child {
   pid: number;
   proc: ChildProcess;

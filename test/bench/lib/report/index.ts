@@ -19,6 +19,8 @@ import type { MemoryResults } from '../../suites/memory.js';
 import type { WebhookResults } from '../../suites/webhooks.js';
 import type { SseResults } from '../../suites/sse.js';
 import type { SweepResults } from '../../suites/sweep.js';
+import type { ListingResults } from '../../suites/listing.js';
+import type { ReplicasResults } from '../../suites/replicas.js';
 import type { Section } from './common.js';
 import { uploadSection } from './upload.js';
 import { signingSection } from './signing.js';
@@ -28,6 +30,8 @@ import { memorySection } from './memory.js';
 import { webhookSection } from './webhooks.js';
 import { sseSection } from './sse.js';
 import { sweepSection } from './sweep.js';
+import { listingSection } from './listing.js';
+import { replicasSection } from './replicas.js';
 
 export interface AllResults {
   environment?: Environment;
@@ -39,6 +43,8 @@ export interface AllResults {
   webhooks?: WebhookResults;
   sse?: SseResults;
   sweep?: SweepResults;
+  listing?: ListingResults;
+  replicas?: ReplicasResults;
   errors: Record<string, string>;
 }
 
@@ -70,6 +76,8 @@ export async function writeReport(r: AllResults, outDir: string, opts: { quick: 
   if (r.webhooks) sections.push(await webhookSection(r.webhooks, outDir));
   if (r.sse) sections.push(await sseSection(r.sse, outDir));
   if (r.sweep) sections.push(await sweepSection(r.sweep, outDir));
+  if (r.listing) sections.push(await listingSection(r.listing, outDir));
+  if (r.replicas) sections.push(await replicasSection(r.replicas, outDir));
   const targets = sections.flatMap((s) => s.targets);
 
   const md: string[] = [];
