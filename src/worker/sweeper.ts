@@ -19,6 +19,7 @@
  */
 import type { Logger } from 'pino';
 import { dropKeys } from '../core/layout.js';
+import type { Manifest } from '../core/manifest.js';
 import { sweepAction } from '../core/retention.js';
 import type { Clock } from '../ports/clock.js';
 import { dueMarkers, type DueMarker } from '../ports/expiry-index.js';
@@ -58,17 +59,20 @@ export function createSweep(deps: SweepDeps): Sweep {
   const batch = deps.batch ?? 1000;
   const concurrency = deps.concurrency ?? 8;
 
-  async function purge(id: string): Promise<void> {
+  /**
+   * Deletes a due drop with the manifest its marker led to (read once, by `one`): the drop's
+   * other objects and its key's listing entry in one DeleteObjects (the entry before the
+   * manifest, which is what says where it is), then the manifest.
+   */
+  async function purge(id: string, manifest: Manifest | undefined): Promise<void> {
     const keys = dropKeys(id);
-    const rec = await manifests.get(id);
-    const uploadId = rec?.manifest.upload.uploadId;
+    const uploadId = manifest?.upload.uploadId;
     if (uploadId) await store.abortMultipart(keys.original, uploadId);
     const all = await store.listKeys(keys.prefix);
-    const others = all.filter((k) => k !== keys.manifest);
-    if (others.length) await store.deleteKeys(others);
-    // The key's listing entry goes with the drop (before the manifest: the manifest is what says where it is).
-    const entry = rec && keyIndexEntry(rec.manifest);
-    if (entry) await store.deleteKeys([entry]);
+    const first = all.filter((k) => k !== keys.manifest);
+    const entry = manifest && keyIndexEntry(manifest);
+    if (entry) first.push(entry);
+    if (first.length) await store.deleteKeys(first);
     await store.deleteKeys([keys.manifest]);
   }
 
@@ -110,7 +114,7 @@ export function createSweep(deps: SweepDeps): Sweep {
     }
     if (action.kind === 'purge') {
       if (rec && expiryAnnounced(rec.manifest)) await (deps.announce ?? silentAnnouncer).announce('drop.expired', rec.manifest);
-      await purge(marker.id);
+      await purge(marker.id, rec?.manifest);
       result.purged++;
       log.info({ dropId: marker.id, reason: action.reason }, 'expired drop deleted');
     } else {

@@ -194,6 +194,30 @@ describe('the sweep deletes expired drops through the expiry index', () => {
     expect((await t.call('GET', `/v1/drops/${due.id}`)).statusCode).toBe(404);
   });
 
+  it('an expired drop costs the sweep one manifest read, one listing and three deletes', async () => {
+    t = await memoryApp({ DROPSHIP_PUBLIC_UPLOADS: 'false', DROPSHIP_API_KEYS: 'k1' });
+    const png = await solid(300, 200, '#2a9d8f').png().toBuffer();
+    const r = await t.call('POST', '/v1/drops', { body: { name: 'p.png', size: png.length, expiresIn: 60 }, headers: { authorization: 'Bearer k1' } });
+    const tk = r.json<Ticket>();
+    await t.put(tk.parts[0]!.url, png, tk.parts[0]!.headers);
+    await t.call('POST', `/v1/drops/${tk.id}/complete`, { owner: tk.ownerToken });
+    expect((await handler()(created(dropKeys(tk.id).original))).outcome).toBe('done');
+    expect(keysOf(tk.id).filter((k) => k.startsWith('index/keys/'))).toHaveLength(1);
+    t.advance(120);
+    // Storage calls as S3 would bill them: one per method call, whatever the number of keys.
+    const calls: string[] = [];
+    for (const op of ['getText', 'listKeys', 'deleteKeys', 'abortMultipart'] as const) {
+      const real = t.store[op].bind(t.store) as (...a: unknown[]) => Promise<unknown>;
+      (t.store as unknown as Record<string, unknown>)[op] = (...a: unknown[]) => {
+        if (String(a[0]).includes(tk.id) || (op === 'deleteKeys' && (a[0] as string[]).some((k) => k.includes(tk.id)))) calls.push(op);
+        return real(...a);
+      };
+    }
+    expect((await sweep()()).purged).toBe(1);
+    expect(keysOf(tk.id)).toEqual([]);
+    expect(calls.sort()).toEqual(['deleteKeys', 'deleteKeys', 'deleteKeys', 'getText', 'listKeys']);
+  });
+
   it('several workers sweeping at once delete each drop once and fail nowhere', async () => {
     t = await memoryApp();
     const drops = await Promise.all(Array.from({ length: 5 }, () => readyDrop({ expiresIn: 60 })));
