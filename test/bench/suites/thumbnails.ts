@@ -134,9 +134,11 @@ function rates(done: number[], inFlight: number) {
 async function uploadImage(client: DropshipClient, data: Buffer, name: string, complete: boolean) {
   const t = await client.createDrop({ name, size: data.length, type: 'image/jpeg' });
   const part = t.parts[0]!;
-  const r = await fetch(part.url, { method: 'PUT', body: new Uint8Array(data), signal: AbortSignal.timeout(60_000) });
-  await r.arrayBuffer();
-  if (!r.ok) throw new Error(`image PUT: HTTP ${r.status}`);
+  if (t.upload.mode !== 'single') throw new Error(`a ${data.length}-byte image got a ${t.upload.mode} ticket; the bench sends single PUTs`);
+  // The headers signed into the URL (If-None-Match: a single PUT may only create the object).
+  const r = await fetch(part.url, { method: 'PUT', headers: part.headers, body: new Uint8Array(data), signal: AbortSignal.timeout(60_000) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`image PUT: HTTP ${r.status} ${text.slice(0, 300)}`);
   // For a single-PUT drop S3 announces the object at this PUT; complete follows at once.
   const completeAt = Date.now();
   if (complete) await client.complete(t.id, t.ownerToken, [{ partNumber: 1, etag: r.headers.get('etag')! }]);
