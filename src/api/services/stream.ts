@@ -250,13 +250,16 @@ export function createStreamService(deps: {
       let paceTimer: NodeJS.Timeout | undefined;
       // A pace cut stops reading and answers (408 with the reason, then the connection
       // closes) instead of resetting the socket, so the client learns why.
-      let rejectCut: (e: unknown) => void = () => {};
-      const cutSignal = new Promise<never>((_, reject) => (rejectCut = reject));
-      // Stryker disable next-line CallExpression: the read loop races cutSignal before any cut can happen, which already handles its rejection.
-      cutSignal.catch(() => {});
+      //
+      // Each read waits on its own promise, which a cut rejects. (Racing every read against one
+      // promise that lives as long as the upload would keep every chunk read: each race leaves a
+      // reaction on the long-lived promise that holds its result, and with it the chunk.)
+      let cutError: DropshipError | undefined;
+      let rejectRead: ((e: unknown) => void) | undefined;
       const cut = (e: DropshipError) => {
         counters.cut++;
-        rejectCut(e);
+        cutError ??= e;
+        rejectRead?.(cutError);
       };
       if (slot) {
         slot.pace = startPace(monotonic());
@@ -322,8 +325,14 @@ export function createStreamService(deps: {
       try {
         armIdle();
         const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+        const read = () =>
+          new Promise<IteratorResult<Buffer>>((resolve, reject) => {
+            if (cutError) return reject(cutError);
+            rejectRead = reject;
+            chunks.next().then(resolve, reject);
+          }).finally(() => (rejectRead = undefined));
         for (;;) {
-          const next = await Promise.race([chunks.next(), cutSignal]);
+          const next = await read();
           if (next.done) break;
           const chunk = next.value;
           armIdle();
