@@ -88,7 +88,13 @@ export async function listingSection(l: ListingResults, outDir: string): Promise
     target: `≤ 1.2× the same key alone in a bucket (others: ${num(factor)}× its drops${others && others.drops < others.wanted ? ', 9× asked' : ''})`,
     measured: `alone ${fmt(spread(of('alone', 'page1').map((r) => r.result.p50)), 'ms')}; among others ${fmt(spread(of('others', 'page1').map((r) => r.result.p50)), 'ms')}`,
     ratio: fmt(r1, '×'),
-    pass: r1.n ? r1.median <= 1.2 : false,
+    // The budget names a bucket with 9× the key's drops of other keys. With fewer seeded, a ratio
+    // already over the budget is a miss (on the emulator the listing's cost only grows with the
+    // bucket: it sorts every key on each ListObjectsV2); one under it is not measured as specified.
+    pass: !r1.n ? false : r1.median > 1.2 ? false : others && others.drops < others.wanted ? undefined : true,
+    ...(others && others.drops < others.wanted
+      ? { note: `the others' drops reached ${num(factor)}× the key's, not the ${num(others.wanted / l.listerDrops)}× the budget names` }
+      : {}),
   });
   const r2 = p50Ratio('page2');
   targets.push({
