@@ -2,7 +2,7 @@
  * `npm run bench` — dropship's benchmarks. Not part of `npm test`: it measures,
  * prints and plots; it never gates on a time.
  *
- *   npm run bench                          everything (< 25 min on 2 cores)
+ *   npm run bench                          everything (about 30 min on 2 cores)
  *   npm run bench -- --quick               small sizes, 1 repetition, short loads (smoke run)
  *   npm run bench -- --only upload,signing one or more of: upload, signing, status, thumbnails, memory, webhooks, sse, sweep, listing, replicas
  *   npm run bench -- --reps 5              repetitions (default 3; 1 with --quick)
@@ -42,7 +42,7 @@ interface RunOptions {
 
 const SUITES = ['signing', 'status', 'upload', 'memory', 'thumbnails', 'webhooks', 'sse', 'sweep', 'listing', 'replicas'] as const;
 type SuiteName = (typeof SUITES)[number];
-/** The whole run is cut here, whatever happens (the budget is 25 minutes). */
+/** The whole run is cut here, whatever happens (a full run takes about 30 minutes on 2 cores). */
 const HARD_LIMIT_MS = 40 * 60_000;
 
 function parseArgs(argv: string[]) {
