@@ -4,12 +4,14 @@
  * shared-limits tests. `stop()` ends it; `startRedis({ port })` again brings one back on the same
  * port (how a test takes Redis away and gives it back).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 
 export interface RedisServer {
   url: string;
   port: number;
+  /** The redis-server process (for a caller that accounts for it or must kill it on its own). */
+  child: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    child,
     async stop() {
       if (child.exitCode !== null || child.pid === undefined) return;
       try {

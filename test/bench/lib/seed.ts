@@ -94,19 +94,3 @@ export async function inParallel<T>(items: T[], concurrency: number, f: (t: T) =
     }),
   );
 }
-
-/**
- * The AWS SDK warns ("Stream of unknown length…") on every PutObject with an empty body, which
- * every expiry marker and key-index entry is; in the bench's own process that is thousands of
- * lines. Filtered until the returned function is called.
- */
-export function quietEmptyBodyWarning(): () => void {
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('Are you using a Stream of unknown length')) return;
-    warn(...args);
-  };
-  return () => {
-    console.warn = warn;
-  };
-}

@@ -32,7 +32,7 @@ import { startApi, type ApiProcess } from '../lib/api.js';
 import { cpuOf, sampleProc } from '../lib/proc.js';
 import { load, type LoadResult, type LoadSpec } from '../lib/load.js';
 import { percentile } from '../lib/stats.js';
-import { emulatorPids, seedingStore } from '../lib/emulator.js';
+import { seedingStore } from '../lib/emulator.js';
 
 /** `alone`: the bucket holding only the lister's drops; `others`: the same drops among other keys'. */
 export type ListingStage = 'alone' | 'others';
@@ -191,7 +191,7 @@ export async function runListing(ctx: BenchContext): Promise<ListingResults> {
   const objects = { alone: 0, others: 0 };
   const cleanup = { deletedObjects: 0, seconds: 0 };
   const apis: Partial<Record<ListingStage, ApiProcess>> = {};
-  const emuPids = emulatorPids(ctx.endpoint);
+  const emuPids = ctx.emulatorPids;
   let created = false;
   try {
     await ctx.aws.s3.send(new CreateBucketCommand({ Bucket: crowdedBucket })).catch((e: { name?: string }) => {

@@ -12,9 +12,8 @@
  * collection of 100 drops under load, and 50 concurrent POST /v1/collections/:id/drops into
  * one empty collection (all must land: conditional writes).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { hashOwnerToken, newDropId, newOwnerToken } from '../../../src/core/ids.js';
 import { apply, newManifest, type Manifest } from '../../../src/core/manifest.js';
 import { createManifestRepo } from '../../../src/ports/manifests.js';
@@ -22,10 +21,11 @@ import { indexForKey } from '../../../src/ports/key-index.js';
 import type { ObjectStore } from '../../../src/ports/object-store.js';
 import { BENCH_API_KEY, abortUploads, type BenchContext } from '../lib/env.js';
 import { startApi, type ApiProcess } from '../lib/api.js';
-import { cpuOf, freePort, sampleProc, trackChild } from '../lib/proc.js';
+import { cpuOf, sampleProc, trackChild } from '../lib/proc.js';
 import { load, type LoadResult, type LoadSpec } from '../lib/load.js';
 import { GIB, percentile } from '../lib/stats.js';
-import { emulatorPids, seedingStore } from '../lib/emulator.js';
+import { seedingStore } from '../lib/emulator.js';
+import { redisServerBinary, startRedis } from '../../support/redis-server.js';
 
 /** two-redis: the setup under budget; one: its baseline; two: two replicas without Redis (reported, to tell Redis's cost from the second replica's). */
 export type ReplicaSetup = 'two-redis' | 'one' | 'two';
@@ -86,59 +86,12 @@ interface Redis {
   stop(): Promise<void>;
 }
 
-function redisBinary(): string {
-  const found = [process.env.DROPSHIP_REDIS_SERVER, 'redis-server', 'valkey-server']
-    .filter((b): b is string => Boolean(b))
-    .find((b) => spawnSync('sh', ['-c', `command -v ${b}`], { stdio: 'ignore' }).status === 0);
-  if (!found) throw new Error('the replicas suite needs redis-server (Debian: apt-get install redis-server)');
-  return found;
-}
-
-const pong = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const c = createConnection({ host: '127.0.0.1', port });
-    let out = '';
-    c.setTimeout(1000, () => (c.destroy(), resolve(false)));
-    c.on('connect', () => c.write('PING\r\n'));
-    c.on('data', (d) => {
-      out += d.toString();
-      if (out.includes('\r\n')) {
-        c.destroy();
-        resolve(out.startsWith('+PONG'));
-      }
-    });
-    c.on('error', () => resolve(false));
-  });
-
-/** A redis-server of its own on a free loopback port, nothing on disk; bounded start and stop. */
+/** A redis-server of its own (the tests' starter: free loopback port, nothing on disk, bounded start), killed with the bench. */
 async function startRedisServer(): Promise<Redis> {
-  const bin = redisBinary();
-  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  const port = await freePort();
-  const proc: ChildProcess = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  if (!proc.pid) throw new Error('redis-server: could not spawn');
-  trackChild(proc);
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
-  };
-  const until = Date.now() + 10_000;
-  while (!(await pong(port))) {
-    if (proc.exitCode !== null || Date.now() > until) {
-      await stop();
-      throw new Error(`redis-server did not start on port ${port}: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `redis://127.0.0.1:${port}`, pid: proc.pid, version, stop };
+  const version = spawnSync(redisServerBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const server = await startRedis();
+  trackChild(server.child);
+  return { url: server.url, pid: server.child.pid!, version, stop: () => server.stop() };
 }
 
 /** Busy and total jiffies of all cores together (/proc/stat). */
@@ -167,7 +120,7 @@ export async function runReplicas(ctx: BenchContext): Promise<ReplicasResults> {
   const cleanup = { abortedUploads: 0, deletedObjects: 0 };
   let redis: Redis | undefined;
   const apis: ApiProcess[] = [];
-  const emuPids = emulatorPids(ctx.endpoint);
+  const emuPids = ctx.emulatorPids;
   // What the bucket held before: only what this suite adds is deleted.
   const before = new Set(await ctx.store.listKeys(''));
   const tidy = async () => {

@@ -22,7 +22,6 @@ import type { BenchContext } from '../lib/env.js';
 import { startApi, type ApiProcess } from '../lib/api.js';
 import { sampleProc } from '../lib/proc.js';
 import { startS3Counter, verifyCounter, type S3Counter } from '../lib/s3-counter.js';
-import { quietEmptyBodyWarning } from '../lib/seed.js';
 
 export interface SseRun {
   rep: number;
@@ -115,7 +114,6 @@ export async function runSse(ctx: BenchContext): Promise<SseResults> {
   let api: ApiProcess | undefined;
   let watchers: Watcher[] = [];
   const made: { id: string; expiresAt: Date }[] = [];
-  const loud = quietEmptyBodyWarning();
   try {
     counter = await startS3Counter(ctx.endpoint);
     await verifyCounter(ctx, counter);
@@ -217,6 +215,5 @@ export async function runSse(ctx: BenchContext): Promise<SseResults> {
     for (const { id, expiresAt } of made) {
       await ctx.store.deleteKeys([dropKeys(id).manifest, expiryIndexKey(id, expiresAt)]).catch(() => {});
     }
-    loud();
   }
 }

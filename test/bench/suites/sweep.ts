@@ -28,7 +28,7 @@ import { sampleProc, type ProcSample } from '../lib/proc.js';
 import { spread } from '../lib/stats.js';
 import { drainQueue, startWorkers, type Workers } from '../lib/workers.js';
 import { startS3Counter, verifyCounter, type CountedRequest, type S3Counter } from '../lib/s3-counter.js';
-import { expiredVersion, inParallel, quietEmptyBodyWarning, readyDrop, rewriteManifests, writeDrops, writeMarkers, type SeededDrop } from '../lib/seed.js';
+import { expiredVersion, inParallel, readyDrop, rewriteManifests, writeDrops, writeMarkers, type SeededDrop } from '../lib/seed.js';
 
 export interface SweepRun {
   rep: number;
@@ -116,7 +116,6 @@ export async function runSweep(ctx: BenchContext): Promise<SweepResults> {
   const expiredAll: SeededDrop[] = [];
   let counter: S3Counter | undefined;
   let workers: Workers | undefined;
-  const loud = quietEmptyBodyWarning();
 
   /** One round: E expired drops, deleted by one sweep of the running worker. */
   async function measure(rep: number, record: boolean): Promise<void> {
@@ -259,6 +258,5 @@ export async function runSweep(ctx: BenchContext): Promise<SweepResults> {
     const keys = [...live, ...expiredAll].flatMap((d) => d.keys);
     for (let i = 0; i < keys.length; i += 1000) await ctx.store.deleteKeys(keys.slice(i, i + 1000)).catch(() => {});
     await drainQueue(ctx).catch(() => 0);
-    loud();
   }
 }
